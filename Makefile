@@ -1,0 +1,67 @@
+# Hilo: `make run` starts everything on embedded defaults; `make test` runs every check.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+VENV := .venv
+BIN := $(VENV)/bin
+RASA := $(BIN)/rasa
+
+export HILO_RASA_PORT ?= 5005
+export HILO_ACTIONS_PORT ?= 5055
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup lock train run shell actions lint format types validate unit e2e test crossval bench clean
+
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: ## Create .venv (Python 3.10) with the pinned dependencies; fast when up to date
+	@scripts/setup.sh
+
+lock: ## Re-resolve requirements.in into requirements.lock
+	@scripts/lock.sh
+
+train: setup ## Train the model when data, domain, config or components changed
+	@$(BIN)/python -m components.training
+
+run: setup train ## Start the action server and the Rasa server (SQLite under var/)
+	@scripts/run.sh
+
+shell: setup ## Chat with the running bot from the terminal (start `make run` first)
+	@$(BIN)/python scripts/chat.py
+
+actions: setup ## Start only the action server
+	@$(RASA) run actions --port $(HILO_ACTIONS_PORT)
+
+lint: setup ## ruff (style, imports, docstrings, security checks)
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+format: setup ## Apply ruff's formatting and safe fixes
+	@$(BIN)/ruff format .
+	@$(BIN)/ruff check --fix .
+
+types: setup ## mypy on actions/, components/, connectors/, handoff/
+	@$(BIN)/mypy
+
+validate: setup ## rasa data validate --fail-on-warnings
+	@$(RASA) data validate --fail-on-warnings --quiet
+
+unit: setup train ## pytest: unit tests and in-process model tests
+	@$(BIN)/pytest
+
+e2e: setup train ## rasa test: end-to-end test stories, failing on any prediction error
+	@scripts/e2e.sh
+
+test: lint types validate unit e2e ## Everything CI runs
+	@echo "make test: all checks passed"
+
+crossval: setup ## Cross-validate the NLU pipelines compared in docs/nlu.md
+	@$(BIN)/python -m bench.crossval
+
+bench: setup train ## Benchmarks against stock Rasa; writes docs/benchmarks.md
+	@$(BIN)/python -m bench.run
+
+clean: ## Remove trained models, test results and local databases
+	rm -rf models results var .rasa

@@ -1,0 +1,136 @@
+"""Which language a customer writes in: Spanish or English, or "can't tell".
+
+Hilo answers in the customer's language and follows a switch mid-conversation. Messages on
+WhatsApp are short, unaccented and full of typos, so statistical detectors trained on prose
+(and anything that would need a download) do poorly on "ok", "q onda" or "pls help". This
+detector scores a message by words that only occur in one of the two languages, plus marks
+that only Spanish uses (ñ, ¿, ¡, accented vowels). When the evidence is weak or balanced it
+says so (`None`), and the conversation keeps its previous language: "ok", "10234" or "👍"
+never flip it.
+
+`LanguageDetector` puts the verdict into the parse result as `language` (a top-level key, not
+an entity, so intent and entity evaluations are unaffected); the `language` slot follows it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Literal
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+Language = Literal["es", "en"]
+
+LANGUAGES: tuple[Language, ...] = ("es", "en")
+DEFAULT_LANGUAGE: Language = "es"
+PARSE_KEY = "language"
+
+# Words written without accents, lowercase. A word belongs here only if it is rare as a word
+# in the other language ("no", "me", "a", "ok", "come", "ten" are in neither list).
+_SPANISH = frozenset(
+    """
+    que q k de del la las el los en y e o u un una unos unas por para con sin sobre entre hasta
+    desde mi mis tu tus su sus nuestro es son esta estan estoy estas estamos era fue ser soy eres
+    sos hay tengo tiene tienen tienes tenes puedo puede pueden podes podria quiero quiere quieres
+    queres quisiera necesito necesita necesitas gustaria hola holaa holaaa buenas buenos buen dia
+    dias tardes noches gracias graciass muchas mucho muchisimas porfa porfis porfavor favor xfa xfavor
+    como cuando donde cual cuales cuanto cuanta cuantos cuantas porque xq pq porq pk quien quienes
+    que onda pues pero tambien tmb tb ya todavia aun aca aqui alla ahi ahora ahorita luego despues
+    antes hoy ayer manana semana mes nada algo alguien nadie todo todos toda siempre nunca solo
+    muy mas menos bien mal bueno buena malo mala gran poco vale dale claro sip simon nel neta orale
+    chido che boludo vos usted ustedes ustede vosotros le les lo se nos te ti conmigo contigo
+    pedido pedidos pedi compra compre comprar envio envios enviar llega llego llegado llegara
+    devolver devolucion reembolso dinero factura tienda talla tallas precio cuesta costo pago pague
+    pagar tarjeta cuenta contrasena correo telefono direccion ciudad cambio cambiar cancelar
+    ayuda ayudar ayudame hablar persona asesor agente queja reclamo problema paquete guia
+    rastreo camiseta playera remera polera zapatillas tenis chaqueta chamarra campera pantalon
+    vestido falda sudadera gorra calcetines mochila bolso cinturon lentes pijama entonces
+    adios chao chau hasta nos vemos saludos listo perfecto genial excelente estaria seria hace
+    hacer hice hizo dijo dicen decir saber sabes se algun alguna ningun ninguna cosa cosas
+    otra otro mismo misma ese esa eso este estos estas aquel cada mejor peor nuevo nueva
+    """.split()
+)
+
+_ENGLISH = frozenset(
+    """
+    the an and or but is are am was were be been being i im i'm you your you're ur u my mine
+    me we our they their it its it's this that these those there here what whats what's where
+    wheres when why how who which whom can could would should will won't wont do does did
+    don't dont doesn't didn't not have has had having get got getting want wanna need needs
+    please pls plz thanks thank thx ty hi hello hey hiya yes yeah yep yup nope sure okay bye
+    goodbye see later just still already yet now today tomorrow yesterday week month some any
+    all every much many more less very really good great bad well with without from about into
+    of to for at by on in off out up down if then than so too also only order orders ordered
+    shipping ship shipped delivery deliver delivered arrive arrived arriving package track
+    tracking number return returns refund money back invoice receipt store shop size sizes
+    price cost pay paid payment card account password email phone address city change
+    cancel help talk speak person someone agent human complaint problem issue wrong broken
+    item items shirt shoes sneakers jacket pants dress buy bought purchase available stock
+    hours open close closed location locations discount code coupon free how's let's lets
+    know think tell told said say ask asked send sent make made use used left right
+    """.split()
+)
+
+_SPANISH_MARKS = re.compile(r"[ñ¿¡áéíóú]")
+_WORD = re.compile(r"[a-z']+")
+
+
+def _fold(text: str) -> str:
+    """Lowercase and drop accents, so "Cuándo" and "cuando" count the same."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def detect_language(text: str | None) -> Language | None:
+    """Returns "es" or "en" when the text says so clearly enough, otherwise None.
+
+    A language wins with at least one point and a lead of at least one point over the other;
+    accented vowels, ñ, ¿ and ¡ each add a point to Spanish.
+    """
+    if not text:
+        return None
+    spanish = float(len(_SPANISH_MARKS.findall(text.lower())))
+    english = 0.0
+    for word in _WORD.findall(_fold(text)):
+        if word in _SPANISH:
+            spanish += 1
+        elif word in _ENGLISH:
+            english += 1
+    if spanish >= english + 1:
+        return "es"
+    if english >= spanish + 1:
+        return "en"
+    return None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class LanguageDetector(GraphComponent):
+    """Adds `language` ("es", "en" or None) to every parsed message."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LanguageDetector:
+        """Creates the component (it has no configuration and nothing to train)."""
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Sets the `language` output property of each message."""
+        for message in messages:
+            message.set(PARSE_KEY, detect_language(message.get(TEXT)), add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Training examples need no language tag: nothing downstream learns from it."""
+        return training_data

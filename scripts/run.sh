@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Start Hilo on embedded defaults: the action server and the Rasa server (SQLite under var/).
+# Ctrl-C stops both. Logs go to var/log/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rasa_port="${HILO_RASA_PORT:-5005}"
+actions_port="${HILO_ACTIONS_PORT:-5055}"
+export HILO_ACTIONS_PORT="$actions_port"
+mkdir -p var/log
+
+for port in "$rasa_port" "$actions_port"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "error: port $port is already in use (is Hilo already running?). Stop it, or choose" >&2
+    echo "       other ports: HILO_RASA_PORT=6005 HILO_ACTIONS_PORT=6055 make run" >&2
+    exit 1
+  fi
+done
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo
+  echo "run: stopping Hilo"
+  kill "${pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+.venv/bin/rasa run actions --port "$actions_port" >var/log/actions.log 2>&1 &
+pids+=($!)
+.venv/bin/rasa run --model models/hilo.tar.gz --port "$rasa_port" \
+  --endpoints endpoints.yml --credentials credentials.yml >var/log/rasa.log 2>&1 &
+pids+=($!)
+
+echo "run: starting (the model takes a few seconds to load; logs in var/log/)"
+.venv/bin/python scripts/wait_ready.py "http://127.0.0.1:$actions_port/health" \
+  "http://127.0.0.1:$rasa_port/" --pids "${pids[@]}" --logs var/log/actions.log var/log/rasa.log
+
+cat <<MSG
+
+  Hilo is running.
+    Rasa server     http://localhost:$rasa_port   (REST channel: POST /webhooks/rest/webhook)
+    Action server   http://localhost:$actions_port
+    Conversations   var/tracker.db (SQLite)
+    Logs            var/log/rasa.log, var/log/actions.log
+
+  Talk to the bot (no channel credentials needed), in another terminal:
+    make shell
+  or with curl:
+    curl -s localhost:$rasa_port/webhooks/rest/webhook -d '{"sender":"me","message":"hola"}'
+
+  Press Ctrl-C to stop.
+MSG
+wait -n "${pids[@]}"
+echo "run: a server stopped unexpectedly; see var/log/" >&2
+exit 1

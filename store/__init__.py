@@ -1,0 +1,1 @@
+"""The demo store's operator-editable data: facts used in answers (`facts.yml`)."""

@@ -1,0 +1,111 @@
+"""Shared fixtures: the project paths, the trained model, the action server and the agent.
+
+The model is trained at most once per test run (and only when its inputs changed, see
+components/training.py) and loaded once per run; every model test shares that agent and
+talks to one action server process, each test in its own conversation.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("HILO_ACTIONS_PORT", "5055")
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    """The project directory."""
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def domain():
+    """The real domain.yml (tests fail when it drifts)."""
+    from rasa.shared.core.domain import Domain
+
+    return Domain.load(str(ROOT / "domain.yml"))
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    """Polls url until it answers 2xx; fails if the process dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310
+                if response.status < 300:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Rasa SDK action server running Hilo's actions; yields its webhook URL."""
+    port = free_port()
+    log = (tmp_path_factory.mktemp("actions") / "actions.log").open("w")
+    process = subprocess.Popen(  # noqa: S603
+        [str(Path(sys.executable).with_name("rasa")), "run", "actions", "--port", str(port)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/health", process)
+        yield f"http://127.0.0.1:{port}/webhook"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    """The trained model, trained now only if data, domain, config or components changed."""
+    from components.training import train
+
+    return train()
+
+
+@pytest.fixture(scope="session")
+def agent(model_path: Path, action_server: str, tmp_path_factory: pytest.TempPathFactory):
+    """The model loaded once, wired like endpoints.yml: Hilo's NLG, the windowed SQLite
+    tracker store (in a temporary file) and the action server."""
+    from rasa.core.agent import Agent
+    from rasa.utils.endpoints import EndpointConfig
+
+    from components.tracker_store import WindowedSQLTrackerStore
+
+    db = tmp_path_factory.mktemp("tracker") / "tracker.db"
+    return Agent.load(
+        str(model_path),
+        action_endpoint=EndpointConfig(action_server),
+        generator=EndpointConfig(type="components.nlg.HiloNLG"),
+        tracker_store=WindowedSQLTrackerStore(db=str(db)),
+    )
+
+
+@pytest.fixture
+def sender() -> str:
+    """A fresh conversation id for one test."""
+    return f"test-{uuid.uuid4().hex[:12]}"
