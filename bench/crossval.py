@@ -57,7 +57,10 @@ def main() -> None:
     )
     parser.add_argument("--errors", type=Path, help="write misclassified examples here (JSON)")
     args = parser.parse_args()
-    configs = args.configs or [ROOT / "config.yml", *sorted((ROOT / "bench/pipelines").glob("*.yml"))]
+    configs = args.configs or [
+        ROOT / "config.yml",
+        *sorted((ROOT / "bench/pipelines").glob("*.yml")),
+    ]
     rows, errors = [], {}
     for config in configs:
         results = run(config, args.folds, args.holdout, args.data, args.blind)

@@ -143,7 +143,6 @@ def run(
     blind, trains on all of data and tests on the blind set instead."""
     from rasa.shared.nlu.training_data.loading import load_data
     from rasa.shared.nlu.training_data.training_data import TrainingData
-
     from rasa.utils.log_utils import configure_structlog
 
     configure_structlog(logging.WARNING)
@@ -154,7 +153,9 @@ def run(
     if blind is not None:
         blind_examples = load_data(str(blind)).nlu_examples
         result = evaluate_fold(config, nlu, blind_examples)
-        print(json.dumps({"config": str(config), "fold": "blind", **asdict(result), "errors": None}))
+        print(
+            json.dumps({"config": str(config), "fold": "blind", **asdict(result), "errors": None})
+        )
         return [result]
     results = []
     for index, test_index in enumerate(stratified_folds(labels, folds)):
@@ -168,9 +169,7 @@ def run(
         )
         result = evaluate_fold(config, train, [examples[i] for i in sorted(test_set)])
         print(
-            json.dumps(
-                {"config": str(config), "fold": index, **asdict(result), "errors": None}
-            ),
+            json.dumps({"config": str(config), "fold": index, **asdict(result), "errors": None}),
             flush=True,
         )
         results.append(result)

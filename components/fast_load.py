@@ -49,7 +49,7 @@ class FastLoadMixin:
     ) -> RasaModel:
         """Builds the model by an eager prediction, restores weights, traces prediction once."""
         if finetune_mode:
-            return super().load(  # type: ignore[misc,no-any-return]
+            return super().load(  # type: ignore[misc]
                 model_file_name,
                 model_data_example,
                 predict_data_example,

@@ -207,4 +207,3 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
                     )
                 )
             session.commit()
-

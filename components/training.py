@@ -6,7 +6,7 @@ clone, or any change to those files, trains once (Rasa's own cache under .rasa/ 
 unchanged components); otherwise the existing model is used and this takes a fraction of a
 second. The newest model is always `models/hilo.tar.gz`.
 
-    python -m components.training [--force]
+    python -m components.training [--force] [--config FILE --name NAME]
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_NAME = "hilo"
 MODELS_DIR = ROOT / "models"
-MODEL_PATH = MODELS_DIR / f"{MODEL_NAME}.tar.gz"
-FINGERPRINT_PATH = MODELS_DIR / f"{MODEL_NAME}.fingerprint"
+CONFIG_PATH = ROOT / "config.yml"
 
 
-def training_inputs(root: Path = ROOT) -> list[Path]:
+def training_inputs(root: Path = ROOT, config: Path | None = None) -> list[Path]:
     """Every file whose content can change the trained model, in a stable order."""
-    files: list[Path] = [root / "domain.yml", root / "config.yml", root / "requirements.lock"]
+    config = config or root / "config.yml"
+    files: list[Path] = [root / "domain.yml", config, root / "requirements.lock"]
     files += sorted((root / "data").rglob("*.yml"))
     files += sorted((root / "components").glob("*.py"))
     return [path for path in files if path.is_file()]
@@ -45,37 +45,41 @@ def fingerprint(paths: Iterable[Path], root: Path = ROOT) -> str:
     return digest.hexdigest()
 
 
-def is_up_to_date(current: str) -> bool:
-    """True when the model exists and was trained from exactly these inputs."""
-    return (
-        MODEL_PATH.is_file()
-        and FINGERPRINT_PATH.is_file()
-        and FINGERPRINT_PATH.read_text().strip() == current
-    )
+def train(force: bool = False, config: Path = CONFIG_PATH, name: str = MODEL_NAME) -> Path:
+    """Trains models/<name>.tar.gz from config when needed; returns the model path.
 
-
-def train(force: bool = False) -> Path:
-    """Trains when needed; returns the model path."""
-    current = fingerprint(training_inputs())
-    if not force and is_up_to_date(current):
-        print(f"train: {MODEL_PATH.relative_to(ROOT)} is up to date")
-        return MODEL_PATH
-    FINGERPRINT_PATH.unlink(missing_ok=True)
+    Next to the model, `<name>.fingerprint` records the inputs it was trained from and
+    `<name>.seconds` how long the last training took (docs/benchmarks.md reports it).
+    """
+    model = MODELS_DIR / f"{name}.tar.gz"
+    recorded = MODELS_DIR / f"{name}.fingerprint"
+    current = fingerprint(training_inputs(config=config))
+    if not force and model.is_file() and recorded.is_file():
+        if recorded.read_text().strip() == current:
+            print(f"train: {model.relative_to(ROOT)} is up to date")
+            return model
+    recorded.unlink(missing_ok=True)
     started = time.monotonic()
     rasa = Path(sys.executable).with_name("rasa")
-    command = [str(rasa), "train", "--fixed-model-name", MODEL_NAME, "--out", str(MODELS_DIR)]
+    command = [str(rasa), "train", "--config", str(config), "--fixed-model-name", name]
+    command += ["--out", str(MODELS_DIR)]
     print("train: training the model (" + " ".join(command[1:]) + ")", flush=True)
     subprocess.run(command, cwd=ROOT, check=True)  # noqa: S603 (our own venv's rasa)
-    FINGERPRINT_PATH.write_text(current + "\n")
-    print(f"train: done in {time.monotonic() - started:.0f} s -> {MODEL_PATH.relative_to(ROOT)}")
-    return MODEL_PATH
+    seconds = time.monotonic() - started
+    recorded.write_text(current + "\n")
+    (MODELS_DIR / f"{name}.seconds").write_text(f"{seconds:.1f}\n")
+    print(f"train: done in {seconds:.0f} s -> {model.relative_to(ROOT)}")
+    return model
 
 
 def main() -> None:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="train even when up to date")
-    train(force=parser.parse_args().force)
+    parser.add_argument("--config", type=Path, default=CONFIG_PATH, help="pipeline and policies")
+    parser.add_argument("--name", default=MODEL_NAME, help="model file name in models/")
+    args = parser.parse_args()
+    train(force=args.force, config=args.config, name=args.name)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Wait until Hilo's servers answer, or fail early if one of them died.
 
-    python scripts/wait_ready.py URL [URL...] --pids PID [PID...] [--logs FILE...] [--timeout S]
+python scripts/wait_ready.py URL [URL...] --pids PID [PID...] [--logs FILE...] [--timeout S]
 """
 
 from __future__ import annotations

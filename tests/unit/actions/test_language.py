@@ -39,5 +39,7 @@ def tracker_with(language_slot: str | None, detected: str | None) -> Tracker:
 async def test_slot_follows_detected_language(
     slot: str, detected: str | None, expected: list[Any]
 ) -> None:
-    events = await ActionDetectLanguage().run(CollectingDispatcher(), tracker_with(slot, detected), {})
+    events = await ActionDetectLanguage().run(
+        CollectingDispatcher(), tracker_with(slot, detected), {}
+    )
     assert events == expected

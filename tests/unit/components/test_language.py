@@ -54,7 +54,19 @@ def test_english_messages_are_english(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", None, "ok", "10234", "👍", "no", "si?", "jajaja", "asdf", "ana@example.com", "+52 55 1234"],
+    [
+        "",
+        None,
+        "ok",
+        "10234",
+        "👍",
+        "no",
+        "si?",
+        "jajaja",
+        "asdf",
+        "ana@example.com",
+        "+52 55 1234",
+    ],
 )
 def test_messages_without_evidence_keep_the_language(text: str | None) -> None:
     assert detect_language(text) is None

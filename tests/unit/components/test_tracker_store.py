@@ -106,7 +106,9 @@ def _later(event: Event, than: Event) -> Event:
 
 def slots(tracker: DialogueStateTracker) -> dict:
     """The test domain's own slots (not Rasa's built-in ones)."""
-    return {k: v for k, v in tracker.current_slot_values().items() if k in ("colour", "size", "city")}
+    return {
+        k: v for k, v in tracker.current_slot_values().items() if k in ("colour", "size", "city")
+    }
 
 
 async def write(store: SQLTrackerStore, sender: str, events: list[Event]) -> None:
@@ -160,8 +162,8 @@ async def test_long_conversation_keeps_state_from_before_the_window(stores, send
 async def test_restart_and_slot_reset_before_the_window_are_respected(stores, sender: str) -> None:
     stock_store, windowed_store = stores
     events = session_start() + turn("a", ("colour", "rojo")) + [ConversationPaused()]
-    events += [Restarted()] + turn("b", ("size", "M")) + [AllSlotsReset()]
-    events += turn("c", ("city", "León")) + [ConversationResumed()]
+    events += [Restarted(), *turn("b", ("size", "M")), AllSlotsReset()]
+    events += [*turn("c", ("city", "León")), ConversationResumed()]
     for i in range(30):
         events += turn(f"m{i}")
     await write(stock_store, sender, events)
@@ -176,7 +178,7 @@ async def test_only_the_latest_session_is_read(stores, sender: str) -> None:
     events = session_start() + turn("viejo", ("colour", "rojo"))
     for i in range(30):
         events += turn(f"m{i}")
-    events += session_start() + [SlotSet("colour", "rojo")] + turn("nuevo")
+    events += [*session_start(), SlotSet("colour", "rojo"), *turn("nuevo")]
     await write(stock_store, sender, events)
     stock = await stock_store.retrieve(sender)
     windowed = await windowed_store.retrieve(sender)

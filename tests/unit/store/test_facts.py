@@ -45,6 +45,5 @@ def test_every_response_has_spanish_and_english(domain) -> None:
         assert spanish, f"{response} has no Spanish (default) text"
         assert english, f"{response} has no English variation"
         assert all(
-            v["condition"] == [{"type": "slot", "name": "language", "value": "en"}]
-            for v in english
+            v["condition"] == [{"type": "slot", "name": "language", "value": "en"}] for v in english
         )
