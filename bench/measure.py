@@ -133,7 +133,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     result["turn_ms_by_history"] = {}
     for size in args.history_sizes:
         sender = f"long-{size}-{uuid.uuid4().hex[:8]}"
-        tracker = DialogueStateTracker.from_events(sender, history(sender, size), agent.domain.slots)
+        tracker = DialogueStateTracker.from_events(
+            sender, history(sender, size), agent.domain.slots
+        )
         await SQLTrackerStore.save(agent.tracker_store.tracker_store, tracker)
         samples = []
         for text in CONVERSATION[1:6] * 2:

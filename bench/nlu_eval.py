@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import statistics
 import tempfile
 import time
@@ -81,6 +82,9 @@ def evaluate_fold(config: Path, train_data: Any, test_examples: list[Any]) -> Fo
     from components.language import detect_language
 
     with tempfile.TemporaryDirectory() as tmp:
+        # An empty training cache per fold: train times are cold, and no fold reuses a
+        # component another fold (or another pipeline) trained.
+        os.environ["RASA_CACHE_DIRECTORY"] = str(Path(tmp) / "cache")
         data_file = Path(tmp) / "train.yml"
         RasaYAMLWriter().dump(data_file, train_data)
         started = time.perf_counter()

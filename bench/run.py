@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from bench.rest_load import run_load
-from components.training import MODELS_DIR, train
+from components.training import MODELS_DIR, train, train_command
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "docs" / "benchmarks.md"
@@ -106,8 +106,8 @@ def cold_train_seconds() -> float:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "RASA_CACHE_DIRECTORY": str(Path(tmp) / "cache")}
         started = time.perf_counter()
-        subprocess.run(  # noqa: S603
-            [RASA, "train", "--out", tmp, "--fixed-model-name", "cold", "--quiet"],
+        subprocess.run(
+            train_command(ROOT / "config.yml", "cold", Path(tmp)),
             cwd=ROOT,
             env=env,
             check=True,
@@ -120,7 +120,9 @@ def cold_train_seconds() -> float:
 def rest_benchmark(system: str, model: Path, actions_url: str, tmp: Path, quick: bool) -> dict:
     """Starts `rasa run` for the system and loads its REST channel at 1, 10 and 50 senders."""
     endpoints = tmp / f"endpoints-{system}.yml"
-    endpoints.write_text(yaml.safe_dump(endpoints_for(system, actions_url, tmp / f"rest-{system}.db")))
+    endpoints.write_text(
+        yaml.safe_dump(endpoints_for(system, actions_url, tmp / f"rest-{system}.db"))
+    )
     credentials = tmp / "credentials.yml"
     credentials.write_text("rest:\n")
     port = free_port()
@@ -129,7 +131,7 @@ def rest_benchmark(system: str, model: Path, actions_url: str, tmp: Path, quick:
     command = [RASA, "run", "--model", str(model), "--port", str(port)]
     command += ["--endpoints", str(endpoints), "--credentials", str(credentials)]
     started = time.perf_counter()
-    server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+    server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_until(lambda: answers(url, {"sender": "warmup", "message": "hola"}), 600, server)
         result: dict[str, Any] = {"ready_s": time.perf_counter() - started}
@@ -192,7 +194,7 @@ def main() -> None:
         tmp = Path(tmp_name)
         port = free_port()
         actions_log = (tmp / "actions.log").open("w")
-        actions = subprocess.Popen(  # noqa: S603
+        actions = subprocess.Popen(
             [RASA, "run", "actions", "--port", str(port)],
             cwd=ROOT,
             stdout=actions_log,
@@ -208,7 +210,7 @@ def main() -> None:
                 command += ["--db", str(tmp / f"inproc-{system}.db")]
                 if args.quick:
                     command += ["--conversations", "10"]
-                output = subprocess.run(  # noqa: S603
+                output = subprocess.run(
                     command, cwd=ROOT, check=True, capture_output=True, text=True
                 ).stdout
                 results[system]["inprocess"] = json.loads(output.strip().splitlines()[-1])
@@ -228,6 +230,10 @@ def main() -> None:
     print(f"bench: wrote {REPORT.relative_to(ROOT)} and bench/results/{stamp}.json")
 
 
+def _fmt(value: float | None, unit: str) -> str:
+    return "n/a" if value is None else f"{value:,.1f} {unit}"
+
+
 def _ratio(hilo: float | None, stock: float | None) -> str:
     if not hilo or not stock:
         return "n/a"
@@ -244,22 +250,39 @@ def report(results: dict[str, Any], machine_line: str, stamp: str, quick: bool) 
 
     hi, si = hilo["inprocess"], stock["inprocess"]
     add("Model load (`Agent.load`)", hi["load_s"], si["load_s"], "s", "≤ 10 s")
-    add("Server start to first answer (`rasa run`)", hilo["rest"]["ready_s"],
-        stock["rest"]["ready_s"], "s")
-    add("Peak RSS, server process after load tests", hilo["rest"]["rss_peak_mb"],
-        stock["rest"]["rss_peak_mb"], "MB", "≤ 700 MB")
+    add(
+        "Server start to first answer (`rasa run`)",
+        hilo["rest"]["ready_s"],
+        stock["rest"]["ready_s"],
+        "s",
+    )
+    add(
+        "Peak RSS, server process after load tests",
+        hilo["rest"]["rss_peak_mb"],
+        stock["rest"]["rss_peak_mb"],
+        "MB",
+        "≤ 700 MB",
+    )
     add("RSS after model load (in process)", hi["rss_after_load_mb"], si["rss_after_load_mb"], "MB")
     add("NLU parse p50", hi["parse_ms"]["p50"], si["parse_ms"]["p50"], "ms")
     add("NLU parse p99", hi["parse_ms"]["p99"], si["parse_ms"]["p99"], "ms")
     add("Full turn p50 (in process)", hi["turn_ms"]["p50"], si["turn_ms"]["p50"], "ms", "≤ 40 ms")
     add("Full turn p99 (in process)", hi["turn_ms"]["p99"], si["turn_ms"]["p99"], "ms")
     for size in hi["turn_ms_by_history"]:
-        add(f"Turn p50 with {int(size):,} events in the SQLite tracker",
-            hi["turn_ms_by_history"][size]["p50"], si["turn_ms_by_history"][size]["p50"], "ms")
+        add(
+            f"Turn p50 with {int(size):,} events in the SQLite tracker",
+            hi["turn_ms_by_history"][size]["p50"],
+            si["turn_ms_by_history"][size]["p50"],
+            "ms",
+        )
     for h_load, s_load in zip(hilo["rest"]["load"], stock["rest"]["load"], strict=True):
         n = h_load["senders"]
-        add(f"REST throughput, {n} concurrent senders", h_load["throughput_msg_s"],
-            s_load["throughput_msg_s"], "msg/s")
+        add(
+            f"REST throughput, {n} concurrent senders",
+            h_load["throughput_msg_s"],
+            s_load["throughput_msg_s"],
+            "msg/s",
+        )
         add(f"REST latency p50, {n} senders", h_load["p50_ms"], s_load["p50_ms"], "ms")
         add(f"REST latency p99, {n} senders", h_load["p99_ms"], s_load["p99_ms"], "ms")
     add("`make train`, whole bot from nothing", hilo["train_s"], stock["train_s"], "s", "≤ 120 s")
@@ -270,7 +293,7 @@ def report(results: dict[str, Any], machine_line: str, stamp: str, quick: bool) 
         "Written by `make bench` (bench/run.py); do not edit by hand. Hilo next to stock Rasa 3.6",
         "in the same run: same domain, data and action server; stock Rasa uses the `rasa init`",
         "pipeline and policies (bench/pipelines/stock.yml), its SQLTrackerStore and templated",
-        "responses. Ratios say how many times better Hilo is (or \"slower\" when it is worse).",
+        'responses. Ratios say how many times better Hilo is (or "slower" when it is worse).',
         "",
         f"- Run: {stamp} (UTC){' — quick mode, fewer samples' if quick else ''}",
         f"- Machine: {machine_line}",
@@ -281,8 +304,7 @@ def report(results: dict[str, Any], machine_line: str, stamp: str, quick: bool) 
     higher_is_better = ("throughput",)
     for label, h, s, unit, target in rows:
         ratio = _ratio(s, h) if any(k in label for k in higher_is_better) else _ratio(h, s)
-        fmt = (lambda v: "n/a" if v is None else f"{v:,.1f} {unit}")
-        lines.append(f"| {label} | {fmt(h)} | {fmt(s)} | {ratio} | {target} |")
+        lines.append(f"| {label} | {_fmt(h, unit)} | {_fmt(s, unit)} | {ratio} | {target} |")
     errors = sum(load["errors"] for r in (hilo, stock) for load in r["rest"]["load"])
     lines += ["", f"REST errors during the load tests: {errors}.", ""]
     return "\n".join(lines)

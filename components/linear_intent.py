@@ -27,10 +27,10 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from scipy.sparse import csr_matrix, hstack, vstack
-from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
@@ -52,7 +52,13 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """Defaults tuned on held-out data (docs/nlu.md)."""
-        return {**LogisticRegressionClassifier.get_default_config(), "C": 30.0, "max_iter": 3000}
+        return {
+            **LogisticRegressionClassifier.get_default_config(),
+            "C": 30.0,
+            "max_iter": 3000,
+            # Same optimum as lbfgs, reached in a third of the time on Hilo's data.
+            "solver": "newton-cg",
+        }
 
     def __init__(
         self,
@@ -90,23 +96,39 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
         return super().train(training_data)
 
     def _create_X(self, messages: list[Message]) -> csr_matrix:
-        """Features as the parent builds them, padded for messages without tokens.
+        """Sentence features of all messages: the sparse blocks, then the dense ones.
 
-        A message with no tokens (empty text) gets no features from some featurizers, so its
-        row is narrower than the model's input. Such a row is all zeros anyway; it is padded
-        to the trained width, and NoContentGuard turns the message into `nlu_fallback`.
+        Stacked block by block (one block per featurizer) rather than message by message as
+        the parent does, which took most of this component's training time. A message with
+        no tokens (empty text) lacks some featurizers' blocks; those are filled with zeros,
+        and NoContentGuard later turns the message into `nlu_fallback` anyway.
         """
+        sparse: dict[str, list[Any]] = {}
+        dense: dict[str, list[Any]] = {}
+        for index, message in enumerate(messages):
+            for feature in message.features:
+                if feature.attribute != TEXT or feature.type != FEATURE_TYPE_SENTENCE:
+                    continue
+                blocks = sparse if feature.is_sparse() else dense
+                blocks.setdefault(feature.origin, [None] * len(messages))[index] = feature.features
+        # Sorted by featurizer name: the same column order in training and prediction,
+        # whatever the first message of a batch carries.
+        columns = [
+            _stack_block(blocks[origin]) for blocks in (sparse, dense) for origin in sorted(blocks)
+        ]
+        matrix = hstack(columns).tocsr() if columns else csr_matrix((len(messages), 0))
         width = getattr(self.clf, "n_features_in_", None)
-        features_of = super()._create_X
-        rows = [features_of([message]) for message in messages]
-        if width is not None:
-            rows = [
-                hstack([row, csr_matrix((1, width - row.shape[1]))])
-                if row.shape[1] < width
-                else row
-                for row in rows
-            ]
-        return vstack(rows).tocsr()
+        if width is not None and matrix.shape[1] < width:
+            matrix = hstack([matrix, csr_matrix((len(messages), width - matrix.shape[1]))]).tocsr()
+        return matrix
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Leaves training data as it is.
+
+        The parent predicts an intent for every training example here, which no later
+        component reads (they train on the annotated intents); skipping it saves seconds.
+        """
+        return training_data
 
     @classmethod
     def load(
@@ -129,3 +151,10 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
         component = cls(config, execution_context.node_name, model_storage, resource)
         component.clf = classifier
         return component
+
+
+def _stack_block(rows: list[Any]) -> csr_matrix:
+    """One featurizer's 1-row blocks stacked into a matrix; missing rows are zeros."""
+    width = next(row.shape[-1] for row in rows if row is not None)
+    zero = csr_matrix((1, width))
+    return vstack([zero if row is None else csr_matrix(row) for row in rows])
