@@ -93,13 +93,15 @@ def detect_language(text: str | None) -> Language | None:
     """Returns "es" or "en" when the text says so clearly enough, otherwise None.
 
     A language wins with at least one point and a lead of at least one point over the other;
-    accented vowels, ñ, ¿ and ¡ each add a point to Spanish.
+    accented vowels, ñ, ¿ and ¡ each add a point to Spanish, but only in a message with words.
     """
-    if not text:
+    text = text or ""
+    words = _WORD.findall(_fold(text))
+    if not words:  # "¿¿??", "10234", "👍": punctuation alone says nothing
         return None
     spanish = float(len(_SPANISH_MARKS.findall(text.lower())))
     english = 0.0
-    for word in _WORD.findall(_fold(text)):
+    for word in words:
         if word in _SPANISH:
             spanish += 1
         elif word in _ENGLISH:

@@ -59,6 +59,7 @@ def train(force: bool = False, config: Path = CONFIG_PATH, name: str = MODEL_NAM
     Next to the model, `<name>.fingerprint` records the inputs it was trained from and
     `<name>.seconds` how long the last training took (docs/benchmarks.md reports it).
     """
+    config = config.resolve()
     model = MODELS_DIR / f"{name}.tar.gz"
     recorded = MODELS_DIR / f"{name}.fingerprint"
     current = fingerprint(training_inputs(config=config))

@@ -1,0 +1,56 @@
+"""`make run` starts a working Hilo: both servers, the REST channel, endpoints.yml as shipped."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port, wait_for
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def running_hilo(root: Path, model_path: Path) -> Iterator[str]:
+    """scripts/run.sh (what `make run` calls after setup and train) on free ports."""
+    rasa_port, actions_port = free_port(), free_port()
+    env = {**os.environ, "HILO_RASA_PORT": str(rasa_port), "HILO_ACTIONS_PORT": str(actions_port)}
+    process = subprocess.Popen(  # noqa: S603
+        ["/bin/bash", str(root / "scripts" / "run.sh")],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{rasa_port}/", process, timeout=180)
+        yield f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=60)
+
+
+def say(url: str, sender: str, text: str) -> list[dict]:
+    body = json.dumps({"sender": sender, "message": text}).encode()
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return list(json.load(response))
+
+
+def test_the_running_bot_answers_in_both_languages_with_store_facts(running_hilo: str) -> None:
+    sender = f"run-{uuid.uuid4().hex[:8]}"
+    assert "Lumen" in say(running_hilo, sender, "hola")[0]["text"]
+    english = say(running_hilo, sender, "how much is shipping?")[0]["text"]
+    assert "Standard shipping costs" in english
+    assert "{" not in english
+    handoff = say(running_hilo, sender, "quiero hablar con una persona")[0]["text"]
+    assert handoff.startswith("Te comunico con una persona")
