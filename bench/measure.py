@@ -136,7 +136,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         tracker = DialogueStateTracker.from_events(
             sender, history(sender, size), agent.domain.slots
         )
-        await SQLTrackerStore.save(agent.tracker_store.tracker_store, tracker)
+        await SQLTrackerStore.save(agent.tracker_store._tracker_store, tracker)
         samples = []
         for text in CONVERSATION[1:6] * 2:
             t0 = time.perf_counter()

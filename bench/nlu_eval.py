@@ -75,11 +75,7 @@ def stratified_folds(labels: list[str], folds: int, seed: int = 7) -> list[np.nd
 def evaluate_fold(config: Path, train_data: Any, test_examples: list[Any]) -> FoldResult:
     """Trains on train_data with config, then parses and scores test_examples."""
     import rasa.model_training
-    from rasa.core.agent import Agent
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
-    from sklearn.metrics import f1_score
-
-    from components.language import detect_language
 
     with tempfile.TemporaryDirectory() as tmp:
         # An empty training cache per fold: train times are cold, and no fold reuses a
@@ -92,41 +88,53 @@ def evaluate_fold(config: Path, train_data: Any, test_examples: list[Any]) -> Fo
             str(config), str(data_file), tmp, domain=str(ROOT / "domain.yml")
         )
         train_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        agent = Agent.load(model)
-        load_seconds = time.perf_counter() - started
+        return score_model(Path(model), test_examples, train_seconds)
 
-        gold, predicted, parse_ms, errors = [], [], [], []
-        by_language: dict[str, list[bool]] = defaultdict(list)
-        entity_counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # tp, fp, fn
-        loop = asyncio.new_event_loop()
-        for example in test_examples:
-            text = example.get("text")
-            started = time.perf_counter()
-            parse = loop.run_until_complete(agent.parse_message(text))
-            parse_ms.append((time.perf_counter() - started) * 1000)
-            want, got = label_of(example), predicted_label(parse)
-            gold.append(want)
-            predicted.append(got)
-            by_language[detect_language(text) or "unknown"].append(want == got)
-            if want != got:
-                errors.append({"text": text, "expected": want, "predicted": got})
-            expected_entities = entity_set(example.get("entities") or [])
-            found_entities = entity_set(parse.get("entities") or [])
-            for _, _, kind in expected_entities & found_entities:
-                entity_counts[kind][0] += 1
-            for _, _, kind in found_entities - expected_entities:
-                entity_counts[kind][1] += 1
-            for _, _, kind in expected_entities - found_entities:
-                entity_counts[kind][2] += 1
-        loop.close()
+
+def score_model(
+    model: Path, test_examples: list[Any], train_seconds: float | None = None
+) -> FoldResult:
+    """Loads a trained model and scores it on test_examples."""
+    from rasa.core.agent import Agent
+    from sklearn.metrics import f1_score
+
+    from components.language import detect_language
+
+    started = time.perf_counter()
+    agent = Agent.load(str(model))
+    load_seconds = time.perf_counter() - started
+
+    gold, predicted, parse_ms, errors = [], [], [], []
+    by_language: dict[str, list[bool]] = defaultdict(list)
+    entity_counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # tp, fp, fn
+    loop = asyncio.new_event_loop()
+    for example in test_examples:
+        text = example.get("text")
+        started = time.perf_counter()
+        parse = loop.run_until_complete(agent.parse_message(text))
+        parse_ms.append((time.perf_counter() - started) * 1000)
+        want, got = label_of(example), predicted_label(parse)
+        gold.append(want)
+        predicted.append(got)
+        by_language[detect_language(text) or "unknown"].append(want == got)
+        if want != got:
+            errors.append({"text": text, "expected": want, "predicted": got})
+        expected_entities = entity_set(example.get("entities") or [])
+        found_entities = entity_set(parse.get("entities") or [])
+        for _, _, kind in expected_entities & found_entities:
+            entity_counts[kind][0] += 1
+        for _, _, kind in found_entities - expected_entities:
+            entity_counts[kind][1] += 1
+        for _, _, kind in expected_entities - found_entities:
+            entity_counts[kind][2] += 1
+    loop.close()
 
     def f1(tp: int, fp: int, fn: int) -> float:
         return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
     totals = [sum(counts[i] for counts in entity_counts.values()) for i in range(3)]
     return FoldResult(
-        train_seconds=train_seconds,
+        train_seconds=train_seconds if train_seconds is not None else float("nan"),
         load_seconds=load_seconds,
         parse_ms_p50=statistics.median(parse_ms),
         n_test=len(gold),
@@ -144,7 +152,8 @@ def run(
     config: Path, folds: int, holdout: bool, data: Path, blind: Path | None = None
 ) -> list[FoldResult]:
     """Cross-validates config on data; with holdout, trains and tests one fold only; with
-    blind, trains on all of data and tests on the blind set instead."""
+    blind, trains on all of data and tests on the blind set instead. A trained model
+    (`.tar.gz`) given as config is only scored on the blind set."""
     from rasa.shared.nlu.training_data.loading import load_data
     from rasa.shared.nlu.training_data.training_data import TrainingData
     from rasa.utils.log_utils import configure_structlog
@@ -156,7 +165,10 @@ def run(
     labels = [label_of(example) for example in examples]
     if blind is not None:
         blind_examples = load_data(str(blind)).nlu_examples
-        result = evaluate_fold(config, nlu, blind_examples)
+        if config.name.endswith(".tar.gz"):
+            result = score_model(config, blind_examples)
+        else:
+            result = evaluate_fold(config, nlu, blind_examples)
         print(
             json.dumps({"config": str(config), "fold": "blind", **asdict(result), "errors": None})
         )
