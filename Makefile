@@ -11,7 +11,7 @@ export HILO_ACTIONS_PORT ?= 5055
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup lock train run shell actions lint format types validate unit e2e test crossval bench clean
+.PHONY: help setup lock train migrate seed run shell actions lint format types validate unit e2e test crossval bench clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,6 +25,12 @@ lock: ## Re-resolve requirements.in into requirements.lock
 train: setup ## Train the model when data, domain, config or components changed
 	@$(BIN)/python -m components.training
 
+migrate: setup ## Bring the commerce database (DATABASE_URL, default var/commerce.db) up to date
+	@$(BIN)/python -m actions.commerce.database upgrade
+
+seed: setup ## Reset the commerce database to the demo store (docs/demo-store.md)
+	@$(BIN)/python -m actions.commerce.seed
+
 run: setup train ## Start the action server and the Rasa server (SQLite under var/)
 	@scripts/run.sh
 
@@ -32,6 +38,7 @@ shell: setup ## Chat with the running bot from the terminal (start `make run` fi
 	@$(BIN)/python scripts/chat.py
 
 actions: setup ## Start only the action server
+	@$(BIN)/python -m actions.commerce.seed --if-empty
 	@$(RASA) run actions --port $(HILO_ACTIONS_PORT)
 
 lint: setup ## ruff (style, imports, docstrings, security checks)

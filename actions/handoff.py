@@ -23,22 +23,41 @@ REASON_BY_INTENT = {
     "complaint": "complaint",
     "payment_issue": "payment_problem",
     "account_help": "account_help",
-    # The order flows are not automated yet; a person takes these.
-    "order_status": "order_request",
+    # The order flows not automated yet (order status is: actions/orders/status.py).
     "place_order": "order_request",
     "cancel_order": "order_request",
     "change_order": "order_request",
     "return_request": "order_request",
     "invoice_request": "order_request",
-    # "Yes" to the bot's offer of a person after it failed to understand twice.
-    "affirm": "repeated_fallback",
+}
+# "Yes" to an offer of a person: the reason is why the bot offered, i.e. its last action.
+REASON_BY_OFFER = {
+    # The bot failed to understand twice (data/rules/fallback.yml).
+    "utter_offer_human": "repeated_fallback",
+    # Three failed ownership checks in the order lookup (actions/orders/status.py).
+    "action_order_status": "failed_verification",
 }
 DEFAULT_REASON = "customer_asked"
 
 
+def last_bot_action(tracker: Tracker) -> str | None:
+    """The bot's last action before the latest customer message (not action_listen)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "action":
+            name = event.get("name")
+            if name and name != "action_listen":
+                return str(name)
+    return None
+
+
 def handoff_reason(tracker: Tracker) -> str:
-    """The reason for this handoff, from the intent of the latest message."""
+    """The reason for this handoff: the latest message's intent, or what the bot offered."""
     intent = (tracker.latest_message or {}).get("intent", {}).get("name")
+    if intent == "affirm":
+        return REASON_BY_OFFER.get(last_bot_action(tracker) or "", DEFAULT_REASON)
     return REASON_BY_INTENT.get(intent or "", DEFAULT_REASON)
 
 

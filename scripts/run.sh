@@ -17,6 +17,11 @@ for port in "$rasa_port" "$actions_port"; do
   fi
 done
 
+# The demo store (docs/demo-store.md) on first start; later starts keep the data.
+.venv/bin/python -m actions.commerce.seed --if-empty
+store="var/commerce.db (SQLite)"
+if [ -n "${DATABASE_URL:-}" ]; then store="the database in DATABASE_URL"; fi
+
 pids=()
 stop() {
   trap - INT TERM EXIT
@@ -43,6 +48,7 @@ cat <<MSG
     Rasa server     http://localhost:$rasa_port   (REST channel: POST /webhooks/rest/webhook)
     Action server   http://localhost:$actions_port
     Conversations   var/tracker.db (SQLite)
+    Store           $store (demo data: docs/demo-store.md; reset it with make seed)
     Logs            var/log/rasa.log, var/log/actions.log
 
   Talk to the bot (no channel credentials needed), in another terminal:

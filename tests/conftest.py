@@ -61,12 +61,21 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
 
 @pytest.fixture(scope="session")
 def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Rasa SDK action server running Hilo's actions; yields its webhook URL."""
+    """A real Rasa SDK action server running Hilo's actions; yields its webhook URL.
+
+    Its store is the demo store (actions/commerce/seed.py) in a temporary SQLite file.
+    """
+    from actions.commerce.seed import main as seed_main
+
     port = free_port()
-    log = (tmp_path_factory.mktemp("actions") / "actions.log").open("w")
+    workdir = tmp_path_factory.mktemp("actions")
+    database_url = f"sqlite:///{workdir / 'commerce.db'}"
+    seed_main(["--url", database_url])
+    log = (workdir / "actions.log").open("w")
     process = subprocess.Popen(  # noqa: S603
         [str(Path(sys.executable).with_name("rasa")), "run", "actions", "--port", str(port)],
         cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url},
         stdout=log,
         stderr=subprocess.STDOUT,
     )

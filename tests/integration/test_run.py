@@ -54,3 +54,13 @@ def test_the_running_bot_answers_in_both_languages_with_store_facts(running_hilo
     assert "{" not in english
     handoff = say(running_hilo, sender, "quiero hablar con una persona")[0]["text"]
     assert handoff.startswith("Te comunico con una persona")
+
+
+def test_the_running_bot_looks_up_a_demo_order_after_verification(running_hilo: str) -> None:
+    sender = f"run-{uuid.uuid4().hex[:8]}"
+    asked = say(running_hilo, sender, "donde esta mi pedido 10001?")[0]["text"]
+    assert "10001" in asked
+    assert "correo" in asked
+    answer = "\n".join(m["text"] for m in say(running_hilo, sender, "ana@example.com"))
+    assert "Estafeta" in answer
+    assert "EST123456789MX" in answer

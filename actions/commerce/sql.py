@@ -1,0 +1,597 @@
+"""`SqlCommerceBackend`: the commerce backend on the demo store's SQL database.
+
+Works on SQLite (the default, `var/commerce.db`) and PostgreSQL with the same code. Every
+method is one short transaction in its own ORM session, and returns frozen views, never ORM
+objects, so nothing lazy-loads after the session is gone and callers cannot write through.
+
+Concurrency, which matters because several action-server processes share one database:
+
+* Stock is taken with one conditional UPDATE per variant
+  (`SET stock = stock - n WHERE id = ? AND stock >= n`): two buyers of the last unit cannot
+  both succeed, and the CHECK (stock >= 0) backs this up.
+* Order and return numbers come from the `counters` table: UPDATE first (it locks the row
+  on PostgreSQL, and takes SQLite's write lock), then read. Concurrent orders get distinct
+  consecutive numbers without retries; a failed order's transaction rolls its number back.
+* Status changes are conditional UPDATEs (`WHERE status IN (allowed)`), so a cancel racing a
+  shipment cannot cancel a parcel that already left.
+* Write transactions begin with their first write, so a SQLite transaction never holds a
+  read snapshot while waiting for the write lock (which would fail rather than wait).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta, timezone
+from typing import Any, NoReturn
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, selectinload
+
+from actions.commerce.backend import (
+    CANCELLABLE_STATUSES,
+    EDITABLE_STATUSES,
+    LOOKUP_WINDOW,
+    MAX_LINE_QUANTITY,
+    MAX_ORDER_LINES,
+    RETURN_WINDOW,
+    Address,
+    CancelResult,
+    DeliveryOption,
+    InvalidContact,
+    InvalidOrderState,
+    InvalidQuantity,
+    InvalidRequest,
+    NewOrder,
+    OrderItemView,
+    OrderNotFound,
+    OrderStatus,
+    OrderView,
+    OutOfStock,
+    PaymentMethod,
+    ProductMatch,
+    ProductNotFound,
+    ProductView,
+    ReturnAlreadyRequested,
+    ReturnView,
+    ReturnWindowClosed,
+    StockCheck,
+    VariantView,
+    normalize_order_number,
+    rank_products,
+    shipping_cents,
+)
+from actions.commerce.models import (
+    Counter,
+    LookupAttempt,
+    Order,
+    OrderItem,
+    Product,
+    Return,
+    Variant,
+)
+from actions.commerce.verification import normalize_email, normalize_phone, validate_address
+
+__all__ = ["SqlCommerceBackend", "allocate_numbers", "order_view", "product_view"]
+
+logger = logging.getLogger(__name__)
+
+ORDER_COUNTER = "order_number"
+RETURN_COUNTER = "return_number"
+# A return still in progress: another one for the same order is a duplicate.
+_OPEN_RETURN_STATUSES = ("requested", "received")
+_MAX_REASON_LENGTH = 1000
+_MAX_NAME_LENGTH = 120
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def allocate_numbers(session: Session, counter: str, count: int = 1) -> int:
+    """Reserves `count` consecutive numbers of `counter`; returns the first.
+
+    The UPDATE comes first so that it takes the row lock (PostgreSQL) or the write lock
+    (SQLite) before the read: concurrent callers serialize on it and never see the same
+    value. The numbers are handed out for good only when the caller's transaction commits.
+    """
+    result = session.execute(
+        update(Counter).where(Counter.name == counter).values(value=Counter.value + count)
+    )
+    if result.rowcount != 1:
+        raise RuntimeError(f"counter {counter!r} is missing: is the database migrated?")
+    last: int = session.execute(select(Counter.value).where(Counter.name == counter)).scalar_one()
+    return last - count + 1
+
+
+def variant_view(variant: Variant, product_slug: str) -> VariantView:
+    """The frozen view of a variant row."""
+    return VariantView(
+        sku=variant.sku,
+        product_id=product_slug,
+        size=variant.size,
+        colour=variant.colour,
+        colour_en=variant.colour_en,
+        price_cents=variant.price_cents,
+        stock=variant.stock,
+    )
+
+
+def product_view(product: Product) -> ProductView:
+    """The frozen view of a product row with its (eagerly loaded) variants."""
+    return ProductView(
+        id=product.slug,
+        name=product.name,
+        name_en=product.name_en,
+        category=product.category,
+        variants=tuple(variant_view(variant, product.slug) for variant in product.variants),
+        aliases=tuple(alias for alias in (product.aliases or "").split("|") if alias),
+    )
+
+
+def order_view(order: Order) -> OrderView:
+    """The frozen view of an order row with its (eagerly loaded) items."""
+    return OrderView(
+        number=order.number,
+        status=OrderStatus(order.status),
+        customer_name=order.customer_name,
+        phone=order.phone,
+        email=order.email,
+        address=Address(order.street, order.city, order.postal_code, order.country),
+        delivery_option=DeliveryOption(order.delivery_option),
+        payment_method=PaymentMethod(order.payment_method),
+        created_at=order.created_at,
+        items=tuple(
+            OrderItemView(
+                sku=item.sku,
+                product_name=item.product_name,
+                size=item.size,
+                colour=item.colour,
+                quantity=item.quantity,
+                unit_price_cents=item.unit_price_cents,
+            )
+            for item in order.items
+        ),
+        subtotal_cents=order.subtotal_cents,
+        shipping_cents=order.shipping_cents,
+        total_cents=order.total_cents,
+        carrier=order.carrier,
+        tracking_number=order.tracking_number,
+        expected_delivery=order.expected_delivery,
+        shipped_at=order.shipped_at,
+        delivered_at=order.delivered_at,
+    )
+
+
+def _return_view(row: Return, order_number: str) -> ReturnView:
+    return ReturnView(
+        number=row.number,
+        order_number=order_number,
+        reason=row.reason,
+        status=row.status,
+        created_at=row.created_at,
+    )
+
+
+def _check_quantity(quantity: Any) -> int:
+    # bool is an int in Python; True is not "one unit".
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise InvalidQuantity("quantity must be a whole number")
+    if not 1 <= quantity <= MAX_LINE_QUANTITY:
+        raise InvalidQuantity(f"quantity must be between 1 and {MAX_LINE_QUANTITY}")
+    return quantity
+
+
+def _sender_key(sender: str) -> str:
+    """What lookup_attempts stores for a sender: a digest, since sender ids are often phones."""
+    return hashlib.sha256(sender.encode("utf-8")).hexdigest()
+
+
+class SqlCommerceBackend:
+    """`CommerceBackend` on the store database (see the module docstring for concurrency).
+
+    Args:
+        engine: A migrated database (`database.make_engine`, `database.migrate`).
+        clock: Returns the current aware UTC datetime; tests pass a fixed one.
+    """
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = _utcnow) -> None:
+        self.engine = engine
+        self._clock = clock
+
+    def _session(self) -> Session:
+        # expire_on_commit=False: views are built after commit without reloading rows.
+        return Session(self.engine, future=True, expire_on_commit=False)
+
+    # ------------------------------------------------------------------ orders (read)
+
+    def _load_order(self, session: Session, number: str) -> Order | None:
+        order: Order | None = session.execute(
+            select(Order).where(Order.number == number)
+        ).scalar_one_or_none()
+        return order
+
+    def get_order(self, order_id: str) -> OrderView:
+        """The order with that number. Raises OrderNotFound (also for malformed numbers)."""
+        number = normalize_order_number(order_id)
+        if number is None:
+            raise OrderNotFound(str(order_id)[:40])
+        with self._session() as session:
+            order = self._load_order(session, number)
+            if order is None:
+                raise OrderNotFound(number)
+            return order_view(order)
+
+    def orders_for_contact(
+        self, phone: str | None = None, email: str | None = None, limit: int = 20
+    ) -> list[OrderView]:
+        """Orders placed with that phone or email, newest first ([] if neither is valid).
+
+        Both are normalized the way orders store them (E.164, lowercase), so one indexed
+        equality per contact finds every spelling of the same number or address.
+        """
+        conditions = []
+        normalized_phone = normalize_phone(phone) if phone is not None else None
+        normalized_email = normalize_email(email) if email is not None else None
+        if normalized_phone:
+            conditions.append(Order.phone == normalized_phone)
+        if normalized_email:
+            conditions.append(Order.email == normalized_email)
+        if not conditions or limit <= 0:
+            return []
+        with self._session() as session:
+            orders = (
+                session.execute(
+                    select(Order)
+                    .where(or_(*conditions))
+                    .order_by(Order.created_at.desc(), Order.id.desc())
+                    .limit(limit)
+                )
+                .scalars()
+                .all()
+            )
+            return [order_view(order) for order in orders]
+
+    # ------------------------------------------------------------------ catalogue
+
+    def _catalogue(self) -> list[ProductView]:
+        """Every product with its variants, read with two plain queries.
+
+        Rows, not ORM objects: building ~300 ORM instances per search cost more than the
+        search itself.
+        """
+        with self.engine.connect() as connection:
+            products = connection.execute(
+                select(Product.id, Product.slug, Product.name, Product.name_en,
+                       Product.category, Product.aliases).order_by(Product.id)
+            ).all()  # fmt: skip
+            variants: dict[int, list[VariantView]] = {}
+            slugs = {product.id: product.slug for product in products}
+            for row in connection.execute(
+                select(Variant.product_id, Variant.sku, Variant.size, Variant.colour,
+                       Variant.colour_en, Variant.price_cents, Variant.stock).order_by(Variant.id)
+            ):  # fmt: skip
+                variants.setdefault(row.product_id, []).append(
+                    VariantView(row.sku, slugs[row.product_id], row.size, row.colour,
+                                row.colour_en, row.price_cents, row.stock)
+                )  # fmt: skip
+        return [
+            ProductView(
+                id=product.slug,
+                name=product.name,
+                name_en=product.name_en,
+                category=product.category,
+                variants=tuple(variants.get(product.id, ())),
+                aliases=tuple(alias for alias in (product.aliases or "").split("|") if alias),
+            )
+            for product in products
+        ]
+
+    def find_products(self, query: str, limit: int = 5) -> list[ProductMatch]:
+        """Products whose name resembles `query`, best first (see backend.rank_products).
+
+        The demo catalogue is a few dozen products, so it is ranked in Python on every call;
+        a large catalogue would prefilter in SQL (or use the store's search).
+        """
+        if not isinstance(query, str) or not query.strip():
+            return []
+        return rank_products(query[:200], self._catalogue(), limit)
+
+    def get_product(self, key: str) -> ProductView:
+        """A product by id (slug), or the product of the variant with that SKU."""
+        if not isinstance(key, str) or not key.strip() or len(key) > 80:
+            raise ProductNotFound(str(key)[:40])
+        key = key.strip()
+        with self._session() as session:
+            product = session.execute(
+                select(Product).where(Product.slug == key.lower())
+            ).scalar_one_or_none()
+            if product is None:
+                product = session.execute(
+                    select(Product).join(Variant).where(Variant.sku == key.upper())
+                ).scalar_one_or_none()
+            if product is None:
+                raise ProductNotFound(key)
+            return product_view(product)
+
+    def check_stock(self, sku: str, quantity: int) -> StockCheck:
+        """Whether `quantity` units of the variant are available now (nothing is reserved)."""
+        quantity = _check_quantity(quantity)
+        sku = str(sku).strip().upper()
+        with self._session() as session:
+            stock = session.execute(
+                select(Variant.stock).where(Variant.sku == sku)
+            ).scalar_one_or_none()
+        if stock is None:
+            raise ProductNotFound(sku)
+        return StockCheck(sku=sku, requested=quantity, available=stock)
+
+    # ------------------------------------------------------------------ orders (write)
+
+    def create_order(self, order: NewOrder) -> OrderView:
+        """Places an order in pending_payment with a new number, taking its stock atomically.
+
+        Everything is validated before the transaction; inside it, the number is allocated
+        first (taking the write lock), then each variant's stock is taken with a conditional
+        UPDATE. Any failure rolls back the whole order, number and stock included.
+        """
+        quantities = self._order_quantities(order.lines)
+        name = " ".join(str(order.customer_name or "").split())
+        if not name or len(name) > _MAX_NAME_LENGTH or any(c in name for c in "<>{}"):
+            raise InvalidRequest("invalid customer name")
+        phone = normalize_phone(order.phone)
+        if phone is None:
+            raise InvalidContact("phone")
+        email = normalize_email(order.email)
+        if email is None:
+            raise InvalidContact("email")
+        address = validate_address(order.address)
+        try:
+            delivery = DeliveryOption(order.delivery_option)
+            payment = PaymentMethod(order.payment_method)
+        except ValueError as error:
+            raise InvalidRequest("unknown delivery option or payment method") from error
+
+        now = self._clock()
+        with self._session() as session, session.begin():
+            number = str(allocate_numbers(session, ORDER_COUNTER))
+            variants = {
+                variant.sku: variant
+                for variant in session.execute(
+                    select(Variant)
+                    .options(selectinload(Variant.product))
+                    .where(Variant.sku.in_(list(quantities)))
+                ).scalars()
+            }
+            for sku, quantity in quantities.items():
+                variant = variants.get(sku)
+                if variant is None:
+                    raise ProductNotFound(sku)
+                taken = session.execute(
+                    update(Variant)
+                    .where(Variant.id == variant.id, Variant.stock >= quantity)
+                    .values(stock=Variant.stock - quantity)
+                    .execution_options(synchronize_session=False)
+                )
+                if taken.rowcount != 1:
+                    available = session.execute(
+                        select(Variant.stock).where(Variant.id == variant.id)
+                    ).scalar_one()
+                    raise OutOfStock(sku, quantity, available)
+            subtotal = sum(variants[sku].price_cents * qty for sku, qty in quantities.items())
+            shipping = shipping_cents(delivery, subtotal)
+            row = Order(
+                number=number,
+                status=OrderStatus.PENDING_PAYMENT.value,
+                customer_name=name,
+                phone=phone,
+                email=email,
+                street=address.street,
+                city=address.city,
+                postal_code=address.postal_code,
+                country=address.country,
+                delivery_option=delivery.value,
+                payment_method=payment.value,
+                created_at=now,
+                subtotal_cents=subtotal,
+                shipping_cents=shipping,
+                total_cents=subtotal + shipping,
+                items=[
+                    OrderItem(
+                        variant_id=variants[sku].id,
+                        sku=sku,
+                        product_name=variants[sku].product.name,
+                        size=variants[sku].size,
+                        colour=variants[sku].colour,
+                        quantity=quantity,
+                        unit_price_cents=variants[sku].price_cents,
+                    )
+                    for sku, quantity in quantities.items()
+                ],
+            )
+            session.add(row)
+        logger.info("order %s created with %d line(s)", number, len(quantities))
+        return order_view(row)
+
+    @staticmethod
+    def _order_quantities(lines: Iterable[Any]) -> dict[str, int]:
+        """Quantity per SKU (repeated SKUs summed), validated before touching the database."""
+        lines = list(lines or ())
+        if not lines:
+            raise InvalidQuantity("an order needs at least one line")
+        if len(lines) > MAX_ORDER_LINES:
+            raise InvalidQuantity(f"an order has at most {MAX_ORDER_LINES} lines")
+        quantities: dict[str, int] = {}
+        for line in lines:
+            sku = str(getattr(line, "sku", "") or "").strip().upper()
+            if not sku or len(sku) > 40:
+                raise ProductNotFound(sku[:40])
+            quantities[sku] = _check_quantity(
+                quantities.get(sku, 0) + _check_quantity(line.quantity)
+            )
+        return quantities
+
+    def _refuse(self, session: Session, number: str, action: str, allowed: Any) -> NoReturn:
+        """Raises why a conditional UPDATE on order `number` matched nothing."""
+        status = session.execute(
+            select(Order.status).where(Order.number == number)
+        ).scalar_one_or_none()
+        if status is None:
+            raise OrderNotFound(number)
+        raise InvalidOrderState(number, OrderStatus(status), action, allowed)
+
+    def cancel_order(self, order_id: str) -> CancelResult:
+        """Cancels an order that has not shipped and puts its stock back.
+
+        Compare-and-set: read the status, then UPDATE only if it is still that status. If
+        the order moved on in between (the warehouse shipped it), read again and decide on
+        the new status, so a shipped parcel is never marked cancelled and stock is returned
+        exactly once.
+        """
+        number = normalize_order_number(order_id)
+        if number is None:
+            raise OrderNotFound(str(order_id)[:40])
+        now = self._clock()
+        for _attempt in range(5):
+            with self._session() as session:
+                previous = session.execute(
+                    select(Order.status).where(Order.number == number)
+                ).scalar_one_or_none()
+            if previous is None:
+                raise OrderNotFound(number)
+            status = OrderStatus(previous)
+            if status not in CANCELLABLE_STATUSES:
+                raise InvalidOrderState(number, status, "cancel", CANCELLABLE_STATUSES)
+            with self._session() as session, session.begin():
+                cancelled = session.execute(
+                    update(Order)
+                    .where(Order.number == number, Order.status == previous)
+                    .values(status=OrderStatus.CANCELLED.value, cancelled_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                if cancelled.rowcount != 1:
+                    continue  # the status changed since we read it: decide again
+                order = self._load_order(session, number)
+                assert order is not None  # noqa: S101 - updated just above in this transaction
+                for item in order.items:
+                    session.execute(
+                        update(Variant)
+                        .where(Variant.id == item.variant_id)
+                        .values(stock=Variant.stock + item.quantity)
+                        .execution_options(synchronize_session=False)
+                    )
+                view = order_view(order)
+            logger.info("order %s cancelled (was %s)", number, previous)
+            return CancelResult(order=view, previous_status=status)
+        raise RuntimeError("order status kept changing while cancelling; try again")
+
+    def change_address(self, order_id: str, address: Address) -> OrderView:
+        """Changes the delivery address of an order the carrier does not have yet."""
+        number = normalize_order_number(order_id)
+        if number is None:
+            raise OrderNotFound(str(order_id)[:40])
+        address = validate_address(address)
+        allowed = [status.value for status in EDITABLE_STATUSES]
+        with self._session() as session, session.begin():
+            changed = session.execute(
+                update(Order)
+                .where(Order.number == number, Order.status.in_(allowed))
+                .values(
+                    street=address.street,
+                    city=address.city,
+                    postal_code=address.postal_code,
+                    country=address.country,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if changed.rowcount != 1:
+                self._refuse(session, number, "change_address", EDITABLE_STATUSES)
+            order = self._load_order(session, number)
+            assert order is not None  # noqa: S101 - updated just above in this transaction
+            view = order_view(order)
+        logger.info("order %s: delivery address changed", number)
+        return view
+
+    def create_return(self, order_id: str, reason: str) -> ReturnView:
+        """Opens a return for an order delivered within RETURN_WINDOW."""
+        number = normalize_order_number(order_id)
+        if number is None:
+            raise OrderNotFound(str(order_id)[:40])
+        reason = " ".join(str(reason or "").split())[:_MAX_REASON_LENGTH]
+        if not reason:
+            raise InvalidRequest("a return needs a reason")
+        now = self._clock()
+        with self._session() as session, session.begin():
+            # Allocating first takes the write lock, so two requests for the same order
+            # serialize and the second sees the first one's return.
+            return_number = f"R-{allocate_numbers(session, RETURN_COUNTER):05d}"
+            order = session.execute(
+                select(Order).where(Order.number == number).with_for_update()
+            ).scalar_one_or_none()
+            if order is None:
+                raise OrderNotFound(number)
+            status = OrderStatus(order.status)
+            existing = session.execute(
+                select(Return)
+                .where(Return.order_id == order.id, Return.status.in_(_OPEN_RETURN_STATUSES))
+                .order_by(Return.id)
+            ).scalar()
+            if existing is not None:
+                raise ReturnAlreadyRequested(number, status, _return_view(existing, number))
+            if status is not OrderStatus.DELIVERED or order.delivered_at is None:
+                raise InvalidOrderState(number, status, "return", {OrderStatus.DELIVERED})
+            deadline = order.delivered_at + RETURN_WINDOW
+            if now > deadline:
+                raise ReturnWindowClosed(number, deadline)
+            row = Return(
+                number=return_number,
+                order_id=order.id,
+                reason=reason,
+                status="requested",
+                created_at=now,
+            )
+            session.add(row)
+        logger.info("return %s opened for order %s", return_number, number)
+        return _return_view(row, number)
+
+    # ------------------------------------------------------------------ throttling
+
+    def record_lookup_attempt(self, sender: str) -> int:
+        """Records an order lookup by `sender`; returns their lookups within LOOKUP_WINDOW.
+
+        Rows older than the window are deleted for this sender as it goes, so the table stays
+        as small as the set of recently active senders (see `prune_lookup_attempts`).
+        """
+        key = _sender_key(str(sender))
+        now = self._clock()
+        since = now - LOOKUP_WINDOW
+        with self._session() as session, session.begin():
+            session.execute(insert(LookupAttempt).values(sender=key, at=now))
+            session.execute(
+                delete(LookupAttempt)
+                .where(LookupAttempt.sender == key, LookupAttempt.at <= since)
+                .execution_options(synchronize_session=False)
+            )
+            count: int = session.execute(
+                select(func.count())
+                .select_from(LookupAttempt)
+                .where(LookupAttempt.sender == key, LookupAttempt.at > since)
+            ).scalar_one()
+        return count
+
+    def prune_lookup_attempts(self, older_than: timedelta = timedelta(hours=1)) -> int:
+        """Deletes lookup attempts older than `older_than` (senders who never came back).
+
+        Not part of CommerceBackend: a maintenance task, run from the seed or a cron job.
+        """
+        cutoff = self._clock() - older_than
+        with self._session() as session, session.begin():
+            result = session.execute(
+                delete(LookupAttempt)
+                .where(LookupAttempt.at < cutoff)
+                .execution_options(synchronize_session=False)
+            )
+        deleted: int = result.rowcount
+        return deleted

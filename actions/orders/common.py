@@ -1,0 +1,134 @@
+"""What every order action shares: the store, who the customer is, and how to say dates.
+
+The store is opened once per action-server process, from `DATABASE_URL` (default: the
+SQLite file under var/, see actions/commerce/database.py). Conversation state lives in the
+tracker's slots only; nothing here caches anything about a conversation.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from actions.commerce.backend import CommerceBackend, OrderView
+from actions.commerce.database import make_engine
+from actions.commerce.sql import SqlCommerceBackend
+from actions.commerce.verification import normalize_email, normalize_phone
+
+# Conversation ids of channels whose sender id is the customer's phone number
+# ("whatsapp:+5215512345678", "twilio:whatsapp:+52...", "sms:+52..."): the provider has
+# already proven the phone, so the customer owns the orders placed with it.
+_PHONE_CHANNELS = ("whatsapp", "twilio", "sms")
+_PHONE_SENDER = re.compile(r"^(?:[a-z]+:)*\+?(\d{8,15})$")
+
+MONTHS = {
+    "es": [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+}
+WEEKDAYS = {
+    "es": ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
+    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+}
+
+
+@lru_cache(maxsize=1)
+def store() -> CommerceBackend:
+    """The commerce backend of this process (one engine and connection pool, shared)."""
+    return SqlCommerceBackend(make_engine())
+
+
+def language(tracker: Tracker) -> str:
+    """The conversation's language slot: "es" (default) or "en"."""
+    return "en" if tracker.get_slot("language") == "en" else "es"
+
+
+def channel_phone(sender_id: str) -> str | None:
+    """The phone number a phone-based channel already proved, in E.164, else None."""
+    channel = sender_id.split(":", 1)[0].lower()
+    if channel not in _PHONE_CHANNELS:
+        return None
+    match = _PHONE_SENDER.match(sender_id.lower())
+    return normalize_phone("+" + match.group(1)) if match else None
+
+
+def verified_contacts(tracker: Tracker) -> dict[str, str]:
+    """Contacts this customer has proven: the channel phone, plus any verified in this chat.
+
+    `verified_contact` holds "phone:+52..." or "email:ana@example.com", set by the order
+    status form when the customer passed verification.
+    """
+    contacts: dict[str, str] = {}
+    phone = channel_phone(tracker.sender_id)
+    if phone:
+        contacts["phone"] = phone
+    recorded = tracker.get_slot("verified_contact")
+    if isinstance(recorded, str) and ":" in recorded:
+        kind, value = recorded.split(":", 1)
+        normalized = normalize_phone(value) if kind == "phone" else normalize_email(value)
+        if normalized and kind in ("phone", "email"):
+            contacts.setdefault(kind, normalized)
+    return contacts
+
+
+def owns(order: OrderView, contacts: dict[str, str]) -> bool:
+    """Whether any proven contact of the customer is the order's phone or email."""
+    phone, email = contacts.get("phone"), contacts.get("email")
+    return bool(
+        (phone and normalize_phone(order.phone) == phone)
+        or (email and normalize_email(order.email) == email)
+    )
+
+
+def say_date(day: date, lang: str) -> str:
+    """A date in words: "el martes 25 de noviembre" / "Tuesday, November 25"."""
+    weekday = WEEKDAYS[lang][day.weekday()]
+    month = MONTHS[lang][day.month - 1]
+    if lang == "en":
+        return f"{weekday}, {month} {day.day}"
+    return f"el {weekday} {day.day} de {month}"
+
+
+def say_items(order: OrderView, lang: str) -> str:
+    """One line per item: "2 × Camiseta básica (M, negro)"."""
+    lines = []
+    for item in order.items:
+        variant = ", ".join(part for part in (item.size, item.colour) if part)
+        suffix = f" ({variant})" if variant else ""
+        lines.append(f"{item.quantity} × {item.product_name}{suffix}")
+    return "\n".join(lines)
+
+
+def slot_text(tracker: Tracker, name: str) -> str | None:
+    """A slot's value as text, or None when unset."""
+    value: Any = tracker.get_slot(name)
+    return None if value is None else str(value)

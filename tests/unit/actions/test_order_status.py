@@ -1,0 +1,320 @@
+"""The order status form and answer, against the seeded demo store on SQLite.
+
+Trackers are built the way the Rasa server sends them to the action server; the store is
+real (migrated and seeded in a temporary file), so these tests catch a wrong query as well
+as a wrong reply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.commerce.database import make_engine, migrate
+from actions.commerce.seed import seed
+from actions.orders import common
+from actions.orders.common import channel_phone
+from actions.orders.status import (
+    ActionAskOrderId,
+    ActionOrderStatus,
+    ValidateOrderStatusForm,
+    proof_in,
+)
+
+
+@pytest.fixture(autouse=True)
+def demo_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A fresh seeded store per test (lookup counts must not leak between tests)."""
+    url = f"sqlite:///{tmp_path / 'commerce.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    seed(engine)
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", url)
+    common.store.cache_clear()
+    yield
+    common.store.cache_clear()
+
+
+def tracker(
+    slots: dict[str, Any] | None = None,
+    candidates: dict[str, Any] | None = None,
+    text: str = "x",
+    sender: str = "rest-123",
+    requested: str | None = None,
+    intent: str = "inform",
+    entities: list[dict[str, Any]] | None = None,
+) -> Tracker:
+    """A tracker in the middle of order_status_form, as the action server receives it.
+
+    `candidates` are the slot values Rasa extracted from this message: the server sends them
+    as the trailing slot events, which is how the form validator knows what to validate.
+    """
+    all_slots = {
+        "language": "es",
+        "order_id": None,
+        "order_verification": None,
+        "verified_contact": None,
+        "verification_failures": 0.0,
+        "order_lookup_blocked": None,
+        "requested_slot": requested,
+        **(slots or {}),
+        **(candidates or {}),
+    }
+    message = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": entities or [],
+    }
+    return Tracker(
+        sender_id=sender,
+        slots=all_slots,
+        latest_message=message,
+        events=[
+            {"event": "user", "text": text, "parse_data": message},
+            *({"event": "slot", "name": k, "value": v} for k, v in (candidates or {}).items()),
+        ],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": "order_status_form"},
+        latest_action_name="action_listen",
+    )
+
+
+def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def responses(dispatcher: CollectingDispatcher) -> list[str]:
+    return [m["response"] for m in dispatcher.messages]
+
+
+async def validate(t: Tracker, domain: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Runs the validator; the returned slots include `requested_slot`, the form's next ask.
+
+    When the validator's required slots are the domain's, the SDK leaves the choice to Rasa,
+    which asks for the first empty one; that is filled in here the same way.
+    """
+    dispatcher = CollectingDispatcher()
+    events = await ValidateOrderStatusForm().run(dispatcher, t, domain)
+    slots = slot_events(events)
+    if "requested_slot" not in slots:
+        now = {**t.slots, **slots}
+        required = domain["forms"]["order_status_form"]["required_slots"]
+        slots["requested_slot"] = next((s for s in required if now.get(s) is None), None)
+    return slots, responses(dispatcher)
+
+
+@pytest.fixture
+def domain_dict(domain) -> dict[str, Any]:
+    return domain.as_dict()
+
+
+async def test_number_then_email_verifies_and_the_answer_has_tracking(domain_dict) -> None:
+    order_given = tracker(
+        candidates={"order_id": "10001"},
+        text="donde esta mi pedido 10001",
+        intent="order_status",
+        entities=[{"entity": "order_id", "value": "10001"}],
+    )
+    slots, said = await validate(order_given, domain_dict)
+    assert slots["order_id"] == "10001"
+    assert slots["requested_slot"] == "order_verification"
+    assert said == []
+
+    proof = tracker(
+        {"order_id": "10001"},
+        {"order_verification": "es ANA@example.com"},
+        text="es ANA@example.com",
+        requested="order_verification",
+    )
+    slots, said = await validate(proof, domain_dict)
+    assert slots["order_verification"] == "ok"
+    assert slots["verified_contact"] == "email:ana@example.com"
+    assert slots["requested_slot"] is None
+
+    done = tracker({"order_id": "10001", "verified_contact": "email:ana@example.com"})
+    dispatcher = CollectingDispatcher()
+    await ActionOrderStatus().run(dispatcher, done, domain_dict)
+    answer = dispatcher.messages[0]
+    assert answer["response"] == "utter_order_shipped"
+    assert answer["carrier"] == "Estafeta"
+    assert answer["tracking_number"] == "EST123456789MX"
+    assert "2 × Camiseta básica" in answer["items"]
+    assert answer["expected_date"].startswith("el ")
+
+
+async def test_last_four_digits_of_the_phone_verify(domain_dict) -> None:
+    proof = tracker(
+        {"order_id": "10003"},
+        {"order_verification": "los ultimos 4 son 1234"},
+        requested="order_verification",
+    )
+    slots, _ = await validate(proof, domain_dict)
+    assert slots["order_verification"] == "ok"
+    assert slots["verified_contact"] == "phone:+5491155551234"
+
+
+async def test_someone_elses_order_and_a_missing_order_get_the_same_reply(domain_dict) -> None:
+    replies = []
+    for order_id in ("10002", "99999"):
+        proof = tracker(
+            {"order_id": order_id},
+            {"order_verification": "ana@example.com"},
+            requested="order_verification",
+        )
+        dispatcher = CollectingDispatcher()
+        events = await ValidateOrderStatusForm().run(dispatcher, proof, domain_dict)
+        slots = slot_events(events)
+        assert slots["order_verification"] is None
+        assert slots["verification_failures"] == 1.0
+        replies.append(dispatcher.messages)
+    assert replies[0][0]["response"] == replies[1][0]["response"] == "utter_verification_failed"
+    assert replies[0][0]["attempts_left"] == replies[1][0]["attempts_left"] == 2
+
+
+async def test_third_failure_blocks_and_the_answer_offers_a_person(domain_dict) -> None:
+    proof = tracker(
+        {"order_id": "10001", "verification_failures": 2.0},
+        {"order_verification": "0000"},
+        requested="order_verification",
+    )
+    slots, said = await validate(proof, domain_dict)
+    assert slots["order_lookup_blocked"] == "verification_failed"
+    assert slots["requested_slot"] is None
+    assert said == []
+
+    blocked = tracker({"order_id": "10001", "verification_failures": 3.0})
+    dispatcher = CollectingDispatcher()
+    events = await ActionOrderStatus().run(dispatcher, blocked, domain_dict)
+    assert responses(dispatcher) == ["utter_verification_blocked"]
+    assert slot_events(events)["order_lookup_blocked"] == "verification_failed"
+
+
+async def test_a_restarted_form_after_three_failures_asks_nothing(domain_dict) -> None:
+    again = tracker(
+        {"verification_failures": 3.0},
+        {"order_id": "10001"},
+        intent="order_status",
+        entities=[{"entity": "order_id", "value": "10001"}],
+    )
+    slots, _ = await validate(again, domain_dict)
+    assert slots["requested_slot"] is None
+
+
+async def test_an_answer_without_email_or_digits_is_explained_not_counted(domain_dict) -> None:
+    proof = tracker(
+        {"order_id": "10001"},
+        {"order_verification": "no se cual es"},
+        requested="order_verification",
+    )
+    slots, said = await validate(proof, domain_dict)
+    assert said == ["utter_verification_help"]
+    assert "verification_failures" not in slots
+
+
+async def test_whatsapp_sender_owning_the_order_skips_verification(domain_dict) -> None:
+    t = tracker(
+        candidates={"order_id": "10001"},
+        sender="whatsapp:+5215512345678",
+        intent="order_status",
+        entities=[{"entity": "order_id", "value": "10001"}],
+    )
+    slots, _ = await validate(t, domain_dict)
+    assert slots["requested_slot"] is None
+
+
+async def test_whatsapp_sender_not_owning_the_order_must_verify(domain_dict) -> None:
+    t = tracker(
+        candidates={"order_id": "10002"},
+        sender="whatsapp:+5215512345678",
+        intent="order_status",
+        entities=[{"entity": "order_id", "value": "10002"}],
+    )
+    slots, _ = await validate(t, domain_dict)
+    assert slots["requested_slot"] == "order_verification"
+
+
+async def test_known_customer_picks_from_buttons_with_their_orders_only(domain_dict) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionAskOrderId().run(dispatcher, tracker(sender="whatsapp:5215512345678"), domain_dict)
+    message = dispatcher.messages[0]
+    assert message["response"] == "utter_choose_order"
+    numbers = [b["payload"].split('"order_id":"')[1].rstrip('"}') for b in message["buttons"]]
+    assert "10001" in numbers
+    assert "10002" not in numbers
+    assert "10003" not in numbers
+
+
+async def test_unknown_customer_is_asked_for_the_number(domain_dict) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionAskOrderId().run(dispatcher, tracker(sender="telegram:42"), domain_dict)
+    assert responses(dispatcher) == ["utter_ask_order_id"]
+
+
+@pytest.mark.parametrize("value", ["abc", "10001' OR '1'='1", "<script>alert(1)</script>"])
+async def test_malformed_order_numbers_are_refused_politely(domain_dict, value: str) -> None:
+    slots, said = await validate(tracker(candidates={"order_id": value}), domain_dict)
+    assert slots["order_id"] is None
+    assert said == ["utter_order_id_invalid"]
+
+
+async def test_the_21st_lookup_in_a_minute_is_throttled(domain_dict) -> None:
+    for _ in range(20):
+        slots, said = await validate(tracker(candidates={"order_id": "10001"}), domain_dict)
+        assert "utter_lookup_throttled" not in said
+    slots, said = await validate(tracker(candidates={"order_id": "10001"}), domain_dict)
+    assert said == ["utter_lookup_throttled"]
+    assert slots["order_lookup_blocked"] == "throttled"
+    assert slots["requested_slot"] is None
+    # Another sender is not affected.
+    other = tracker(candidates={"order_id": "10001"}, sender="rest-other")
+    _, said = await validate(other, domain_dict)
+    assert said == []
+
+
+async def test_english_answer_uses_english_dates(domain_dict) -> None:
+    done = tracker(
+        {"order_id": "10002", "verified_contact": "email:john@example.com", "language": "en"}
+    )
+    dispatcher = CollectingDispatcher()
+    await ActionOrderStatus().run(dispatcher, done, domain_dict)
+    answer = dispatcher.messages[0]
+    assert answer["response"] == "utter_order_delivered"
+    assert answer["delivered_date"].split(",")[0] in (
+        ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "proof"),
+    [
+        ("mi correo es Ana@Example.com", {"email": "Ana@Example.com"}),
+        ("5678", {"last4": "5678"}),
+        ("terminacion 5678 porfa", {"last4": "5678"}),
+        ("+52 1 55 1234 5678", {"phone": "+52 1 55 1234 5678"}),
+        ("1234 o 5678", {}),
+        ("no me acuerdo", {}),
+    ],
+)
+def test_proof_in_reads_what_customers_type(text: str, proof: dict[str, str]) -> None:
+    assert proof_in(text) == proof
+
+
+@pytest.mark.parametrize(
+    ("sender", "phone"),
+    [
+        ("whatsapp:+5215512345678", "+525512345678"),
+        ("twilio:whatsapp:+14155550123", "+14155550123"),
+        ("telegram:12345678", None),
+        ("rest-abc", None),
+        ("whatsapp:not-a-number", None),
+    ],
+)
+def test_channel_phone(sender: str, phone: str | None) -> None:
+    assert channel_phone(sender) == phone
