@@ -23,12 +23,7 @@ REASON_BY_INTENT = {
     "complaint": "complaint",
     "payment_issue": "payment_problem",
     "account_help": "account_help",
-    # The order flows not automated yet (order status is: actions/orders/status.py).
-    "place_order": "order_request",
-    "cancel_order": "order_request",
-    "change_order": "order_request",
-    "return_request": "order_request",
-    "invoice_request": "order_request",
+    # The order flows (actions/orders/) set their own reason when they hand over.
 }
 # "Yes" to an offer of a person: the reason is why the bot offered, i.e. its last action.
 REASON_BY_OFFER = {
@@ -36,6 +31,10 @@ REASON_BY_OFFER = {
     "utter_offer_human": "repeated_fallback",
     # Three failed ownership checks in the order lookup (actions/orders/status.py).
     "action_order_status": "failed_verification",
+    "action_cancel_order": "failed_verification",
+    "action_create_return": "failed_verification",
+    "action_send_invoice": "failed_verification",
+    "action_change_order": "failed_verification",
 }
 DEFAULT_REASON = "customer_asked"
 
@@ -53,12 +52,46 @@ def last_bot_action(tracker: Tracker) -> str | None:
     return None
 
 
+def reason_set_this_turn(tracker: Tracker) -> str | None:
+    """A reason a flow set since the latest customer message (e.g. a damaged item)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return None
+        if event.get("event") == "slot" and event.get("name") == REASON_SLOT and event.get("value"):
+            return str(event["value"])
+    return None
+
+
+def earlier_request_intent(tracker: Tracker) -> str | None:
+    """The latest intent of the conversation that names a reason (the request being served).
+
+    "no", "ok" or an order number on their own say nothing about why a person is needed;
+    the request they answer does ("me cobraron dos veces" ... "no tengo el número").
+    """
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if intent in REASON_BY_INTENT and intent != "human_handoff":
+                return str(intent)
+    return None
+
+
 def handoff_reason(tracker: Tracker) -> str:
-    """The reason for this handoff: the latest message's intent, or what the bot offered."""
+    """Why the customer needs a person, most specific first.
+
+    A reason a flow set in this turn; "yes" to an offer of a person (why the bot offered);
+    the latest message's intent; the request the latest message answers; "customer_asked".
+    """
+    from_flow = reason_set_this_turn(tracker)
+    if from_flow:
+        return from_flow
     intent = (tracker.latest_message or {}).get("intent", {}).get("name")
-    if intent == "affirm":
-        return REASON_BY_OFFER.get(last_bot_action(tracker) or "", DEFAULT_REASON)
-    return REASON_BY_INTENT.get(intent or "", DEFAULT_REASON)
+    if intent == "affirm" and last_bot_action(tracker) in REASON_BY_OFFER:
+        return REASON_BY_OFFER[last_bot_action(tracker) or ""]
+    if intent in REASON_BY_INTENT:
+        return REASON_BY_INTENT[intent]
+    earlier = earlier_request_intent(tracker)
+    return REASON_BY_INTENT[earlier] if earlier else DEFAULT_REASON
 
 
 class ActionHandoff(Action):

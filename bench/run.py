@@ -218,9 +218,13 @@ def main() -> None:
         tmp = Path(tmp_name)
         port = free_port()
         actions_log = (tmp / "actions.log").open("w")
+        # The action server's store: the demo store in a file of its own.
+        store_url = f"sqlite:///{tmp / 'commerce.db'}"
+        subprocess.run([PYTHON, "-m", "actions.commerce.seed", "--url", store_url], check=True)
         actions = subprocess.Popen(
             [RASA, "run", "actions", "--port", str(port)],
             cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": store_url},
             stdout=actions_log,
             stderr=subprocess.STDOUT,
         )

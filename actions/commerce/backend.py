@@ -24,7 +24,7 @@ Errors raised by a backend form one small tree, so an action can catch broadly
     ├── OutOfStock                     not enough units of a variant (has .available)
     └── InvalidRequest (ValueError)    input rejected before touching the store
         ├── InvalidQuantity            quantity not an integer in 1..MAX_LINE_QUANTITY
-        ├── InvalidContact             malformed phone number or email address
+        ├── InvalidContact             malformed phone or email, or neither given
         └── InvalidAddress             empty or oversized address fields
 
 Anything else escaping a backend (a dropped database connection, say) is a bug or an outage,
@@ -263,7 +263,7 @@ class InvalidQuantity(InvalidRequest):
 
 
 class InvalidContact(InvalidRequest):
-    """A malformed phone number or email address; `field` says which."""
+    """A malformed contact; `field` says which: "phone", "email", or "contact" (neither given)."""
 
     def __init__(self, field: str) -> None:
         super().__init__(f"invalid {field}")
@@ -432,8 +432,10 @@ class OrderView:
         number: The order number customers quote ("10001").
         status: Current status.
         customer_name: Name on the order.
-        phone: Contact phone in E.164 ("+525512345678"; Mexican mobiles without the old "1").
-        email: Contact email, lowercase.
+        phone: Contact phone in E.164 ("+525512345678"; Mexican mobiles without the old "1"),
+            or None if the customer gave only an email.
+        email: Contact email, lowercase, or None if the customer gave only a phone. At least
+            one of phone and email is set.
         address: Delivery address (the store's for pickup orders).
         delivery_option: Standard, express or pickup.
         payment_method: How the customer pays or paid.
@@ -452,8 +454,8 @@ class OrderView:
     number: str
     status: OrderStatus
     customer_name: str
-    phone: str
-    email: str
+    phone: str | None
+    email: str | None
     address: Address
     delivery_option: DeliveryOption
     payment_method: PaymentMethod
@@ -526,11 +528,15 @@ class OrderLine:
 
 @dataclass(frozen=True)
 class NewOrder:
-    """Everything `create_order` needs; contact and address are validated by the backend."""
+    """Everything `create_order` needs; contact and address are validated by the backend.
+
+    The customer gives a phone, an email, or both: pass None (or a blank string) for the one
+    not given. At least one is required, and whatever is given must be valid.
+    """
 
     customer_name: str
-    phone: str
-    email: str
+    phone: str | None
+    email: str | None
     address: Address
     delivery_option: DeliveryOption
     payment_method: PaymentMethod
@@ -558,7 +564,8 @@ class CommerceBackend(Protocol):
         """Orders placed with that phone or email, newest first ([] when neither matches).
 
         Phone numbers match in any common spelling (with or without "+", Mexican mobiles
-        with or without the "1" after 52); emails ignore case and surrounding spaces.
+        with or without the "1" after 52); emails ignore case and surrounding spaces. An
+        order placed without a phone (or email) is found only by the contact it has.
         """
         ...
 
@@ -581,7 +588,8 @@ class CommerceBackend(Protocol):
         """Places an order in pending_payment with a new number, taking its stock atomically.
 
         Either every line's stock is taken and the order exists, or nothing changed.
-        Raises InvalidQuantity, InvalidContact, InvalidAddress, ProductNotFound, OutOfStock.
+        Raises InvalidQuantity, InvalidContact (a malformed phone or email: field "phone" or
+        "email"; neither given: field "contact"), InvalidAddress, ProductNotFound, OutOfStock.
         """
         ...
 

@@ -28,7 +28,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import QueuePool
 
 __all__ = [
@@ -118,19 +118,49 @@ def _config(url: str) -> Config:
     return config
 
 
+def _sqlite_foreign_keys(connection: Connection, enabled: bool) -> None:
+    # On the DBAPI connection: through SQLAlchemy, the statement would begin a transaction
+    # (_sqlite_begin), and SQLite ignores this pragma inside one.
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA foreign_keys = {'ON' if enabled else 'OFF'}")
+    finally:
+        cursor.close()
+
+
 def _run(url: str | None, action: str, revision: str) -> None:
     url = url or database_url()
     engine = make_engine(url)
     try:
-        with engine.begin() as connection:
-            config = _config(url)
-            # env.py migrates on this connection (Alembic's "sharing a connection" recipe),
-            # so SQLite gets the pragmas above and the whole run is one transaction.
-            config.attributes["connection"] = connection
-            if action == "upgrade":
-                command.upgrade(config, revision)
-            else:
-                command.downgrade(config, revision)
+        with engine.connect() as connection:
+            # SQLite: batch migrations rebuild a table (copy, drop, rename), and dropping a
+            # table that other rows reference fails while foreign keys are enforced. SQLite's
+            # documented procedure: foreign keys off outside the transaction, rebuild, run
+            # PRAGMA foreign_key_check before committing, foreign keys back on.
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                _sqlite_foreign_keys(connection, enabled=False)
+            try:
+                with connection.begin():
+                    config = _config(url)
+                    # env.py migrates on this connection (Alembic's "sharing a connection"
+                    # recipe), so SQLite gets the pragmas above and the whole run is one
+                    # transaction.
+                    config.attributes["connection"] = connection
+                    if action == "upgrade":
+                        command.upgrade(config, revision)
+                    else:
+                        command.downgrade(config, revision)
+                    if sqlite:
+                        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                        if broken:
+                            raise RuntimeError(
+                                f"migration rolled back: it would leave {len(broken)} broken "
+                                f"foreign key reference(s), e.g. {tuple(broken[0])}"
+                            )
+            finally:
+                if sqlite:
+                    _sqlite_foreign_keys(connection, enabled=True)
     finally:
         engine.dispose()
 

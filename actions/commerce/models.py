@@ -39,6 +39,7 @@ from sqlalchemy.types import TypeDecorator
 from actions.commerce.backend import DeliveryOption, OrderStatus, PaymentMethod
 
 __all__ = [
+    "CONTACT_CHECK",
     "NAMING_CONVENTION",
     "RETURN_STATUSES",
     "Base",
@@ -65,6 +66,8 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 Base: Any = declarative_base(metadata=metadata)
 
 RETURN_STATUSES = ("requested", "received", "refunded", "rejected")
+# An order needs a way to reach the customer: a phone, an email, or both.
+CONTACT_CHECK = "phone IS NOT NULL OR email IS NOT NULL"
 
 
 def _in(column: str, values: Any) -> str:
@@ -135,7 +138,8 @@ class Order(Base):
     """An order with its contact, delivery and shipment details.
 
     There is no customers table: the store has no accounts, and identifies customers by the
-    phone and email on each order.
+    phone and email on each order. Either may be missing (the order form asks for a phone
+    *or* an email; migration 0002), never both: CHECK `ck_orders_contact`.
     """
 
     __tablename__ = "orders"
@@ -144,14 +148,15 @@ class Order(Base):
         CheckConstraint(_in("delivery_option", DeliveryOption), name="delivery_option"),
         CheckConstraint(_in("payment_method", PaymentMethod), name="payment_method"),
         CheckConstraint("total_cents = subtotal_cents + shipping_cents", name="total"),
+        CheckConstraint(CONTACT_CHECK, name="contact"),
     )
 
     id = Column(Integer, primary_key=True)
     number = Column(String(20), nullable=False, unique=True)
     status = Column(String(20), nullable=False)
     customer_name = Column(String(120), nullable=False)
-    phone = Column(String(20), nullable=False, index=True)
-    email = Column(String(254), nullable=False, index=True)
+    phone = Column(String(20), index=True)  # E.164, or NULL if only the email was given
+    email = Column(String(254), index=True)  # lowercase, or NULL if only the phone was given
     street = Column(String(200), nullable=False)
     city = Column(String(100), nullable=False)
     postal_code = Column(String(10), nullable=False)

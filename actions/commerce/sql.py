@@ -184,6 +184,16 @@ def _check_quantity(quantity: Any) -> int:
     return quantity
 
 
+def _contact(value: Any, normalize: Callable[[str], str | None], field: str) -> str | None:
+    """The normalized contact; None if not given (None or blank); InvalidContact if malformed."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    normalized = normalize(value)
+    if normalized is None:
+        raise InvalidContact(field)
+    return normalized
+
+
 def _sender_key(sender: str) -> str:
     """What lookup_attempts stores for a sender: a digest, since sender ids are often phones."""
     return hashlib.sha256(sender.encode("utf-8")).hexdigest()
@@ -230,7 +240,8 @@ class SqlCommerceBackend:
         """Orders placed with that phone or email, newest first ([] if neither is valid).
 
         Both are normalized the way orders store them (E.164, lowercase), so one indexed
-        equality per contact finds every spelling of the same number or address.
+        equality per contact finds every spelling of the same number or address. An order's
+        missing contact is NULL, which equals nothing.
         """
         conditions = []
         normalized_phone = normalize_phone(phone) if phone is not None else None
@@ -333,20 +344,20 @@ class SqlCommerceBackend:
     def create_order(self, order: NewOrder) -> OrderView:
         """Places an order in pending_payment with a new number, taking its stock atomically.
 
-        Everything is validated before the transaction; inside it, the number is allocated
-        first (taking the write lock), then each variant's stock is taken with a conditional
-        UPDATE. Any failure rolls back the whole order, number and stock included.
+        Everything is validated before the transaction: the contact needs a valid phone, a
+        valid email, or both (a missing one is stored as NULL; a malformed one is refused,
+        not dropped). Inside the transaction, the number is allocated first (taking the write
+        lock), then each variant's stock is taken with a conditional UPDATE. Any failure rolls
+        back the whole order, number and stock included.
         """
         quantities = self._order_quantities(order.lines)
         name = " ".join(str(order.customer_name or "").split())
         if not name or len(name) > _MAX_NAME_LENGTH or any(c in name for c in "<>{}"):
             raise InvalidRequest("invalid customer name")
-        phone = normalize_phone(order.phone)
-        if phone is None:
-            raise InvalidContact("phone")
-        email = normalize_email(order.email)
-        if email is None:
-            raise InvalidContact("email")
+        phone = _contact(order.phone, normalize_phone, "phone")
+        email = _contact(order.email, normalize_email, "email")
+        if phone is None and email is None:
+            raise InvalidContact("contact")
         address = validate_address(order.address)
         try:
             delivery = DeliveryOption(order.delivery_option)

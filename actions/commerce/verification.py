@@ -55,13 +55,13 @@ class HasContact(Protocol):
     """Anything with the contact fields of an order (an OrderView, typically)."""
 
     @property
-    def phone(self) -> str:
-        """Phone in E.164."""
+    def phone(self) -> str | None:
+        """Phone in E.164, or None if the order has none."""
         ...
 
     @property
-    def email(self) -> str:
-        """Email address."""
+    def email(self) -> str | None:
+        """Email address, or None if the order has none."""
         ...
 
 
@@ -128,8 +128,10 @@ def normalize_email(text: str | None) -> str | None:
     return email
 
 
-def phone_last4(phone: str) -> str:
-    """The last four digits of a phone number ("" if it has fewer)."""
+def phone_last4(phone: str | None) -> str:
+    """The last four digits of a phone number ("" if it has fewer, or for no phone)."""
+    if not isinstance(phone, str):
+        return ""
     digits = re.sub(r"\D", "", phone)
     return digits[-4:] if len(digits) >= 4 else ""
 
@@ -143,10 +145,13 @@ def contact_matches(
     """Whether the given contact details prove ownership of `order`.
 
     Every detail given must match (a right phone with a wrong email is a mismatch: someone
-    guessed one of them) and at least one must be given. Malformed details never match.
+    guessed one of them) and at least one must be given. Malformed details never match, and
+    neither does a detail the order lacks: a phone or last4 never proves an order placed
+    without a phone, an email never proves one placed without an email.
 
     Args:
-        order: The order (its phone in any format normalize_phone reads, its email).
+        order: The order (its phone in any format normalize_phone reads, its email; either
+            may be None).
         phone: A phone number in any common format (the WhatsApp sender id, say).
         email: An email address in any case.
         last4: The last four digits of the order's phone, as the customer typed them.
@@ -156,11 +161,11 @@ def contact_matches(
         return False
     if phone is not None:
         wanted = normalize_phone(phone)
-        if wanted is None or wanted != normalize_phone(order.phone):
+        if order.phone is None or wanted is None or wanted != normalize_phone(order.phone):
             return False
     if email is not None:
         wanted = normalize_email(email)
-        if wanted is None or wanted != normalize_email(order.email):
+        if order.email is None or wanted is None or wanted != normalize_email(order.email):
             return False
     if last4 is not None:
         typed = last4.strip() if isinstance(last4, str) else ""

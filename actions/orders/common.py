@@ -25,6 +25,15 @@ from actions.commerce.verification import normalize_email, normalize_phone
 _PHONE_CHANNELS = ("whatsapp", "twilio", "sms")
 _PHONE_SENDER = re.compile(r"^(?:[a-z]+:)*\+?(\d{8,15})$")
 
+# Response placeholders the order actions fill (utter_message keyword arguments); the others
+# are store facts or slots (tests/unit/store/test_facts.py checks every placeholder is one).
+FILLED_PLACEHOLDERS = frozenset(
+    {"items", "carrier", "tracking_number", "expected_date", "delivered_date", "orders"}
+    | {"attempts_left", "status", "total", "return_number", "deadline", "invoice_url"}
+    | {"line", "subtotal", "shipping", "contact_shown", "delivery_shown", "payment_shown"}
+    | {"product_name", "options", "max_quantity", "available"}
+)
+
 MONTHS = {
     "es": [
         "enero",
@@ -132,3 +141,8 @@ def slot_text(tracker: Tracker, name: str) -> str | None:
     """A slot's value as text, or None when unset."""
     value: Any = tracker.get_slot(name)
     return None if value is None else str(value)
+
+
+def say_money(cents: int) -> str:
+    """An amount in the store's currency: "$1,299.00 MXN"."""
+    return f"${cents / 100:,.2f} MXN"

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -64,3 +65,18 @@ def test_the_running_bot_looks_up_a_demo_order_after_verification(running_hilo: 
     answer = "\n".join(m["text"] for m in say(running_hilo, sender, "ana@example.com"))
     assert "Estafeta" in answer
     assert "EST123456789MX" in answer
+
+
+def test_an_invoice_link_serves_the_pdf(running_hilo: str) -> None:
+    sender = f"run-{uuid.uuid4().hex[:8]}"
+    say(running_hilo, sender, "necesito la factura del pedido 10001")
+    messages = say(running_hilo, sender, "ana@example.com")
+    document = next(m["custom"]["document"] for m in messages if "custom" in m)
+    assert document["url"] in messages[0]["text"]
+    with urllib.request.urlopen(document["url"], timeout=30) as response:
+        assert response.headers["Content-Type"] == "application/pdf"
+        assert response.read().startswith(b"%PDF")
+    missing = document["url"].rsplit("/", 1)[0] + "/" + "x" * 32 + ".pdf"
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(missing, timeout=30)
+    assert error.value.code == 404

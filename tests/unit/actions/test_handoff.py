@@ -39,7 +39,7 @@ def tracker_after(intent: str, bot_action: str | None = None) -> Tracker:
         ("human_handoff", "customer_asked"),
         ("complaint", "complaint"),
         ("payment_issue", "payment_problem"),
-        ("place_order", "order_request"),
+        ("place_order", "customer_asked"),
         ("something_new", "customer_asked"),
     ],
 )
@@ -63,3 +63,53 @@ async def test_yes_to_an_offer_takes_the_reason_of_the_offer(
 ) -> None:
     events = await ActionHandoff().run(CollectingDispatcher(), tracker_after("affirm", offer), {})
     assert events == [SlotSet("handoff_reason", reason)]
+
+
+def user(intent: str) -> dict:
+    return {"event": "user", "text": "x", "parse_data": {"intent": {"name": intent}}}
+
+
+def tracker_with(events: list[dict], latest_intent: str) -> Tracker:
+    return Tracker(
+        sender_id="t",
+        slots={"language": "es", "handoff_reason": None},
+        latest_message={"text": "x", "intent": {"name": latest_intent, "confidence": 0.9}},
+        events=events,
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+async def test_a_reason_set_by_a_flow_in_this_turn_wins() -> None:
+    events = [
+        user("send_media"),
+        {"event": "action", "name": "action_create_return"},
+        {"event": "slot", "name": "handoff_reason", "value": "damaged_item"},
+    ]
+    result = await ActionHandoff().run(
+        CollectingDispatcher(), tracker_with(events, "send_media"), {}
+    )
+    assert result == [SlotSet("handoff_reason", "damaged_item")]
+
+
+async def test_an_answer_inside_a_flow_takes_the_reason_of_the_request() -> None:
+    events = [
+        user("payment_issue"),
+        {"event": "action", "name": "payment_issue_form"},
+        user("deny"),
+    ]
+    result = await ActionHandoff().run(CollectingDispatcher(), tracker_with(events, "deny"), {})
+    assert result == [SlotSet("handoff_reason", "payment_problem")]
+
+
+async def test_a_reason_from_an_earlier_turn_is_not_reused() -> None:
+    events = [
+        {"event": "slot", "name": "handoff_reason", "value": "damaged_item"},
+        user("human_handoff"),
+    ]
+    result = await ActionHandoff().run(
+        CollectingDispatcher(), tracker_with(events, "human_handoff"), {}
+    )
+    assert result == [SlotSet("handoff_reason", "customer_asked")]

@@ -7,112 +7,23 @@ as a wrong reply.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.commerce.database import make_engine, migrate
-from actions.commerce.seed import seed
-from actions.orders import common
 from actions.orders.common import channel_phone
-from actions.orders.status import (
-    ActionAskOrderId,
-    ActionOrderStatus,
-    ValidateOrderStatusForm,
-    proof_in,
-)
+from actions.orders.lookup import ActionAskOrderId, proof_in
+from actions.orders.status import ActionOrderStatus, ValidateOrderStatusForm
+from tests.unit.actions.support import responses, slot_events, tracker
+from tests.unit.actions.support import validate as run_validator
+
+pytestmark = pytest.mark.usefixtures("demo_store")
 
 
-@pytest.fixture(autouse=True)
-def demo_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A fresh seeded store per test (lookup counts must not leak between tests)."""
-    url = f"sqlite:///{tmp_path / 'commerce.db'}"
-    migrate(url)
-    engine = make_engine(url)
-    seed(engine)
-    engine.dispose()
-    monkeypatch.setenv("DATABASE_URL", url)
-    common.store.cache_clear()
-    yield
-    common.store.cache_clear()
-
-
-def tracker(
-    slots: dict[str, Any] | None = None,
-    candidates: dict[str, Any] | None = None,
-    text: str = "x",
-    sender: str = "rest-123",
-    requested: str | None = None,
-    intent: str = "inform",
-    entities: list[dict[str, Any]] | None = None,
-) -> Tracker:
-    """A tracker in the middle of order_status_form, as the action server receives it.
-
-    `candidates` are the slot values Rasa extracted from this message: the server sends them
-    as the trailing slot events, which is how the form validator knows what to validate.
-    """
-    all_slots = {
-        "language": "es",
-        "order_id": None,
-        "order_verification": None,
-        "verified_contact": None,
-        "verification_failures": 0.0,
-        "order_lookup_blocked": None,
-        "requested_slot": requested,
-        **(slots or {}),
-        **(candidates or {}),
-    }
-    message = {
-        "text": text,
-        "intent": {"name": intent, "confidence": 0.9},
-        "entities": entities or [],
-    }
-    return Tracker(
-        sender_id=sender,
-        slots=all_slots,
-        latest_message=message,
-        events=[
-            {"event": "user", "text": text, "parse_data": message},
-            *({"event": "slot", "name": k, "value": v} for k, v in (candidates or {}).items()),
-        ],
-        paused=False,
-        followup_action=None,
-        active_loop={"name": "order_status_form"},
-        latest_action_name="action_listen",
-    )
-
-
-def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
-    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
-
-
-def responses(dispatcher: CollectingDispatcher) -> list[str]:
-    return [m["response"] for m in dispatcher.messages]
-
-
-async def validate(t: Tracker, domain: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """Runs the validator; the returned slots include `requested_slot`, the form's next ask.
-
-    When the validator's required slots are the domain's, the SDK leaves the choice to Rasa,
-    which asks for the first empty one; that is filled in here the same way.
-    """
-    dispatcher = CollectingDispatcher()
-    events = await ValidateOrderStatusForm().run(dispatcher, t, domain)
-    slots = slot_events(events)
-    if "requested_slot" not in slots:
-        now = {**t.slots, **slots}
-        required = domain["forms"]["order_status_form"]["required_slots"]
-        slots["requested_slot"] = next((s for s in required if now.get(s) is None), None)
-    return slots, responses(dispatcher)
-
-
-@pytest.fixture
-def domain_dict(domain) -> dict[str, Any]:
-    return domain.as_dict()
+async def validate(t, domain: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Runs the order status form's validator."""
+    return await run_validator(ValidateOrderStatusForm(), t, domain)
 
 
 async def test_number_then_email_verifies_and_the_answer_has_tracking(domain_dict) -> None:

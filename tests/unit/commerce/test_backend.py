@@ -416,6 +416,51 @@ def test_create_order_validates_the_form(
     assert order_count(engine) == orders
 
 
+def test_create_order_with_only_an_email(backend: SqlCommerceBackend) -> None:
+    for phone in (None, "", "   "):  # blank means "not given", as an empty form field
+        order = backend.create_order(new_order(("CBAS-M-NEG", 1), phone=phone))
+        assert (order.phone, order.email) == (None, "paola.ruiz@example.com")
+        assert backend.get_order(order.number) == order
+    found = backend.orders_for_contact(email="PAOLA.RUIZ@example.com")
+    assert [o.number for o in found] == ["10063", "10062", "10061"]
+    assert backend.orders_for_contact(phone="55 4321 8765") == []
+    assert contact_matches(order, email="paola.ruiz@example.com")
+    assert not contact_matches(order, phone="55 4321 8765")
+    assert not contact_matches(order, last4="8765")
+
+
+def test_create_order_with_only_a_phone(backend: SqlCommerceBackend) -> None:
+    order = backend.create_order(new_order(("CBAS-M-NEG", 1), email=None))
+    assert (order.phone, order.email) == ("+525543218765", None)
+    assert backend.get_order(order.number) == order
+    assert [o.number for o in backend.orders_for_contact(phone="5543218765")] == [order.number]
+    assert backend.orders_for_contact(email="paola.ruiz@example.com") == []
+    assert contact_matches(order, phone="+52 1 55 4321 8765", last4="8765")
+    assert not contact_matches(order, email="paola.ruiz@example.com")
+
+
+@pytest.mark.parametrize(
+    ("phone", "email", "field"),
+    [
+        (None, None, "contact"),
+        ("", " ", "contact"),
+        ("12345", "paola@example.com", "phone"),  # a bad one is refused, not dropped
+        ("12345", None, "phone"),
+        ("55 4321 8765", "paola@", "email"),
+        (None, "paola@", "email"),
+        (5543218765, None, "phone"),
+    ],
+)
+def test_create_order_needs_one_valid_contact(
+    backend: SqlCommerceBackend, engine: Engine, phone: Any, email: Any, field: str
+) -> None:
+    orders, units = order_count(engine), stock(backend, "CBAS-M-NEG")
+    with pytest.raises(InvalidContact) as raised:
+        backend.create_order(new_order(("CBAS-M-NEG", 1), phone=phone, email=email))
+    assert raised.value.field == field
+    assert (order_count(engine), stock(backend, "CBAS-M-NEG")) == (orders, units)
+
+
 def run_concurrently(count: int, action: Callable[[int], Any]) -> list[Any]:
     """Runs action(0..count-1) in threads released at the same moment; returns results or
     the exceptions they raised, in order."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,10 +15,19 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, insert, inspect, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
-from actions.commerce import OrderStatus, SqlCommerceBackend
+from actions.commerce import (
+    Address,
+    DeliveryOption,
+    NewOrder,
+    OrderLine,
+    OrderStatus,
+    PaymentMethod,
+    SqlCommerceBackend,
+)
 from actions.commerce.backend import shipping_cents
 from actions.commerce.database import (
     REPO_ROOT,
@@ -35,6 +46,11 @@ from actions.commerce.verification import normalize_phone
 from tests.unit.commerce import BACKENDS, NOW, database, postgres_schema, require_postgres
 
 TABLES = {"products", "variants", "orders", "order_items", "returns", "lookup_attempts", "counters"}
+HEAD = "0002"
+# The CHECK constraints on orders at 0001; 0002 adds ck_orders_contact.
+ORDER_CHECKS_0001 = {
+    "ck_orders_status", "ck_orders_delivery_option", "ck_orders_payment_method", "ck_orders_total"
+}  # fmt: skip
 # The catalogue the bot's training data names (the issue's list).
 CATALOGUE = [
     "Camiseta básica", "Camiseta estampada", "Polo piqué", "Camisa de lino", "Camisa oxford",
@@ -88,7 +104,7 @@ def test_migrations_up_down_up(url: str) -> None:
     assert current_revision(url) is None
     assert tables(url) == set()
     migrate(url)
-    assert current_revision(url) == "0001"
+    assert current_revision(url) == HEAD
     assert tables(url) == TABLES | {VERSION_TABLE}
     migrate(url)  # already at head: nothing to do
     downgrade(url, "base")
@@ -102,6 +118,8 @@ def test_migrations_up_down_up(url: str) -> None:
         assert count(engine, Order) >= 50
     finally:
         engine.dispose()
+    migrate(url)  # 0001 → head with data in it
+    assert current_revision(url) == HEAD
     downgrade(url, "base")  # also with data in it
     assert tables(url) == {VERSION_TABLE}
 
@@ -134,7 +152,7 @@ def test_schema_has_the_lookup_indexes(engine: Engine) -> None:
     assert ("sender", "at") in indexes["lookup_attempts"]
     assert ("order_id",) in indexes["order_items"]
     names = {constraint["name"] for constraint in inspector.get_check_constraints("orders")}
-    assert {"ck_orders_status", "ck_orders_total"} <= names
+    assert names == ORDER_CHECKS_0001 | {"ck_orders_contact"}
 
 
 def test_cli_upgrade_current_downgrade(url: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -142,9 +160,144 @@ def test_cli_upgrade_current_downgrade(url: str, capsys: pytest.CaptureFixture[s
     assert "base" in capsys.readouterr().out
     assert database_main(["--url", url, "upgrade"]) == 0
     assert database_main(["--url", url, "current"]) == 0
-    assert capsys.readouterr().out.strip() == "0001"
+    assert capsys.readouterr().out.strip() == HEAD
     assert database_main(["--url", url, "downgrade", "base"]) == 0
     assert tables(url) == {VERSION_TABLE}
+
+
+# ----------------------------------------------------------------------------- 0002: contact
+
+
+def new_order(phone: str | None, email: str | None) -> NewOrder:
+    return NewOrder(
+        customer_name="Paola Ruiz",
+        phone=phone,
+        email=email,
+        address=Address("Calle Colima 300, Roma Norte", "Ciudad de México", "06700"),
+        delivery_option=DeliveryOption.STANDARD,
+        payment_method=PaymentMethod.CARD,
+        lines=(OrderLine("CBAS-M-NEG", 1),),
+    )
+
+
+def orders_table(engine: Engine) -> list[Any]:
+    """Every order row, in number order, without the id."""
+    with engine.connect() as connection:
+        rows = connection.execute(select(Order.__table__).order_by(Order.number)).all()
+    return [row[1:] for row in rows]
+
+
+def contact_columns(url: str) -> dict[str, Any]:
+    """Nullability of orders.phone/email, the orders CHECK names, and the orders indexes."""
+    engine = make_engine(url)
+    try:
+        inspector = inspect(engine)
+        columns = {c["name"]: c["nullable"] for c in inspector.get_columns("orders")}
+        return {
+            "nullable": (columns["phone"], columns["email"]),
+            "checks": {c["name"] for c in inspector.get_check_constraints("orders")},
+            "indexes": {i["name"] for i in inspector.get_indexes("orders")},
+        }
+    finally:
+        engine.dispose()
+
+
+def test_0002_upgrade_keeps_the_data_and_allows_one_contact(url: str) -> None:
+    migrate(url, "0001")
+    assert contact_columns(url)["nullable"] == (False, False)
+    engine = make_engine(url)
+    try:
+        seed(engine, now=NOW)
+        before = orders_table(engine)
+        items = count(engine, OrderItem)
+        migrate(url)
+        assert current_revision(url) == "0002"
+        assert orders_table(engine) == before  # SQLite copied the table: nothing lost
+        assert count(engine, OrderItem) == items
+        schema = contact_columns(url)
+        assert schema["nullable"] == (True, True)
+        assert schema["checks"] == ORDER_CHECKS_0001 | {"ck_orders_contact"}
+        assert {"ix_orders_phone", "ix_orders_email"} <= schema["indexes"]
+        # Still enforced after SQLite rebuilt the table the items reference.
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(update(OrderItem.__table__).values(order_id=999_999))
+        backend = SqlCommerceBackend(engine, clock=lambda: NOW)
+        order = backend.create_order(new_order(None, "paola@example.com"))
+        assert (order.phone, order.email) == (None, "paola@example.com")
+        assert backend.get_order(order.number) == order
+    finally:
+        engine.dispose()
+
+
+def test_0002_check_rejects_an_order_without_contact(engine: Engine) -> None:
+    seed(engine, now=NOW)
+    with engine.connect() as connection:
+        row = dict(connection.execute(select(Order.__table__).limit(1)).mappings().one())
+    del row["id"]
+    row.update(number="99999", phone=None, email=None)
+    with pytest.raises(IntegrityError, match="ck_orders_contact"), engine.begin() as connection:
+        connection.execute(insert(Order.__table__).values(**row))
+    with engine.begin() as connection:  # one of them is enough
+        connection.execute(insert(Order.__table__).values(**{**row, "email": "x@example.com"}))
+    assert count(engine, Order) == 61
+
+
+def test_0002_downgrade_fills_missing_contacts_and_upgrade_restores_them(url: str) -> None:
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        seed(engine, now=NOW)
+        backend = SqlCommerceBackend(engine, clock=lambda: NOW)
+        email_only = backend.create_order(new_order(None, "paola@example.com")).number
+        phone_only = backend.create_order(new_order("55 4321 8765", None)).number
+        before = orders_table(engine)
+
+        downgrade(url, "0001")
+        assert current_revision(url) == "0001"
+        schema = contact_columns(url)
+        assert schema["nullable"] == (False, False)
+        assert schema["checks"] == ORDER_CHECKS_0001
+        assert {"ix_orders_phone", "ix_orders_email"} <= schema["indexes"]
+        with engine.connect() as connection:
+            contacts = dict(
+                (number, (phone, email))
+                for number, phone, email in connection.execute(
+                    select(Order.number, Order.phone, Order.email)
+                )
+            )
+        # "" for the missing contact (which 0001's NOT NULL needs); nothing else changed.
+        assert contacts[email_only] == ("", "paola@example.com")
+        assert contacts[phone_only] == ("+525543218765", "")
+        assert all(phone and email for number, (phone, email) in contacts.items()
+                   if number not in (email_only, phone_only))  # fmt: skip
+        assert len(contacts) == 62
+        # An empty contact proves nothing: the 0001-era lookups never match it.
+        assert backend.orders_for_contact(phone="", email="") == []
+
+        migrate(url)  # and back: the empty strings become NULL again
+        assert contact_columns(url)["nullable"] == (True, True)
+        assert orders_table(engine) == before
+        assert backend.get_order(email_only).phone is None
+        assert backend.get_order(phone_only).email is None
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_migration_refuses_to_leave_broken_references(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'broken.db'}"
+    migrate(url, "0001")
+    engine = make_engine(url)
+    try:
+        seed(engine, now=NOW)
+    finally:
+        engine.dispose()
+    # A plain sqlite3 connection does not enforce foreign keys: a dangling item sneaks in.
+    with closing(sqlite3.connect(tmp_path / "broken.db")) as connection, connection:
+        connection.execute("UPDATE order_items SET order_id = 999999 WHERE id = 1")
+    with pytest.raises(RuntimeError, match="broken foreign key"):
+        migrate(url)
+    assert current_revision(url) == "0001"  # rolled back, table rebuild included
+    assert contact_columns(url)["nullable"] == (False, False)
 
 
 def test_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -348,7 +501,7 @@ def test_seed_command_line(tmp_path: Path) -> None:
         )
         assert done.returncode == 0, done.stderr
         assert expected in done.stdout
-    assert current_revision(url) == "0001"
+    assert current_revision(url) == HEAD
 
 
 def test_synthetic_orders(seeded: Engine) -> None:

@@ -105,6 +105,13 @@ def test_text_outside_latin1_does_not_break_the_document() -> None:
     assert "Camiseta básica ?" in text
 
 
+def test_receipt_for_an_order_with_one_contact() -> None:
+    for order in (replace(ORDER, phone=None), replace(ORDER, email=None)):
+        text = page_text(invoice_pdf(order, "es", compress=False))
+        assert "Ana Martínez" in text
+        assert "$1,797.00 MXN" in text
+
+
 def test_latin1() -> None:
     assert latin1("Martínez Ñandú ¿Sí?") == "Martínez Ñandú ¿Sí?"
     assert latin1("Łódź") == "Lódz"

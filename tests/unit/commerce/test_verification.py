@@ -27,8 +27,8 @@ HOSTILE = [
 
 @dataclass(frozen=True)
 class Contact:
-    phone: str
-    email: str
+    phone: str | None
+    email: str | None
 
 
 ANA = Contact("+525512345678", "ana@example.com")
@@ -141,9 +141,26 @@ def test_contact_matches_never_matches_a_malformed_order_contact() -> None:
     assert not contact_matches(broken, last4="")
 
 
+def test_contact_matches_an_order_with_one_contact() -> None:
+    email_only = Contact(None, "ana@example.com")
+    assert contact_matches(email_only, email="ana@example.com")
+    assert not contact_matches(email_only, phone="5512345678")
+    assert not contact_matches(email_only, last4="5678")
+    assert not contact_matches(email_only, email="ana@example.com", last4="5678")
+    phone_only = Contact("+525512345678", None)
+    assert contact_matches(phone_only, phone="5215512345678")
+    assert contact_matches(phone_only, last4="5678")
+    assert not contact_matches(phone_only, email="ana@example.com")
+    assert not contact_matches(phone_only, phone="5512345678", email="ana@example.com")
+    for nothing in (Contact(None, None), phone_only, email_only):
+        assert not contact_matches(nothing)
+        assert not contact_matches(nothing, phone="", email="", last4="")
+
+
 def test_phone_last4() -> None:
     assert phone_last4("+525512345678") == "5678"
     assert phone_last4("12") == ""
+    assert phone_last4(None) == ""
 
 
 def test_validate_address() -> None:

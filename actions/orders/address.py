@@ -1,0 +1,101 @@
+"""Delivery address slots shared by the order forms: street, city, postal code.
+
+Forms that collect an address (change an order's address, place an order) list
+`delivery_street`, `delivery_city` and `delivery_postal_code` and mix `AddressValidation`
+into their validator. A customer who answers the street question with the whole address
+("Av. Juárez 1200, Centro, Puebla 72000") is not asked for the city and postal code again:
+both are taken from that answer when present.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.commerce.backend import Address, InvalidAddress
+from actions.commerce.verification import validate_address
+
+ADDRESS_SLOTS = ("delivery_street", "delivery_city", "delivery_postal_code")
+_POSTAL_CODE = re.compile(r"(?<!\d)(\d{5})(?!\d)")
+_MARKUP = re.compile(r"[<>{}]")
+
+
+def clean(text: Any, limit: int) -> str | None:
+    """One line of the customer's text, or None when empty, too long or markup-like."""
+    value = " ".join(str(text or "").split())
+    if not value or len(value) > limit or _MARKUP.search(value):
+        return None
+    return value
+
+
+def address_from_slots(tracker: Tracker, country: str = "MX") -> Address | None:
+    """The collected address, validated by the store's rules, or None if it is not valid."""
+    street, city, postal_code = (tracker.get_slot(name) for name in ADDRESS_SLOTS)
+    try:
+        return validate_address(Address(str(street), str(city), str(postal_code), country))
+    except InvalidAddress:
+        return None
+
+
+def city_entity(tracker: Tracker) -> str | None:
+    """The city the NLU found in the latest message (canonical name), if any."""
+    for entity in (tracker.latest_message or {}).get("entities", []):
+        if entity.get("entity") == "city" and entity.get("value"):
+            return str(entity["value"])
+    return None
+
+
+class AddressValidation:
+    """`validate_delivery_*` methods for a FormValidationAction (see the module docstring)."""
+
+    async def validate_delivery_street(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """The street line; a postal code or city in the same answer fills those too."""
+        street = clean(slot_value, 200)
+        if street is None:
+            dispatcher.utter_message(response="utter_address_invalid")
+            return {"delivery_street": None}
+        slots: dict[str, Any] = {"delivery_street": street}
+        postal_code = _POSTAL_CODE.search(street)
+        if postal_code and not tracker.get_slot("delivery_postal_code"):
+            slots["delivery_postal_code"] = postal_code.group(1)
+        city = city_entity(tracker)
+        if city and not tracker.get_slot("delivery_city"):
+            slots["delivery_city"] = city
+        return slots
+
+    async def validate_delivery_city(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """The city as the NLU recognized it, or as typed."""
+        city = city_entity(tracker) or clean(slot_value, 100)
+        if city is None:
+            dispatcher.utter_message(response="utter_address_invalid")
+        return {"delivery_city": city}
+
+    async def validate_delivery_postal_code(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """Five digits (Mexican postal codes), found anywhere in the answer."""
+        match = _POSTAL_CODE.search(str(slot_value or ""))
+        if match is None:
+            dispatcher.utter_message(response="utter_postal_code_invalid")
+            return {"delivery_postal_code": None}
+        return {"delivery_postal_code": match.group(1)}

@@ -1,0 +1,74 @@
+"""Invoices: after the lookup, the purchase receipt of a paid order as a PDF document.
+
+`invoice_form` is the lookup form alone (actions/orders/lookup.py). `action_send_invoice`
+generates the receipt (actions/commerce/invoices.py), stores it in the media store under an
+unguessable name, and sends it as a document (the message's `custom.document`, which
+channels that carry documents deliver as a file) with the link in the text for channels
+that cannot. Orders not paid yet, or cancelled, get no receipt and an explanation.
+"""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.commerce.backend import OrderStatus
+from actions.commerce.invoices import STORE_NAME, invoice_pdf
+from actions.orders.common import language
+from actions.orders.lookup import (
+    BLOCKED_SLOT,
+    OrderLookupValidation,
+    lookup_outcome,
+    verified_order,
+)
+from connectors.media_store import LocalMediaStore
+
+NO_RECEIPT = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED})
+
+
+class ValidateInvoiceForm(OrderLookupValidation):
+    """Validates `invoice_form`: the lookup slots only."""
+
+    def name(self) -> str:
+        """Rasa finds the validator of `invoice_form` by this name."""
+        return "validate_invoice_form"
+
+
+class ActionSendInvoice(Action):
+    """Ends the invoice flow: the receipt as a document and a link, or why there is none."""
+
+    def name(self) -> str:
+        """Runs when `invoice_form` completes (data/rules/orders.yml)."""
+        return "action_send_invoice"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Generates and sends the receipt of a verified, paid order."""
+        reset: list[EventType] = [SlotSet("order_verification", None)]
+        outcome = lookup_outcome(tracker)
+        if outcome == "throttled":
+            return [*reset, SlotSet(BLOCKED_SLOT, None)]
+        order = verified_order(tracker)
+        if outcome == "blocked" or order is None:
+            dispatcher.utter_message(response="utter_verification_blocked")
+            return [*reset, SlotSet(BLOCKED_SLOT, "verification_failed")]
+        if order.status in NO_RECEIPT:
+            dispatcher.utter_message(response="utter_invoice_not_available", order_id=order.number)
+            return reset
+        stored = LocalMediaStore().put(invoice_pdf(order, language(tracker)), "pdf")
+        dispatcher.utter_message(
+            response="utter_invoice_ready",
+            order_id=order.number,
+            invoice_url=stored.url,
+            json_message={
+                "document": {
+                    "url": stored.url,
+                    "filename": f"{STORE_NAME}-{order.number}.pdf",
+                    "mime_type": stored.content_type,
+                }
+            },
+        )
+        return reset

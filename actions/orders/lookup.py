@@ -1,0 +1,285 @@
+"""Finding the customer's order and proving it is theirs: the base of every order flow.
+
+Every order flow (status, cancel, return, invoice...) is a form whose first two slots are
+
+- `order_id`: from the message's `order_id` entity, or picked from the buttons listing the
+  customer's orders when the channel (or an earlier verification) already tells who they are;
+- `order_verification`: the order's email or the last 4 digits of its phone, asked only when
+  the customer has not proven a contact of that order yet.
+
+Nothing about an order is said before ownership is proven, and an unknown order number gets
+exactly the same answers as somebody else's (no leak, not even of its existence). Three
+failed verifications stop every order flow and offer a person (`verification_failures`
+persists, so restarting a form does not buy more guesses); more than LOOKUP_LIMIT_PER_MINUTE
+lookups a minute from one sender are throttled, counted in the store so every action server
+shares the count.
+
+To add a flow, subclass `OrderLookupValidation`::
+
+    class ValidateCancelOrderForm(OrderLookupValidation):
+        def name(self) -> str:
+            return "validate_cancel_order_form"
+
+        def slots_after_lookup(self, order: OrderView, tracker: Tracker) -> list[str]:
+            return ["cancel_confirmed"] if order.can_cancel else []
+
+and declare the form in domain.yml with `order_id` and `order_verification` first (add the
+form to the `conditions` of the `order_verification` slot mapping), then the flow's own
+slots. The form ends early (no slots left) when the lookup is blocked; the flow's submit
+action must check `lookup_outcome()` before acting.
+"""
+
+from __future__ import annotations
+
+import abc
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.commerce.backend import (
+    LOOKUP_LIMIT_PER_MINUTE,
+    OrderNotFound,
+    OrderStatus,
+    OrderView,
+    normalize_order_number,
+)
+from actions.commerce.verification import contact_matches, normalize_email, normalize_phone
+from actions.orders.common import language, owns, slot_text, store, verified_contacts
+
+MAX_VERIFICATION_FAILURES = 3
+BLOCKED_SLOT = "order_lookup_blocked"
+FAILURES_SLOT = "verification_failures"
+
+_EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[a-z]{2,}", re.IGNORECASE)
+_LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_PHONE = re.compile(r"\+?\d[\d\s().-]{7,18}\d")
+
+
+def failures(tracker: Tracker) -> int:
+    """Failed verifications so far in this conversation."""
+    value = tracker.get_slot(FAILURES_SLOT)
+    return int(value) if isinstance(value, (int, float)) else 0
+
+
+def find_order(order_id: str | None) -> OrderView | None:
+    """The order with that number, or None (also for malformed numbers)."""
+    number = normalize_order_number(order_id) if order_id else None
+    if number is None:
+        return None
+    try:
+        return store().get_order(number)
+    except OrderNotFound:
+        return None
+
+
+def proof_in(text: str) -> dict[str, str]:
+    """The ownership proof a customer typed: an email, a whole phone, or 4 digits."""
+    email = _EMAIL.search(text)
+    if email and normalize_email(email.group(0)):
+        return {"email": email.group(0)}
+    phone = _PHONE.search(text)
+    if phone and normalize_phone(phone.group(0)):
+        return {"phone": phone.group(0)}
+    last4 = _LAST4.findall(text)
+    if len(last4) == 1:
+        return {"last4": last4[0]}
+    return {}
+
+
+def order_number_entity(tracker: Tracker) -> str | None:
+    """The `order_id` entity of the latest message, if there is one."""
+    for entity in (tracker.latest_message or {}).get("entities", []):
+        if entity.get("entity") == "order_id" and entity.get("value"):
+            return str(entity["value"])
+    return None
+
+
+def verified_order(tracker: Tracker) -> OrderView | None:
+    """The conversation's order when the customer has proven owning it, else None."""
+    order = find_order(slot_text(tracker, "order_id"))
+    if order is not None and owns(order, verified_contacts(tracker)):
+        return order
+    return None
+
+
+def lookup_outcome(tracker: Tracker) -> str:
+    """How the lookup part of an order form ended: "verified", "throttled" or "blocked".
+
+    "blocked" means three failed verifications; a submit action must say so and offer a
+    person (utter_verification_blocked) instead of acting.
+    """
+    blocked = tracker.get_slot(BLOCKED_SLOT)
+    if blocked == "throttled":
+        return "throttled"
+    if blocked == "verification_failed" or failures(tracker) >= MAX_VERIFICATION_FAILURES:
+        return "blocked"
+    return "verified" if verified_order(tracker) is not None else "blocked"
+
+
+class OrderLookupValidation(FormValidationAction, abc.ABC):
+    """Validates the lookup slots of an order form; subclasses add the flow's own slots.
+
+    See the module docstring for how to use it. The SDK only registers concrete classes
+    with a `name()`, so this base is never an action of its own.
+    """
+
+    @abc.abstractmethod
+    def name(self) -> str:
+        """validate_<form name>."""
+
+    def slots_after_lookup(self, order: OrderView, tracker: Tracker) -> list[str]:
+        """The flow's own slots, asked once the customer has proven owning `order`."""
+        return []
+
+    def slots_read_early(self) -> list[str]:
+        """Flow slots to read from the first messages already (asked only after the lookup).
+
+        The SDK only extracts required slots, so a flow slot the customer may state up front
+        ("cambiar la dirección del pedido 10003") is listed after the lookup slots until
+        ownership is proven.
+        """
+        return []
+
+    async def extract_order_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The message's order number, when it can name the order.
+
+        That is the opening request ("cancela el 10003") or the answer to "which order?";
+        a 5-digit number answering another question (a postal code) is not an order.
+        """
+        if tracker.get_slot("requested_slot") not in (None, "order_id"):
+            return {}
+        number = order_number_entity(tracker)
+        return {"order_id": number} if number else {}
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        """Nothing more when blocked; no verification when ownership is already proven."""
+        if tracker.get_slot(BLOCKED_SLOT) or failures(tracker) >= MAX_VERIFICATION_FAILURES:
+            return []
+        order = verified_order(tracker)
+        if order is not None:
+            return ["order_id", *self.slots_after_lookup(order, tracker)]
+        return ["order_id", "order_verification", *self.slots_read_early()]
+
+    def _throttled(self, tracker: Tracker, dispatcher: CollectingDispatcher) -> bool:
+        """Counts one lookup; True (and tells the customer) when over the limit."""
+        if store().record_lookup_attempt(tracker.sender_id) > LOOKUP_LIMIT_PER_MINUTE:
+            dispatcher.utter_message(response="utter_lookup_throttled")
+            return True
+        return False
+
+    async def validate_order_id(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """Accepts anything shaped like an order number; a new number needs a new proof."""
+        if self._throttled(tracker, dispatcher):
+            return {"order_id": None, BLOCKED_SLOT: "throttled"}
+        number = normalize_order_number(str(slot_value)) if slot_value is not None else None
+        if number is None:
+            dispatcher.utter_message(response="utter_order_id_invalid")
+            return {"order_id": None}
+        return {"order_id": number, "order_verification": None}
+
+    async def validate_order_verification(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """Checks the proof against the order; the same reply whether or not it exists."""
+        proof = proof_in(str(slot_value or ""))
+        if not proof:
+            dispatcher.utter_message(response="utter_verification_help")
+            return {"order_verification": None}
+        if self._throttled(tracker, dispatcher):
+            return {"order_verification": None, BLOCKED_SLOT: "throttled"}
+        order = find_order(slot_text(tracker, "order_id"))
+        if order is not None and contact_matches(order, **proof):
+            contact = (
+                f"email:{normalize_email(order.email)}"
+                if "email" in proof
+                else f"phone:{normalize_phone(order.phone)}"
+            )
+            return {"order_verification": "ok", "verified_contact": contact, FAILURES_SLOT: 0.0}
+        failed = failures(tracker) + 1
+        if failed < MAX_VERIFICATION_FAILURES:
+            dispatcher.utter_message(
+                response="utter_verification_failed",
+                attempts_left=MAX_VERIFICATION_FAILURES - failed,
+            )
+            return {"order_verification": None, FAILURES_SLOT: float(failed)}
+        return {
+            "order_verification": None,
+            FAILURES_SLOT: float(failed),
+            BLOCKED_SLOT: "verification_failed",
+        }
+
+
+class ActionAskOrderId(Action):
+    """Asks for the order number; a customer we already know picks from their orders."""
+
+    def name(self) -> str:
+        """Rasa asks for `order_id` with this action (action_ask_<slot>)."""
+        return "action_ask_order_id"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Buttons with the customer's recent orders when their contact is proven."""
+        contacts = verified_contacts(tracker)
+        orders = (
+            store().orders_for_contact(phone=contacts.get("phone"), email=contacts.get("email"))
+            if contacts
+            else []
+        )
+        if not orders:
+            dispatcher.utter_message(response="utter_ask_order_id")
+            return []
+        lang = language(tracker)
+        buttons = [
+            {
+                "title": f"{order.number} · {STATUS_WORDS[lang][order.status]}",
+                "payload": f'/order_status{{"order_id":"{order.number}"}}',
+            }
+            for order in orders[:10]
+        ]
+        dispatcher.utter_message(response="utter_choose_order", buttons=buttons)
+        return []
+
+
+STATUS_WORDS = {
+    "es": {
+        OrderStatus.PENDING_PAYMENT: "pendiente de pago",
+        OrderStatus.PAID: "pagado",
+        OrderStatus.PREPARING: "en preparación",
+        OrderStatus.SHIPPED: "en camino",
+        OrderStatus.DELIVERED: "entregado",
+        OrderStatus.CANCELLED: "cancelado",
+        OrderStatus.RETURNED: "devuelto",
+    },
+    "en": {
+        OrderStatus.PENDING_PAYMENT: "awaiting payment",
+        OrderStatus.PAID: "paid",
+        OrderStatus.PREPARING: "being prepared",
+        OrderStatus.SHIPPED: "on its way",
+        OrderStatus.DELIVERED: "delivered",
+        OrderStatus.CANCELLED: "cancelled",
+        OrderStatus.RETURNED: "returned",
+    },
+}

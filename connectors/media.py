@@ -1,0 +1,62 @@
+"""Serves stored media files (connectors/media_store.py) from the Rasa server.
+
+Registered in credentials.yml as the `media` channel so that it mounts on Rasa's Sanic app;
+it receives no messages. `GET /webhooks/media/files/<name>` returns the file with its
+content type, or 404 for anything not stored (malformed names included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.media_store import CONTENT_TYPES, LocalMediaStore, MediaStore
+
+
+class MediaInput(InputChannel):
+    """The file server for media links (invoices, customers' photos for the desk)."""
+
+    def __init__(self, store: MediaStore | None = None) -> None:
+        """Serves from `store` (default: the local media directory)."""
+        self.store = store or LocalMediaStore()
+
+    @classmethod
+    def name(cls) -> str:
+        """Mounted at /webhooks/media/."""
+        return "media"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> MediaInput:
+        """No credentials: the files' names are the keys."""
+        return cls()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """GET /files/<name> and a health route."""
+        media = Blueprint("media_files", __name__)
+
+        @media.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @media.route("/files/<name>", methods=["GET"])
+        async def serve(request: Request, name: str) -> HTTPResponse:
+            path = self.store.path(name)
+            if path is None:
+                return response.json({"error": "not found"}, status=404)
+            extension = name.rsplit(".", 1)[1].lower()
+            return await response.file(
+                str(path),
+                mime_type=CONTENT_TYPES[extension],
+                headers={
+                    "Content-Disposition": f'inline; filename="{name}"',
+                    "X-Content-Type-Options": "nosniff",
+                    "Cache-Control": "private, max-age=3600",
+                },
+            )
+
+        return media

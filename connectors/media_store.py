@@ -1,0 +1,96 @@
+"""Where media files live: customers' photos and documents, and the bot's own (invoices).
+
+Behind the `MediaStore` interface so a deployment can swap the local directory for object
+storage. Files get unguessable names (a link is the only key to a customer's document, like
+a presigned URL), are served by connectors/media.py at `/webhooks/media/files/<name>`, and
+public URLs start with `HILO_PUBLIC_URL` (default: the local Rasa server).
+
+The action server writes here and the Rasa server reads, so both must see the same
+directory: `HILO_MEDIA_DIR`, default `var/media/`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FILES_PATH = "/webhooks/media/files"
+# token + one known extension: nothing else is ever served (no paths, no traversal).
+NAME = re.compile(r"^[A-Za-z0-9_-]{20,64}\.(pdf|jpg|jpeg|png|webp|gif|mp4|ogg|txt)$")
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "gif": "image/gif",
+    "mp4": "video/mp4",
+    "ogg": "audio/ogg",
+    "txt": "text/plain",
+}
+
+
+@dataclass(frozen=True)
+class StoredMedia:
+    """A stored file: its name in the store, public URL, content type and size."""
+
+    name: str
+    url: str
+    content_type: str
+    size: int
+
+
+class MediaStore(Protocol):
+    """Stores bytes under a new unguessable name and gives them back by that name."""
+
+    def put(self, data: bytes, extension: str) -> StoredMedia:
+        """Stores `data`; `extension` must be one of CONTENT_TYPES."""
+        ...
+
+    def path(self, name: str) -> Path | None:
+        """The local file of a stored name, or None for anything not stored here."""
+        ...
+
+
+def public_base_url() -> str:
+    """Where customers' devices reach the Rasa server (`HILO_PUBLIC_URL`)."""
+    default = f"http://localhost:{os.environ.get('HILO_RASA_PORT', '5005')}"
+    return os.environ.get("HILO_PUBLIC_URL", default).rstrip("/")
+
+
+class LocalMediaStore:
+    """A directory on this machine (`HILO_MEDIA_DIR`, default var/media/)."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        """Uses `directory`, or `HILO_MEDIA_DIR`, or var/media/ (created when needed)."""
+        configured = os.environ.get("HILO_MEDIA_DIR")
+        self.directory = directory or (Path(configured) if configured else REPO_ROOT / "var/media")
+
+    def put(self, data: bytes, extension: str) -> StoredMedia:
+        """Writes the file atomically (a reader never sees half of it)."""
+        extension = extension.lower().lstrip(".")
+        if extension not in CONTENT_TYPES:
+            raise ValueError(f"unsupported media type .{extension}")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = f"{secrets.token_urlsafe(24)}.{extension}"
+        partial = self.directory / f".{name}.part"
+        partial.write_bytes(data)
+        partial.replace(self.directory / name)
+        return StoredMedia(
+            name=name,
+            url=f"{public_base_url()}{FILES_PATH}/{name}",
+            content_type=CONTENT_TYPES[extension],
+            size=len(data),
+        )
+
+    def path(self, name: str) -> Path | None:
+        """The file for a well-formed stored name that exists; None otherwise."""
+        if not NAME.fullmatch(name):
+            return None
+        candidate = self.directory / name
+        return candidate if candidate.is_file() else None

@@ -1,0 +1,158 @@
+"""Changing an order: the address while not shipped (with a correction), the rest to a person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.orders import common
+from actions.orders.change import ActionChangeOrder, ValidateChangeOrderForm, change_kind_of
+from tests.unit.actions.support import slot_events, tracker
+from tests.unit.actions.support import validate as run_validator
+
+pytestmark = pytest.mark.usefixtures("demo_store")
+
+FORM = "change_order_form"
+LUCIA = {"order_id": "10003", "verified_contact": "email:lucia@example.com"}
+
+
+async def validate(t, domain: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    return await run_validator(ValidateChangeOrderForm(), t, domain)
+
+
+async def change(slots: dict[str, Any], domain: dict[str, Any]) -> tuple[list, dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    events = await ActionChangeOrder().run(dispatcher, tracker(slots, form=FORM), domain)
+    return dispatcher.messages, slot_events(events)
+
+
+async def test_the_first_message_says_what_to_change(domain_dict) -> None:
+    first = tracker(
+        candidates={"order_id": "10003"},
+        text="quiero cambiar la direccion de entrega del pedido 10003",
+        intent="change_order",
+        form=FORM,
+    )
+    slots, _ = await validate(first, domain_dict)
+    assert slots["change_kind"] == "address"
+    assert slots["requested_slot"] == "order_verification"
+
+
+async def test_the_whole_address_in_one_answer_is_not_asked_again(domain_dict) -> None:
+    answer = tracker(
+        {**LUCIA, "change_kind": "address"},
+        {"delivery_street": "Av. Juárez 1200, Centro, 72000"},
+        text="Av. Juárez 1200, Centro, Puebla 72000",
+        entities=[{"entity": "city", "value": "Puebla"}],
+        requested="delivery_street",
+        form=FORM,
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert slots["delivery_postal_code"] == "72000"
+    assert slots["delivery_city"] == "Puebla"
+    assert slots["requested_slot"] == "change_confirmed"
+
+
+async def test_no_at_the_confirmation_asks_the_address_again(domain_dict) -> None:
+    address = {
+        "delivery_street": "Av. X 1",
+        "delivery_city": "Puebla",
+        "delivery_postal_code": "72000",
+    }
+    answer = tracker(
+        {**LUCIA, "change_kind": "address", **address},
+        {"change_confirmed": False},
+        intent="deny",
+        requested="change_confirmed",
+        form=FORM,
+    )
+    slots, said = await validate(answer, domain_dict)
+    assert said == ["utter_address_correction"]
+    assert slots["delivery_street"] is None
+    assert slots["requested_slot"] == "delivery_street"
+
+
+@pytest.mark.parametrize("postal_code", ["123", "abcde", "720001"])
+async def test_a_bad_postal_code_is_asked_again(domain_dict, postal_code: str) -> None:
+    answer = tracker(
+        {**LUCIA, "change_kind": "address"},
+        {"delivery_postal_code": postal_code},
+        requested="delivery_postal_code",
+        form=FORM,
+    )
+    slots, said = await validate(answer, domain_dict)
+    assert slots["delivery_postal_code"] is None
+    assert said == ["utter_postal_code_invalid"]
+
+
+async def test_confirmed_address_is_saved_in_the_store(domain_dict) -> None:
+    address = {
+        "delivery_street": "Calle Zaragoza 88",
+        "delivery_city": "Querétaro",
+        "delivery_postal_code": "76000",
+    }
+    messages, events = await change(
+        {**LUCIA, "change_kind": "address", "change_confirmed": True, **address}, domain_dict
+    )
+    assert messages[0]["response"] == "utter_change_address_done"
+    assert events["change_outcome"] == "changed"
+    order = common.store().get_order("10003")
+    assert order.address.street == "Calle Zaragoza 88"
+    assert order.address.postal_code == "76000"
+
+
+async def test_items_go_to_a_person_with_the_reason(domain_dict) -> None:
+    messages, events = await change({**LUCIA, "change_kind": "items"}, domain_dict)
+    assert messages[0]["response"] == "utter_change_items_handoff"
+    assert events["change_outcome"] == "handoff"
+    assert events["handoff_reason"] == "order_change"
+
+
+async def test_a_shipped_order_goes_to_a_person(domain_dict) -> None:
+    proof = tracker({"order_id": "10001"}, {"order_verification": "ana@example.com"}, form=FORM)
+    slots, _ = await validate(proof, domain_dict)
+    assert slots["requested_slot"] is None
+    slots = {
+        "order_id": "10001",
+        "verified_contact": "email:ana@example.com",
+        "change_kind": "address",
+    }
+    messages, events = await change(slots, domain_dict)
+    assert messages[0]["response"] == "utter_change_not_possible"
+    assert events["change_outcome"] == "handoff"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("quiero cambiar la dirección", "address"),
+        ("me mude, necesito que lo entreguen en otra casa", "address"),
+        ("change the shipping address", "address"),
+        ("quiero otra talla", "items"),
+        ("can I change the colour?", "items"),
+        ("quiero cambiar mi pedido", None),
+    ],
+)
+def test_change_kind_of(text: str, kind: str | None) -> None:
+    assert change_kind_of(text) == kind
+
+
+async def test_a_postal_code_is_not_taken_for_an_order_number(domain_dict) -> None:
+    answer = tracker(
+        {
+            **LUCIA,
+            "change_kind": "address",
+            "delivery_street": "Av. X 1",
+            "delivery_city": "Puebla",
+        },
+        {"delivery_postal_code": "72000"},
+        text="72000",
+        entities=[{"entity": "order_id", "value": "72000"}],
+        requested="delivery_postal_code",
+        form=FORM,
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert "order_id" not in slots
+    assert slots["delivery_postal_code"] == "72000"

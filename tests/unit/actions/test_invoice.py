@@ -1,0 +1,55 @@
+"""Invoices: a verified, paid order gets its receipt as a stored PDF document and a link."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.orders.invoice import ActionSendInvoice
+from connectors.media_store import LocalMediaStore
+from tests.unit.actions.support import tracker
+
+pytestmark = pytest.mark.usefixtures("demo_store")
+
+
+@pytest.fixture(autouse=True)
+def media_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "media"
+    monkeypatch.setenv("HILO_MEDIA_DIR", str(directory))
+    monkeypatch.setenv("HILO_PUBLIC_URL", "https://hilo.example")
+    return directory
+
+
+async def send(slots: dict, domain_dict: dict) -> list[dict]:
+    dispatcher = CollectingDispatcher()
+    await ActionSendInvoice().run(dispatcher, tracker(slots, form="invoice_form"), domain_dict)
+    return dispatcher.messages
+
+
+async def test_a_paid_order_gets_its_receipt_as_a_document_and_a_link(domain_dict) -> None:
+    slots = {"order_id": "10001", "verified_contact": "email:ana@example.com"}
+    [message] = await send(slots, domain_dict)
+    assert message["response"] == "utter_invoice_ready"
+    document = message["custom"]["document"]
+    assert document["filename"] == "Lumen-10001.pdf"
+    assert message["invoice_url"] == document["url"]
+    assert document["url"].startswith("https://hilo.example/webhooks/media/files/")
+    name = document["url"].rsplit("/", 1)[1]
+    path = LocalMediaStore().path(name)
+    assert path is not None
+    assert path.read_bytes().startswith(b"%PDF")
+
+
+async def test_an_unpaid_order_has_no_receipt(domain_dict, media_dir: Path) -> None:
+    slots = {"order_id": "10005", "verified_contact": "email:ana@example.com"}
+    [message] = await send(slots, domain_dict)
+    assert message["response"] == "utter_invoice_not_available"
+    assert not media_dir.exists() or not any(media_dir.iterdir())
+
+
+async def test_no_receipt_without_proof(domain_dict, media_dir: Path) -> None:
+    [message] = await send({"order_id": "10001"}, domain_dict)
+    assert message["response"] == "utter_verification_blocked"
+    assert not media_dir.exists()

@@ -1,0 +1,289 @@
+"""Placing an order: what is read from the first message, validation, corrections, the order."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.commerce.backend import OrderStatus
+from actions.orders import common
+from actions.orders.place import (
+    ActionAskOrderConfirmed,
+    ActionAskProductColour,
+    ActionPlaceOrder,
+    ValidatePlaceOrderForm,
+    with_singulars,
+)
+from tests.unit.actions.support import slot_events, tracker
+from tests.unit.actions.support import validate as run_validator
+
+pytestmark = pytest.mark.usefixtures("demo_store")
+
+FORM = "place_order_form"
+FILLED = {
+    "product": "zapatillas-urbanas",
+    "product_size": "42",
+    "product_colour": "blanco",
+    "quantity": 2.0,
+    "customer_name": "Ana Martínez",
+    "delivery_street": "Av. Insurgentes Sur 1234, Del Valle",
+    "delivery_city": "Ciudad de México",
+    "delivery_postal_code": "03100",
+    "contact": "email:ana.m@gmail.com",
+    "delivery_option": "standard",
+    "payment_method": "oxxo",
+}
+
+
+async def validate(t, domain: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    return await run_validator(ValidatePlaceOrderForm(), t, domain)
+
+
+def opening(text: str, entities: list[dict[str, Any]] | None = None, **kwargs: Any):
+    return tracker(text=text, intent="place_order", entities=entities, form=FORM, **kwargs)
+
+
+async def test_the_first_message_fills_product_variant_and_quantity(domain_dict) -> None:
+    first = opening(
+        "quiero 2 zapatillas urbanas blancas talla 42",
+        [
+            {"entity": "quantity", "value": "2"},
+            {"entity": "product", "value": "zapatillas urbanas"},
+        ],
+    )
+    slots, said = await validate(first, domain_dict)
+    assert slots["product"] == "zapatillas-urbanas"
+    assert slots["product_size"] == "42"
+    assert slots["product_colour"] == "blanco"
+    assert slots["quantity"] == 2.0
+    assert slots["requested_slot"] == "customer_name"
+    assert said == []
+
+
+async def test_a_typo_still_finds_the_product(domain_dict) -> None:
+    slots, _ = await validate(opening("kiero unas sapatillas urbanas"), domain_dict)
+    assert slots["product"] == "zapatillas-urbanas"
+    assert slots["requested_slot"] == "product_size"
+
+
+async def test_an_ambiguous_product_is_offered_as_buttons(domain_dict) -> None:
+    dispatcher = CollectingDispatcher()
+    await ValidatePlaceOrderForm().run(dispatcher, opening("quiero unos jeans"), domain_dict)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_choose_product"
+    titles = [button["title"] for button in message["buttons"]]
+    assert "Jeans slim" in titles
+    assert "Jeans rectos" in titles
+
+
+async def test_an_unknown_product_is_said(domain_dict) -> None:
+    asked = tracker(text="un helicoptero", requested="product", form=FORM)
+    slots, said = await validate(asked, domain_dict)
+    assert said == ["utter_product_not_found"]
+    assert slots["requested_slot"] == "product"
+
+
+async def test_an_out_of_stock_product_is_refused(domain_dict) -> None:
+    asked = tracker(text="la chaqueta impermeable", requested="product", form=FORM)
+    slots, said = await validate(asked, domain_dict)
+    assert said == ["utter_product_out_of_stock"]
+    assert slots["product"] is None
+
+
+async def test_an_out_of_stock_variant_offers_what_there_is(domain_dict) -> None:
+    # A sold-out variant whose size still has another colour in stock (found, not assumed).
+    store = common.store()
+    product, sold_out = next(
+        (product, variant)
+        for product in (store.get_product(slug) for slug in all_product_slugs())
+        for variant in product.variants
+        if variant.stock == 0
+        and any(v.stock > 0 and v.size == variant.size for v in product.variants)
+    )
+    answer = tracker(
+        {"product": product.id, "product_size": sold_out.size},
+        {"product_colour": sold_out.colour},
+        requested="product_colour",
+        form=FORM,
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ValidatePlaceOrderForm().run(dispatcher, answer, domain_dict)
+    assert dispatcher.messages[0]["response"] == "utter_variant_out_of_stock"
+    assert sold_out.colour not in dispatcher.messages[0]["options"]
+    assert slot_events(events)["product_colour"] is None
+
+
+def all_product_slugs() -> list[str]:
+    """Every product id in the test store."""
+    from sqlalchemy import select
+
+    from actions.commerce.database import make_engine
+    from actions.commerce.models import Product
+
+    engine = make_engine(os.environ["DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(select(Product.slug)).scalars())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("value", [0.0, -1.0, 11.0, 500.0])
+async def test_impossible_quantities_are_asked_again(domain_dict, value: float) -> None:
+    answer = tracker(
+        {k: FILLED[k] for k in ("product", "product_size", "product_colour")},
+        {"quantity": value},
+        requested="quantity",
+        form=FORM,
+    )
+    slots, said = await validate(answer, domain_dict)
+    assert slots["quantity"] is None
+    assert said == ["utter_quantity_invalid"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ana@example", None),
+        ("<script>@x.com", None),
+        ("123", None),
+        ("ANA.M@Gmail.com", "email:ana.m@gmail.com"),
+        ("55 1234 5678", "phone:+525512345678"),
+        ("+54 9 11 5555 1234", "phone:+5491155551234"),
+    ],
+)
+async def test_contact_is_a_valid_phone_or_email(
+    domain_dict, text: str, expected: str | None
+) -> None:
+    answer = tracker({**FILLED, "contact": None}, text=text, requested="contact", form=FORM)
+    slots, said = await validate(answer, domain_dict)
+    assert slots["contact"] == expected
+    if expected is None:
+        assert said == ["utter_contact_invalid"]
+
+
+async def test_whatsapp_customers_are_not_asked_for_a_contact(domain_dict) -> None:
+    filled = {**FILLED, "contact": None}
+    answer = tracker(
+        filled, text="OXXO", requested="payment_method", sender="whatsapp:+5215512345678", form=FORM
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert slots["requested_slot"] == "order_confirmed"
+
+
+async def test_the_summary_has_the_totals(domain_dict) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionAskOrderConfirmed().run(dispatcher, tracker(FILLED, form=FORM), domain_dict)
+    [summary] = dispatcher.messages
+    assert summary["response"] == "utter_ask_order_confirmed"
+    assert summary["line"] == "2 × Zapatillas urbanas (42, blanco)"
+    assert summary["payment_shown"] == "efectivo en OXXO"
+    assert summary["total"].endswith("MXN")
+
+
+async def test_a_named_correction_forgets_only_that(domain_dict) -> None:
+    answer = tracker(
+        FILLED,
+        text="no, la direccion es otra",
+        intent="deny",
+        requested="order_confirmed",
+        form=FORM,
+    )
+    slots, said = await validate(answer, domain_dict)
+    assert said == ["utter_order_correction"]
+    assert slots["delivery_street"] is None
+    assert slots["delivery_postal_code"] is None
+    assert "customer_name" not in slots
+    assert slots["requested_slot"] == "delivery_street"
+
+
+async def test_a_bare_no_asks_what_to_fix(domain_dict) -> None:
+    answer = tracker(FILLED, text="no", intent="deny", requested="order_confirmed", form=FORM)
+    slots, _ = await validate(answer, domain_dict)
+    assert slots["order_correction_pending"] is True
+    assert slots["requested_slot"] == "order_confirmed"
+    dispatcher = CollectingDispatcher()
+    events = await ActionAskOrderConfirmed().run(
+        dispatcher, tracker({**FILLED, "order_correction_pending": True}, form=FORM), domain_dict
+    )
+    assert dispatcher.messages[0]["response"] == "utter_ask_what_to_correct"
+    assert slot_events(events)["order_correction_pending"] is None
+
+
+async def test_forget_it_at_the_summary_drops_the_order(domain_dict) -> None:
+    answer = tracker(
+        FILLED, text="mejor olvidalo", intent="deny", requested="order_confirmed", form=FORM
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert slots["order_abandoned"] is True
+    assert slots["requested_slot"] is None
+    dispatcher = CollectingDispatcher()
+    await ActionPlaceOrder().run(
+        dispatcher, tracker({**FILLED, "order_abandoned": True}, form=FORM), domain_dict
+    )
+    assert dispatcher.messages[0]["response"] == "utter_order_abandoned"
+
+
+async def test_confirmed_order_is_created_pending_payment_and_stock_taken(domain_dict) -> None:
+    store = common.store()
+    before = next(
+        v
+        for v in store.get_product("zapatillas-urbanas").variants
+        if v.size == "42" and v.colour == "blanco"
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ActionPlaceOrder().run(
+        dispatcher, tracker({**FILLED, "order_confirmed": True}, form=FORM), domain_dict
+    )
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_order_placed_oxxo"
+    order = store.get_order(message["order_id"])
+    assert order.status is OrderStatus.PENDING_PAYMENT
+    assert order.email == "ana.m@gmail.com"
+    after = next(v for v in store.get_product("zapatillas-urbanas").variants if v.sku == before.sku)
+    assert after.stock == before.stock - 2
+    slots = slot_events(events)
+    assert slots["order_id"] == order.number
+    assert slots["product"] is None
+    assert "customer_name" not in slots  # kept for the next order: nothing asked twice
+
+
+async def test_colour_buttons_list_colours_in_stock_in_english(domain_dict) -> None:
+    dispatcher = CollectingDispatcher()
+    t = tracker(
+        {"product": "zapatillas-urbanas", "product_size": "42", "language": "en"}, form=FORM
+    )
+    await ActionAskProductColour().run(dispatcher, t, domain_dict)
+    titles = {button["title"] for button in dispatcher.messages[0]["buttons"]}
+    assert titles <= {"white", "black"}
+    assert titles
+
+
+def test_with_singulars_reads_agreeing_colours() -> None:
+    assert "blanco" in with_singulars("blancas").split()
+    assert "negro" in with_singulars("Negros").split()
+    assert "gris" in with_singulars("grises").split()
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "intent", "value"),
+    [
+        ("delivery_option", "Express", "faq", "express"),
+        ("delivery_option", "Estándar", "faq", "standard"),
+        ("payment_method", "OXXO", "out_of_scope", "oxxo"),
+        ("payment_method", "con tarjeta de credito", "inform", "card"),
+        ("product_colour", "white", "out_of_scope", "blanco"),
+    ],
+)
+async def test_short_answers_to_choices_are_read_whatever_the_intent(
+    domain_dict, slot: str, text: str, intent: str, value: str
+) -> None:
+    filled = {k: v for k, v in FILLED.items() if k != slot}
+    if slot == "product_colour":
+        filled = {"product": "zapatillas-urbanas", "product_size": "42"}
+    answer = tracker(filled, text=text, intent=intent, requested=slot, form=FORM)
+    slots, _ = await validate(answer, domain_dict)
+    assert slots[slot] == value
