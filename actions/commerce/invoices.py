@@ -12,18 +12,17 @@ letter and replaced with "?" otherwise, rather than failing the whole document.
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
 
 from fpdf import FPDF
 
 from actions.commerce.backend import OrderView
+from actions.commerce.locale import MONTHS, local, money
 
 __all__ = ["STORE_NAME", "invoice_pdf", "latin1"]
 
 STORE_NAME = "Lumen"
 STORE_DETAILS = "lumen.example · ayuda@lumen.example · WhatsApp +52 55 5000 1234"
-STORE_TIMEZONE = "America/Mexico_City"
 
 _LABELS = {
     "es": {
@@ -65,37 +64,6 @@ _LABELS = {
         "ayuda@lumen.example with your order number and tax details.",
     },
 }
-# Month names spelled out here, not by strftime("%B"), which follows the process locale.
-_MONTHS = {
-    "es": [
-        "enero",
-        "febrero",
-        "marzo",
-        "abril",
-        "mayo",
-        "junio",
-        "julio",
-        "agosto",
-        "septiembre",
-        "octubre",
-        "noviembre",
-        "diciembre",
-    ],
-    "en": [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
-}
 
 
 # Letters with no Unicode decomposition to a Latin-1 letter, spelled the usual way instead.
@@ -133,24 +101,12 @@ def latin1(text: str) -> str:
     return "".join(out)
 
 
-def _money(cents: int) -> str:
-    return f"${cents // 100:,}.{cents % 100:02d}"
-
-
-def _local(moment: datetime) -> datetime:
-    try:
-        zone = ZoneInfo(STORE_TIMEZONE)
-    except ZoneInfoNotFoundError:  # no tz database on this machine: UTC is still right
-        return moment.astimezone(timezone.utc)
-    return moment.astimezone(zone)
-
-
 def _date(moment: datetime, language: str) -> str:
-    local = _local(moment)
-    month = _MONTHS[language][local.month - 1]
+    moment = local(moment)
+    month = MONTHS[language][moment.month - 1]
     if language == "es":
-        return f"{local.day} de {month} de {local.year}"
-    return f"{month} {local.day}, {local.year}"
+        return f"{moment.day} de {month} de {moment.year}"
+    return f"{month} {moment.day}, {moment.year}"
 
 
 def invoice_pdf(order: OrderView, language: str = "es", *, compress: bool = True) -> bytes:
@@ -226,19 +182,19 @@ def invoice_pdf(order: OrderView, language: str = "es", *, compress: bool = True
             item.product_name,
             f"{item.size} / {item.colour}",
             str(item.quantity),
-            _money(item.unit_price_cents),
-            _money(item.total_cents),
+            money(item.unit_price_cents),
+            money(item.total_cents),
         )
         for value, (_label, share, align) in zip(values, columns, strict=True):
             pdf.cell(width * share, 7, text(value)[:60], align=align)
         pdf.ln()
     pdf.ln(2)
 
-    shipping = _money(order.shipping_cents) if order.shipping_cents else labels["free"]
+    shipping = money(order.shipping_cents) if order.shipping_cents else labels["free"]
     totals = (
-        (labels["subtotal"], _money(order.subtotal_cents), ""),
+        (labels["subtotal"], money(order.subtotal_cents), ""),
         (labels["shipping"], shipping, ""),
-        (labels["total"], f"{_money(order.total_cents)} MXN", "B"),
+        (labels["total"], f"{money(order.total_cents)} MXN", "B"),
     )
     for label, value, style in totals:
         pdf.set_font("Helvetica", style, 11)

@@ -16,11 +16,9 @@ from rasa_sdk.types import DomainDict
 from actions.commerce.backend import CommerceError, InvalidOrderState, OrderStatus, OrderView
 from actions.orders.common import language, say_money, store
 from actions.orders.lookup import (
-    BLOCKED_SLOT,
     STATUS_WORDS,
     OrderLookupValidation,
-    lookup_outcome,
-    verified_order,
+    order_to_act_on,
 )
 
 CONFIRM_SLOT = "cancel_confirmed"
@@ -50,13 +48,9 @@ class ActionCancelOrder(Action):
     ) -> list[EventType]:
         """Cancels after a yes; the confirmation is cleared so the next request asks again."""
         reset: list[EventType] = [SlotSet("order_verification", None), SlotSet(CONFIRM_SLOT, None)]
-        outcome = lookup_outcome(tracker)
-        if outcome == "throttled":
-            return [*reset, SlotSet(BLOCKED_SLOT, None)]
-        order = verified_order(tracker)
-        if outcome == "blocked" or order is None:
-            dispatcher.utter_message(response="utter_verification_blocked")
-            return [*reset, SlotSet(BLOCKED_SLOT, "verification_failed")]
+        order, stop = order_to_act_on(dispatcher, tracker)
+        if order is None:
+            return [*reset, *stop]
         lang = language(tracker)
         if not order.can_cancel:
             self._explain(dispatcher, order, lang)

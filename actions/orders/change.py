@@ -11,7 +11,6 @@ rules hand the conversation to a person with reason `order_change`.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -19,14 +18,18 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.commerce.backend import CommerceError, InvalidAddress, InvalidOrderState, OrderView
+from actions.commerce.backend import (
+    CommerceError,
+    InvalidAddress,
+    InvalidOrderState,
+    OrderView,
+    normalize_text,
+)
 from actions.orders.address import ADDRESS_SLOTS, AddressValidation, address_from_slots
 from actions.orders.common import store
 from actions.orders.lookup import (
-    BLOCKED_SLOT,
     OrderLookupValidation,
-    lookup_outcome,
-    verified_order,
+    order_to_act_on,
 )
 
 KIND_SLOT = "change_kind"
@@ -44,14 +47,9 @@ _ITEM_WORDS = re.compile(
 )
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def change_kind_of(text: str) -> str | None:
     """What the text asks to change: "address", "items", or None when it does not say."""
-    folded = _fold(text)
+    folded = normalize_text(text)
     if _ADDRESS_WORDS.search(folded):
         return "address"
     if _ITEM_WORDS.search(folded):
@@ -121,17 +119,9 @@ class ActionChangeOrder(Action):
             SlotSet(KIND_SLOT, None),
             SlotSet(CONFIRM_SLOT, None),
         ]
-        outcome = lookup_outcome(tracker)
-        if outcome == "throttled":
-            return [*reset, SlotSet(BLOCKED_SLOT, None), SlotSet(OUTCOME_SLOT, None)]
-        order = verified_order(tracker)
-        if outcome == "blocked" or order is None:
-            dispatcher.utter_message(response="utter_verification_blocked")
-            return [
-                *reset,
-                SlotSet(BLOCKED_SLOT, "verification_failed"),
-                SlotSet(OUTCOME_SLOT, None),
-            ]
+        order, stop = order_to_act_on(dispatcher, tracker)
+        if order is None:
+            return [*reset, *stop, SlotSet(OUTCOME_SLOT, None)]
         if not order.can_change_address:
             dispatcher.utter_message(response="utter_change_not_possible", order_id=order.number)
             return [*reset, *self._to_a_person()]

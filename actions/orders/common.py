@@ -16,6 +16,7 @@ from rasa_sdk import Tracker
 
 from actions.commerce.backend import CommerceBackend, OrderView
 from actions.commerce.database import make_engine
+from actions.commerce.locale import MONTHS, WEEKDAYS, money
 from actions.commerce.sql import SqlCommerceBackend
 from actions.commerce.verification import normalize_email, normalize_phone
 
@@ -33,41 +34,6 @@ FILLED_PLACEHOLDERS = frozenset(
     | {"line", "subtotal", "shipping", "contact_shown", "delivery_shown", "payment_shown"}
     | {"product_name", "options", "max_quantity", "available"}
 )
-
-MONTHS = {
-    "es": [
-        "enero",
-        "febrero",
-        "marzo",
-        "abril",
-        "mayo",
-        "junio",
-        "julio",
-        "agosto",
-        "septiembre",
-        "octubre",
-        "noviembre",
-        "diciembre",
-    ],
-    "en": [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
-}
-WEEKDAYS = {
-    "es": ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
-    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-}
 
 
 @lru_cache(maxsize=1)
@@ -145,4 +111,4 @@ def slot_text(tracker: Tracker, name: str) -> str | None:
 
 def say_money(cents: int) -> str:
     """An amount in the store's currency: "$1,299.00 MXN"."""
-    return f"${cents / 100:,.2f} MXN"
+    return f"{money(cents)} MXN"

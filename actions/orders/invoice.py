@@ -18,10 +18,8 @@ from actions.commerce.backend import OrderStatus
 from actions.commerce.invoices import STORE_NAME, invoice_pdf
 from actions.orders.common import language
 from actions.orders.lookup import (
-    BLOCKED_SLOT,
     OrderLookupValidation,
-    lookup_outcome,
-    verified_order,
+    order_to_act_on,
 )
 from connectors.media_store import LocalMediaStore
 
@@ -48,13 +46,9 @@ class ActionSendInvoice(Action):
     ) -> list[EventType]:
         """Generates and sends the receipt of a verified, paid order."""
         reset: list[EventType] = [SlotSet("order_verification", None)]
-        outcome = lookup_outcome(tracker)
-        if outcome == "throttled":
-            return [*reset, SlotSet(BLOCKED_SLOT, None)]
-        order = verified_order(tracker)
-        if outcome == "blocked" or order is None:
-            dispatcher.utter_message(response="utter_verification_blocked")
-            return [*reset, SlotSet(BLOCKED_SLOT, "verification_failed")]
+        order, stop = order_to_act_on(dispatcher, tracker)
+        if order is None:
+            return [*reset, *stop]
         if order.status in NO_RECEIPT:
             dispatcher.utter_message(response="utter_invoice_not_available", order_id=order.number)
             return reset

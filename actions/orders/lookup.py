@@ -26,7 +26,7 @@ To add a flow, subclass `OrderLookupValidation`::
 and declare the form in domain.yml with `order_id` and `order_verification` first (add the
 form to the `conditions` of the `order_verification` slot mapping), then the flow's own
 slots. The form ends early (no slots left) when the lookup is blocked; the flow's submit
-action must check `lookup_outcome()` before acting.
+action starts with `order_to_act_on()`, which tells the customer when there is none.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -106,18 +106,22 @@ def verified_order(tracker: Tracker) -> OrderView | None:
     return None
 
 
-def lookup_outcome(tracker: Tracker) -> str:
-    """How the lookup part of an order form ended: "verified", "throttled" or "blocked".
+def order_to_act_on(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> tuple[OrderView | None, list[EventType]]:
+    """For a flow's submit action: the verified order, or None and the events that end it.
 
-    "blocked" means three failed verifications; a submit action must say so and offer a
-    person (utter_verification_blocked) instead of acting.
+    Throttled: the validator already said so, and the block is lifted for next time.
+    Three failed verifications (or no proof at all): the customer is told and offered a
+    person (utter_verification_blocked); the rules take the yes or no from there.
     """
-    blocked = tracker.get_slot(BLOCKED_SLOT)
-    if blocked == "throttled":
-        return "throttled"
-    if blocked == "verification_failed" or failures(tracker) >= MAX_VERIFICATION_FAILURES:
-        return "blocked"
-    return "verified" if verified_order(tracker) is not None else "blocked"
+    if tracker.get_slot(BLOCKED_SLOT) == "throttled":
+        return None, [SlotSet(BLOCKED_SLOT, None)]
+    order = None if failures(tracker) >= MAX_VERIFICATION_FAILURES else verified_order(tracker)
+    if order is None:
+        dispatcher.utter_message(response="utter_verification_blocked")
+        return None, [SlotSet(BLOCKED_SLOT, "verification_failed")]
+    return order, []
 
 
 class OrderLookupValidation(FormValidationAction, abc.ABC):

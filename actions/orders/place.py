@@ -24,7 +24,6 @@ names nothing, the customer picks what to fix. "Olvídalo" at any point drops th
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -43,6 +42,7 @@ from actions.commerce.backend import (
     ProductNotFound,
     ProductView,
     VariantView,
+    normalize_text,
     shipping_cents,
 )
 from actions.commerce.verification import normalize_email, normalize_phone
@@ -74,7 +74,7 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 _ABANDON = re.compile(
     r"\b(olvida|olvidalo|ya no (lo )?quiero|dejalo|mejor no|cancela(lo)?|no quiero comprar|"
-    r"forget it|never ?mind|cancel( it)?|don'?t want it)"
+    r"forget it|never ?mind|cancel( it)?|don ?t want it)"
 )
 # What a correction names, checked in this order ("el color de la talla" is a colour).
 _CORRECTIONS = (
@@ -112,9 +112,8 @@ _COLOURS_EN = {
 
 
 def fold(text: Any) -> str:
-    """Lowercase without accents, so "Estándar" and "estandar" read alike."""
-    decomposed = unicodedata.normalize("NFKD", str(text or "").lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    """Lowercase, no accents or punctuation, so "Estándar" and "estandar" read alike."""
+    return normalize_text(str(text or ""))
 
 
 def with_singulars(text: str) -> str:

@@ -12,7 +12,6 @@ hand the conversation to a person (reason `damaged_item`).
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime, timezone
 
 from rasa_sdk import Action, Tracker
@@ -27,13 +26,12 @@ from actions.commerce.backend import (
     OrderView,
     ReturnAlreadyRequested,
     ReturnWindowClosed,
+    normalize_text,
 )
 from actions.orders.common import language, slot_text, store
 from actions.orders.lookup import (
-    BLOCKED_SLOT,
     OrderLookupValidation,
-    lookup_outcome,
-    verified_order,
+    order_to_act_on,
 )
 from actions.orders.status import local_date
 
@@ -49,15 +47,9 @@ _DAMAGE = re.compile(
 )
 
 
-def _fold(text: str) -> str:
-    """Lowercase without accents, so "dañado" and "danado" read alike."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def is_damage(reason: str | None) -> bool:
     """Whether the customer's reason says the item arrived damaged or defective."""
-    return bool(reason) and bool(_DAMAGE.search(_fold(str(reason))))
+    return bool(reason) and bool(_DAMAGE.search(normalize_text(str(reason))))
 
 
 def returnable(order: OrderView, now: datetime | None = None) -> bool:
@@ -95,17 +87,9 @@ class ActionCreateReturn(Action):
     ) -> list[EventType]:
         """Creates the return in the store; the reason and photo stay in slots for the desk."""
         reset: list[EventType] = [SlotSet("order_verification", None)]
-        outcome = lookup_outcome(tracker)
-        if outcome == "throttled":
-            return [*reset, SlotSet(BLOCKED_SLOT, None), SlotSet(OUTCOME_SLOT, None)]
-        order = verified_order(tracker)
-        if outcome == "blocked" or order is None:
-            dispatcher.utter_message(response="utter_verification_blocked")
-            return [
-                *reset,
-                SlotSet(BLOCKED_SLOT, "verification_failed"),
-                SlotSet(OUTCOME_SLOT, None),
-            ]
+        order, stop = order_to_act_on(dispatcher, tracker)
+        if order is None:
+            return [*reset, *stop, SlotSet(OUTCOME_SLOT, None)]
         reason = slot_text(tracker, REASON_SLOT)
         if order.status is not OrderStatus.DELIVERED:
             dispatcher.utter_message(response="utter_return_not_delivered", order_id=order.number)

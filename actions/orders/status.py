@@ -8,29 +8,25 @@ date, or why it cannot be shown.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.commerce.locale import local
 from actions.orders.common import language, say_date, say_items, store, verified_contacts
 from actions.orders.lookup import (
-    BLOCKED_SLOT,
     OrderLookupValidation,
-    lookup_outcome,
-    verified_order,
+    order_to_act_on,
 )
-
-STORE_TIMEZONE = ZoneInfo("America/Mexico_City")
 
 
 def local_date(moment: datetime | None, lang: str) -> str:
     """A UTC moment as a date in the store's time zone, in words."""
     if moment is None:
         return ""
-    return say_date(moment.astimezone(STORE_TIMEZONE).date(), lang)
+    return say_date(local(moment).date(), lang)
 
 
 class ValidateOrderStatusForm(OrderLookupValidation):
@@ -53,13 +49,9 @@ class ActionOrderStatus(Action):
     ) -> list[EventType]:
         """Utters the order's status, or the stop message; resets the per-lookup slots."""
         reset: list[EventType] = [SlotSet("order_verification", None)]
-        outcome = lookup_outcome(tracker)
-        if outcome == "throttled":
-            return [*reset, SlotSet(BLOCKED_SLOT, None)]
-        order = verified_order(tracker)
-        if outcome == "blocked" or order is None:
-            dispatcher.utter_message(response="utter_verification_blocked")
-            return [*reset, SlotSet(BLOCKED_SLOT, "verification_failed")]
+        order, stop = order_to_act_on(dispatcher, tracker)
+        if order is None:
+            return [*reset, *stop]
         contacts = verified_contacts(tracker)
         lang = language(tracker)
         dispatcher.utter_message(
