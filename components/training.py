@@ -30,7 +30,9 @@ def training_inputs(root: Path = ROOT, config: Path | None = None) -> list[Path]
     config = config or root / "config.yml"
     files: list[Path] = [root / "domain.yml", config, root / "requirements.lock"]
     files += sorted((root / "data").rglob("*.yml"))
-    files += sorted((root / "components").glob("*.py"))
+    # Hilo's components matter only to a configuration that uses them (stock Rasa's does not).
+    if config.is_file() and "components." in config.read_text():
+        files += sorted((root / "components").glob("*.py"))
     return [path for path in files if path.is_file()]
 
 

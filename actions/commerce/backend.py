@@ -126,7 +126,8 @@ class PaymentMethod(str, enum.Enum):
 CANCELLABLE_STATUSES = frozenset(
     {OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.PREPARING}
 )
-# The carrier does not have the parcel yet, so the address can still change.
+# The carrier does not have the parcel yet, so the address and the items (another size or
+# colour of the same product) can still change.
 EDITABLE_STATUSES = CANCELLABLE_STATUSES
 # store/facts.yml: return_window_days, counted from delivery.
 RETURN_WINDOW = timedelta(days=30)
@@ -209,7 +210,7 @@ class InvalidOrderState(CommerceError):
     Attributes:
         order_number: The order.
         status: Its current status.
-        action: What was refused: "cancel", "change_address" or "return".
+        action: What was refused: "cancel", "change_address", "change_item" or "return".
         allowed: The statuses in which the action would have been allowed.
     """
 
@@ -481,6 +482,11 @@ class OrderView:
         return self.status in EDITABLE_STATUSES
 
     @property
+    def can_change_items(self) -> bool:
+        """Swapping a line to another size or colour (`change_item`) is allowed now."""
+        return self.status in EDITABLE_STATUSES
+
+    @property
     def return_deadline(self) -> datetime | None:
         """The last moment a return may be requested; None until delivered."""
         return self.delivered_at + RETURN_WINDOW if self.delivered_at else None
@@ -604,6 +610,23 @@ class CommerceBackend(Protocol):
         """Changes the delivery address of an order the carrier does not have yet.
 
         Raises OrderNotFound, InvalidAddress, or InvalidOrderState after EDITABLE_STATUSES.
+        """
+        ...
+
+    def change_item(self, order_id: str, sku: str, new_sku: str) -> OrderView:
+        """Swaps a line to another size or colour of the same product, in the same quantity.
+
+        Allowed while the carrier does not have the order (EDITABLE_STATUSES). Atomically:
+        the new variant's stock is taken, the old one's is put back, the line gets the new
+        variant's SKU, size, colour and current price, and the subtotal, shipping (same
+        delivery option, `shipping_cents`) and total are recomputed, so the total changes if
+        the two variants' prices differ. Either all of it happens or nothing does.
+
+        Raises OrderNotFound; InvalidOrderState (action "change_item") after
+        EDITABLE_STATUSES; ProductNotFound when `sku` is not a line of the order or
+        `new_sku` does not exist; InvalidRequest when `new_sku` equals `sku`, belongs to
+        another product, or is already a line of the order; OutOfStock (with `available`)
+        when the new variant lacks the line's quantity.
         """
         ...
 

@@ -14,6 +14,11 @@ Concurrency, which matters because several action-server processes share one dat
   consecutive numbers without retries; a failed order's transaction rolls its number back.
 * Status changes are conditional UPDATEs (`WHERE status IN (allowed)`), so a cancel racing a
   shipment cannot cancel a parcel that already left.
+* Changing an order's items starts with a no-op UPDATE of the order (`WHERE status IN
+  (allowed)`), which locks its row (PostgreSQL) or takes the write lock (SQLite) before
+  anything is read: a cancel or shipment waits for the change, or the change sees it. Its
+  variants' rows are then updated in id order, so two swaps in opposite directions cannot
+  deadlock.
 * Write transactions begin with their first write, so a SQLite transaction never holds a
   read snapshot while waiting for the write lock (which would fail rather than wait).
 """
@@ -182,6 +187,14 @@ def _check_quantity(quantity: Any) -> int:
     if not 1 <= quantity <= MAX_LINE_QUANTITY:
         raise InvalidQuantity(f"quantity must be between 1 and {MAX_LINE_QUANTITY}")
     return quantity
+
+
+def _sku(value: Any) -> str:
+    """A SKU as stored (trimmed, uppercase); ProductNotFound if it cannot be one."""
+    sku = str(value if value is not None else "").strip().upper()
+    if not sku or len(sku) > 40:
+        raise ProductNotFound(sku[:40])
+    return sku
 
 
 def _contact(value: Any, normalize: Callable[[str], str | None], field: str) -> str | None:
@@ -523,6 +536,87 @@ class SqlCommerceBackend:
             assert order is not None  # noqa: S101 - updated just above in this transaction
             view = order_view(order)
         logger.info("order %s: delivery address changed", number)
+        return view
+
+    def change_item(self, order_id: str, sku: str, new_sku: str) -> OrderView:
+        """Swaps a line of an order that has not shipped to another variant of its product.
+
+        The first statement is a no-op conditional UPDATE of the order (`status = status
+        WHERE status IN (editable)`): it locks the order's row on PostgreSQL and takes the
+        write lock on SQLite, so the status cannot change until commit, and a concurrent
+        cancel, shipment or change of the same order waits (or is refused) rather than
+        working on stale lines. The new variant's stock is then taken with a conditional
+        UPDATE and the old one's put back, in variant id order (no deadlock between two
+        swaps in opposite directions). Any refusal rolls the whole transaction back.
+        """
+        number = normalize_order_number(order_id)
+        if number is None:
+            raise OrderNotFound(str(order_id)[:40])
+        sku, new_sku = _sku(sku), _sku(new_sku)
+        if sku == new_sku:
+            raise InvalidRequest("the new variant is the one already ordered")
+        allowed = [status.value for status in EDITABLE_STATUSES]
+        with self._session() as session, session.begin():
+            locked = session.execute(
+                update(Order)
+                .where(Order.number == number, Order.status.in_(allowed))
+                .values(status=Order.status)
+                .execution_options(synchronize_session=False)
+            )
+            if locked.rowcount != 1:
+                self._refuse(session, number, "change_item", EDITABLE_STATUSES)
+            order = self._load_order(session, number)
+            assert order is not None  # noqa: S101 - locked just above in this transaction
+            item = next((line for line in order.items if line.sku == sku), None)
+            if item is None:
+                raise ProductNotFound(sku)
+            if any(line.sku == new_sku for line in order.items):
+                raise InvalidRequest("the new variant is already a line of the order")
+            new_variant = session.execute(
+                select(Variant).where(Variant.sku == new_sku)
+            ).scalar_one_or_none()
+            if new_variant is None:
+                raise ProductNotFound(new_sku)
+            old_product_id = session.execute(
+                select(Variant.product_id).where(Variant.id == item.variant_id)
+            ).scalar_one()
+            if new_variant.product_id != old_product_id:
+                raise InvalidRequest("the new variant belongs to another product")
+
+            quantity = item.quantity
+            for variant_id in sorted((item.variant_id, new_variant.id)):
+                if variant_id == item.variant_id:
+                    session.execute(
+                        update(Variant)
+                        .where(Variant.id == variant_id)
+                        .values(stock=Variant.stock + quantity)
+                        .execution_options(synchronize_session=False)
+                    )
+                    continue
+                taken = session.execute(
+                    update(Variant)
+                    .where(Variant.id == variant_id, Variant.stock >= quantity)
+                    .values(stock=Variant.stock - quantity)
+                    .execution_options(synchronize_session=False)
+                )
+                if taken.rowcount != 1:
+                    available = session.execute(
+                        select(Variant.stock).where(Variant.id == variant_id)
+                    ).scalar_one()
+                    raise OutOfStock(new_sku, quantity, available)
+
+            item.variant_id = new_variant.id
+            item.sku = new_variant.sku
+            item.size = new_variant.size
+            item.colour = new_variant.colour
+            item.unit_price_cents = new_variant.price_cents
+            subtotal = sum(line.quantity * line.unit_price_cents for line in order.items)
+            shipping = shipping_cents(order.delivery_option, subtotal)
+            order.subtotal_cents = subtotal
+            order.shipping_cents = shipping
+            order.total_cents = subtotal + shipping
+            view = order_view(order)
+        logger.info("order %s: line %s changed to %s", number, sku, new_sku)
         return view
 
     def create_return(self, order_id: str, reason: str) -> ReturnView:

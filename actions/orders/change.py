@@ -1,11 +1,17 @@
-"""Change an order: the delivery address while it has not shipped; anything else, a person.
+"""Change an order while it has not shipped: the address or an item's size/colour.
 
-`change_order_form` is the lookup form (actions/orders/lookup.py), then `change_kind`
-("address" or "items", read from the first message when it says so), then for an address the
-new street, city and postal code (actions/orders/address.py) and a confirmation; "no" at the
-confirmation clears the address and asks it again. `action_change_order` applies the new
-address, or sets `change_outcome` to "handoff" (items, or an order already shipped) and the
-rules hand the conversation to a person with reason `order_change`.
+`change_order_form` is the lookup form (actions/orders/lookup.py), then `change_kind`, read
+from the first message when it says so:
+
+- "address": the new street, city and postal code (actions/orders/address.py);
+- "variant": which item (asked only when the order has several) and its new size/colour,
+  offered as buttons with what is in stock;
+- "items": anything else (add or remove products, quantities) goes to a person,
+
+then a confirmation; "no" at the confirmation forgets the new address or variant and asks
+again. `action_change_order` applies the change in the store, or sets `change_outcome` to
+"handoff" (other item changes, or an order already shipped) and the rules hand the
+conversation to a person with reason `order_change`.
 """
 
 from __future__ import annotations
@@ -22,17 +28,25 @@ from actions.commerce.backend import (
     CommerceError,
     InvalidAddress,
     InvalidOrderState,
+    OrderItemView,
     OrderView,
+    OutOfStock,
+    ProductNotFound,
+    ProductView,
     normalize_text,
 )
 from actions.orders.address import ADDRESS_SLOTS, AddressValidation, address_from_slots
-from actions.orders.common import store
+from actions.orders.catalogue import COLOURS_EN, pick, variant_titles, with_singulars
+from actions.orders.common import language, say_items, say_money, store
 from actions.orders.lookup import (
     OrderLookupValidation,
     order_to_act_on,
+    verified_order,
 )
 
 KIND_SLOT = "change_kind"
+ITEM_SLOT = "change_item"
+NEW_VARIANT_SLOT = "change_new_variant"
 CONFIRM_SLOT = "change_confirmed"
 OUTCOME_SLOT = "change_outcome"
 HANDOFF_REASON = "order_change"
@@ -41,19 +55,48 @@ _ADDRESS_WORDS = re.compile(
     r"\b(direcci|domicilio|address|calle|colonia|codigo postal|cp\b|entreg\w* en otr|"
     r"otra (direccion|casa)|mudanza|me mude|deliver\w* to|shipping address)"
 )
+_VARIANT_WORDS = re.compile(r"\b(talla|tallas|numero|color|colou?r|size|mas grande|mas chic)")
 _ITEM_WORDS = re.compile(
-    r"\b(talla|tallas|color|colou?r|size|producto|prenda|articulo|item|modelo|cantidad|"
-    r"quantity|agregar|añadir|anadir|quitar|add|remove|otro (modelo|producto)|cambiar por)"
+    r"\b(producto|prenda|articulo|item|modelo|cantidad|quantity|agregar|anadir|quitar|add"
+    r"|remove|otro (modelo|producto)|cambiar por|otros cambios|other changes)"
 )
 
 
+def item_sku(order: OrderView, tracker: Tracker) -> str | None:
+    """The SKU of the line to change: the one chosen, or the order's only line."""
+    chosen = tracker.get_slot(ITEM_SLOT)
+    if chosen:
+        return str(chosen)
+    return order.items[0].sku if len(order.items) == 1 else None
+
+
+def line_and_product(tracker: Tracker) -> tuple[OrderItemView | None, ProductView | None]:
+    """The order line being changed and its product, once both are known."""
+    order = verified_order(tracker)
+    sku = item_sku(order, tracker) if order else None
+    line = next((item for item in order.items if item.sku == sku), None) if order else None
+    if line is None:
+        return None, None
+    try:
+        return line, store().get_product(line.sku)
+    except ProductNotFound:
+        return line, None
+
+
+def describe(size: str, colour: str) -> str:
+    """Size and colour as customers read them ("M, negro"; one-size items: the colour)."""
+    return ", ".join(part for part in (size if size != "Única" else "", colour) if part)
+
+
 def change_kind_of(text: str) -> str | None:
-    """What the text asks to change: "address", "items", or None when it does not say."""
+    """What the text asks to change: "address", "variant", "items", or None."""
     folded = normalize_text(text)
     if _ADDRESS_WORDS.search(folded):
         return "address"
     if _ITEM_WORDS.search(folded):
         return "items"
+    if _VARIANT_WORDS.search(folded):
+        return "variant"
     return None
 
 
@@ -65,12 +108,77 @@ class ValidateChangeOrderForm(AddressValidation, OrderLookupValidation):
         return "validate_change_order_form"
 
     def slots_after_lookup(self, order: OrderView, tracker: Tracker) -> list[str]:
-        """Nothing for shipped orders (a person takes them); the address only if asked."""
+        """Nothing for shipped orders (a person takes them); then what the change needs."""
         if not order.can_change_address:
             return []
-        if tracker.get_slot(KIND_SLOT) != "address":
-            return [KIND_SLOT]
-        return [KIND_SLOT, *ADDRESS_SLOTS, CONFIRM_SLOT]
+        kind = tracker.get_slot(KIND_SLOT)
+        if kind == "address":
+            return [KIND_SLOT, *ADDRESS_SLOTS, CONFIRM_SLOT]
+        if kind == "variant":
+            # An order with one line needs no "which item?" (item_sku() takes that line).
+            which = [ITEM_SLOT] if len(order.items) > 1 else []
+            return [KIND_SLOT, *which, NEW_VARIANT_SLOT, CONFIRM_SLOT]
+        return [KIND_SLOT]
+
+    async def extract_change_item(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The line the customer picked (a button's SKU) or named."""
+        order = verified_order(tracker)
+        if order is None or tracker.get_slot(ITEM_SLOT):
+            return {}
+        text = str((tracker.latest_message or {}).get("text") or "")
+        for item in order.items:  # a button's SKU, or the product's name in the answer
+            if item.sku.lower() == text.strip().lower() or normalize_text(
+                item.product_name
+            ) in normalize_text(text):
+                return {ITEM_SLOT: item.sku}
+        return {}
+
+    async def extract_change_new_variant(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The new size and/or colour named in the answer (or a button's SKU)."""
+        # Also when naming the item: "el vestido en talla M" answers both questions.
+        if tracker.get_slot("requested_slot") not in (ITEM_SLOT, NEW_VARIANT_SLOT):
+            return {}
+        line, product = line_and_product(tracker)
+        if line is None or product is None:
+            return {}
+        text = str((tracker.latest_message or {}).get("text") or "")
+        button = next((v for v in product.variants if v.sku.lower() == text.strip().lower()), None)
+        if button is not None:
+            # The item's own SKU is the answer to "which item?", not a new variant.
+            return {NEW_VARIANT_SLOT: button.sku} if button.sku != line.sku else {}
+        size = pick(product.sizes, text) or line.size
+        colour = pick(product.colours, with_singulars(text), COLOURS_EN) or line.colour
+        named = product.variant(size, colour)
+        if named is None or named.sku == line.sku:
+            return {}
+        return {NEW_VARIANT_SLOT: named.sku}
+
+    async def validate_change_new_variant(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """A variant with enough stock for the line's quantity."""
+        line, product = line_and_product(tracker)
+        if line is None or product is None:
+            return {NEW_VARIANT_SLOT: None}
+        variant = next((v for v in product.variants if v.sku == slot_value), None)
+        if variant is None:
+            return {NEW_VARIANT_SLOT: None}
+        if variant.stock < line.quantity:
+            dispatcher.utter_message(
+                response="utter_variant_out_of_stock",
+                product_name=line.product_name,
+                options=", ".join(variant_titles(product, line.quantity, exclude=line.sku)),
+            )
+            return {NEW_VARIANT_SLOT: None}
+        return {NEW_VARIANT_SLOT: variant.sku}
 
     def slots_read_early(self) -> list[str]:
         """The opening request may already say what to change ("cambiar la dirección")."""
@@ -96,11 +204,102 @@ class ValidateChangeOrderForm(AddressValidation, OrderLookupValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        """A "no" is a correction: forget the address and ask it again."""
-        if slot_value is False:
-            dispatcher.utter_message(response="utter_address_correction")
-            return {CONFIRM_SLOT: None, **{name: None for name in ADDRESS_SLOTS}}
-        return {CONFIRM_SLOT: slot_value}
+        """A "no" is a correction: forget the new address or variant and ask it again."""
+        if slot_value is not False:
+            return {CONFIRM_SLOT: slot_value}
+        if tracker.get_slot(KIND_SLOT) == "variant":
+            dispatcher.utter_message(response="utter_order_correction")
+            return {CONFIRM_SLOT: None, NEW_VARIANT_SLOT: None}
+        dispatcher.utter_message(response="utter_address_correction")
+        return {CONFIRM_SLOT: None, **{name: None for name in ADDRESS_SLOTS}}
+
+
+class ActionAskChangeItem(Action):
+    """Asks which item to change, one button per line of the order."""
+
+    def name(self) -> str:
+        """Rasa asks for `change_item` with this action."""
+        return "action_ask_change_item"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Buttons titled "2 × Camiseta básica (M, negro)"; the payload is the SKU."""
+        order = verified_order(tracker)
+        buttons = [
+            {
+                "title": f"{item.quantity} × {item.product_name}"
+                f" ({describe(item.size, item.colour)})",
+                "payload": item.sku,
+            }
+            for item in (order.items if order else ())
+        ]
+        dispatcher.utter_message(response="utter_ask_change_item", buttons=buttons[:10])
+        return []
+
+
+class ActionAskChangeNewVariant(Action):
+    """Asks the new size/colour, with the variants in stock for the line as buttons."""
+
+    def name(self) -> str:
+        """Rasa asks for `change_new_variant` with this action."""
+        return "action_ask_change_new_variant"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Utters the question with up to 10 variants that have enough stock."""
+        line, product = line_and_product(tracker)
+        if line is None or product is None:
+            dispatcher.utter_message(response="utter_order_action_failed")
+            return []
+        buttons = [
+            {"title": describe(v.size, v.colour), "payload": v.sku}
+            for v in product.variants
+            if v.stock >= line.quantity and v.sku != line.sku
+        ]
+        dispatcher.utter_message(
+            response="utter_ask_change_new_variant",
+            product_name=line.product_name,
+            current=describe(line.size, line.colour),
+            buttons=buttons[:10],
+        )
+        return []
+
+
+class ActionAskChangeConfirmed(Action):
+    """The confirmation: the new address, or the item's new size/colour."""
+
+    def name(self) -> str:
+        """Rasa asks for `change_confirmed` with this action."""
+        return "action_ask_change_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Utters the matching confirmation response."""
+        if tracker.get_slot(KIND_SLOT) != "variant":
+            dispatcher.utter_message(response="utter_ask_change_confirmed")
+            return []
+        line, product = line_and_product(tracker)
+        new = next(
+            (
+                v
+                for v in (product.variants if product else ())
+                if v.sku == tracker.get_slot(NEW_VARIANT_SLOT)
+            ),
+            None,
+        )
+        if line is None or new is None:
+            dispatcher.utter_message(response="utter_order_action_failed")
+            return []
+        dispatcher.utter_message(
+            response="utter_ask_change_item_confirmed",
+            product_name=line.product_name,
+            current=describe(line.size, line.colour),
+            new=describe(new.size, new.colour),
+        )
+        return []
 
 
 class ActionChangeOrder(Action):
@@ -125,7 +324,10 @@ class ActionChangeOrder(Action):
         if not order.can_change_address:
             dispatcher.utter_message(response="utter_change_not_possible", order_id=order.number)
             return [*reset, *self._to_a_person()]
-        if tracker.get_slot(KIND_SLOT) != "address":
+        kind = tracker.get_slot(KIND_SLOT)
+        if kind == "variant":
+            return [*reset, *self._change_variant(dispatcher, tracker, order)]
+        if kind != "address":
             dispatcher.utter_message(response="utter_change_items_handoff", order_id=order.number)
             return [*reset, *self._to_a_person()]
         address = address_from_slots(tracker, order.address.country)
@@ -142,6 +344,38 @@ class ActionChangeOrder(Action):
             return [*reset, SlotSet(OUTCOME_SLOT, "kept")]
         dispatcher.utter_message(response="utter_change_address_done", order_id=order.number)
         return [*reset, SlotSet(OUTCOME_SLOT, "changed")]
+
+    def _change_variant(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderView
+    ) -> list[EventType]:
+        """Swaps the line to the confirmed variant; the new total is said."""
+        done: list[EventType] = [SlotSet(ITEM_SLOT, None), SlotSet(NEW_VARIANT_SLOT, None)]
+        if tracker.get_slot(CONFIRM_SLOT) is not True:
+            return [*done, SlotSet(OUTCOME_SLOT, "kept")]
+        try:
+            changed = store().change_item(
+                order.number,
+                str(item_sku(order, tracker)),
+                str(tracker.get_slot(NEW_VARIANT_SLOT)),
+            )
+        except OutOfStock as error:
+            dispatcher.utter_message(
+                response="utter_quantity_not_available", available=error.available
+            )
+            return [*done, SlotSet(OUTCOME_SLOT, "kept")]
+        except InvalidOrderState:
+            dispatcher.utter_message(response="utter_change_not_possible", order_id=order.number)
+            return [*done, *self._to_a_person()]
+        except CommerceError:
+            dispatcher.utter_message(response="utter_order_action_failed")
+            return [*done, SlotSet(OUTCOME_SLOT, "kept")]
+        dispatcher.utter_message(
+            response="utter_change_item_done",
+            order_id=order.number,
+            items=say_items(changed, language(tracker)),
+            total=say_money(changed.total_cents),
+        )
+        return [*done, SlotSet(OUTCOME_SLOT, "changed")]
 
     @staticmethod
     def _to_a_person() -> list[EventType]:

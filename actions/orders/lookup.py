@@ -53,6 +53,8 @@ from actions.orders.common import language, owns, slot_text, store, verified_con
 MAX_VERIFICATION_FAILURES = 3
 BLOCKED_SLOT = "order_lookup_blocked"
 FAILURES_SLOT = "verification_failures"
+# Whether the customer proved owning the order in `order_id` (the desk shows it).
+VERIFIED_SLOT = "order_verified"
 
 _EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[a-z]{2,}", re.IGNORECASE)
 _LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
@@ -196,8 +198,10 @@ class OrderLookupValidation(FormValidationAction, abc.ABC):
         number = normalize_order_number(str(slot_value)) if slot_value is not None else None
         if number is None:
             dispatcher.utter_message(response="utter_order_id_invalid")
-            return {"order_id": None}
-        return {"order_id": number, "order_verification": None}
+            return {"order_id": None, VERIFIED_SLOT: False}
+        order = find_order(number)
+        owned = order is not None and owns(order, verified_contacts(tracker))
+        return {"order_id": number, "order_verification": None, VERIFIED_SLOT: owned}
 
     async def validate_order_verification(
         self,
@@ -220,7 +224,12 @@ class OrderLookupValidation(FormValidationAction, abc.ABC):
                 if "email" in proof
                 else f"phone:{normalize_phone(order.phone)}"
             )
-            return {"order_verification": "ok", "verified_contact": contact, FAILURES_SLOT: 0.0}
+            return {
+                "order_verification": "ok",
+                "verified_contact": contact,
+                VERIFIED_SLOT: True,
+                FAILURES_SLOT: 0.0,
+            }
         failed = failures(tracker) + 1
         if failed < MAX_VERIFICATION_FAILURES:
             dispatcher.utter_message(

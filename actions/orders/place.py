@@ -42,11 +42,11 @@ from actions.commerce.backend import (
     ProductNotFound,
     ProductView,
     VariantView,
-    normalize_text,
     shipping_cents,
 )
 from actions.commerce.verification import normalize_email, normalize_phone
 from actions.orders.address import ADDRESS_SLOTS, AddressValidation, address_from_slots, clean
+from actions.orders.catalogue import COLOURS_EN, fold, pick, with_singulars
 from actions.orders.common import channel_phone, language, say_money, slot_text, store
 
 PRODUCT_SLOTS = ("product", "product_size", "product_colour", "quantity")
@@ -102,30 +102,6 @@ _PAYMENT_WORDS = {
     PaymentMethod.OXXO: r"oxxo|efectivo|cash",
     PaymentMethod.CARD: r"tarjeta|card|credito|debito|visa|master|amex|credit|debit",
 }
-_COLOURS_EN = {
-    "black": "negro",
-    "white": "blanco",
-    "grey": "gris",
-    "gray": "gris",
-    "navy": "azul marino",
-}
-
-
-def fold(text: Any) -> str:
-    """Lowercase, no accents or punctuation, so "Estándar" and "estandar" read alike."""
-    return normalize_text(str(text or ""))
-
-
-def with_singulars(text: str) -> str:
-    """The text plus the masculine singular of each word: "blancas" also reads "blanco".
-
-    Colours agree with the garment ("zapatillas blancas", "jeans negros"); the catalogue
-    names them in the masculine singular.
-    """
-    words = fold(text).split()
-    extra = [re.sub(r"(as|os|a|es|s)$", "o", word) for word in words]
-    extra += [re.sub(r"(es|s)$", "", word) for word in words]
-    return " ".join(words + extra)
 
 
 def entity(tracker: Tracker, name: str) -> str | None:
@@ -150,18 +126,6 @@ def chosen_product(tracker: Tracker) -> ProductView | None:
         return store().get_product(key)
     except ProductNotFound:
         return None
-
-
-def pick(options: tuple[str, ...], text: str, english: dict[str, str] | None = None) -> str | None:
-    """The option the text names as a whole word ("talla 42" → "42", "black" → "negro")."""
-    folded = f" {fold(text)} "
-    for option in sorted(options, key=len, reverse=True):
-        if re.search(rf"(?<![\w]){re.escape(fold(option))}(?![\w])", folded):
-            return option
-    for word, spanish in (english or {}).items():
-        if re.search(rf"\b{word}\b", folded) and spanish in options:
-            return spanish
-    return None
 
 
 def quantity_in(tracker: Tracker, text: str) -> int | None:
@@ -285,7 +249,7 @@ class ValidatePlaceOrderForm(AddressValidation, FormValidationAction):
         product = chosen_product(tracker)
         if product is None or not self._reading(tracker, "product_colour"):
             return {}
-        colour = pick(product.colours, with_singulars(self._message(tracker)[0]), _COLOURS_EN)
+        colour = pick(product.colours, with_singulars(self._message(tracker)[0]), COLOURS_EN)
         return {"product_colour": colour} if colour else {}
 
     async def extract_quantity(

@@ -48,3 +48,31 @@ async def test_fast_and_stock_loading_predict_the_same(
             fast_ranking, stock_ranking, strict=True
         ):
             assert fast_confidence == pytest.approx(stock_confidence, abs=1e-5)
+
+
+ENTITY_MESSAGES = [
+    "donde esta mi pedido 10001",
+    "quiero 2 zapatillas urbanas talla 42",
+    "envialo a Av. Insurgentes Sur 1234, Col. Del Valle, cdmx",
+    "a nombre de Lucía Fernández, mi cel es 55 1234 5678",
+    "my email is john@example.com and I live in Monterrey",
+]
+
+
+async def test_stored_crf_taggers_predict_like_retrained_ones(
+    agent, model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rasa.nlu.extractors.crf_entity_extractor import CRFEntityExtractor
+
+    from components.fast_crf import FastCRFEntityExtractor
+
+    def entities(parse: dict) -> list[tuple]:
+        return [(e["entity"], e["start"], e["end"], e["value"]) for e in parse["entities"]]
+
+    fast = [entities(await agent.parse_message(m)) for m in ENTITY_MESSAGES]
+    # Rasa's own loading: re-trains the CRF from the stored training set.
+    monkeypatch.setattr(FastCRFEntityExtractor, "load", CRFEntityExtractor.load)
+    retrained_agent = Agent.load(str(model_path))
+    retrained = [entities(await retrained_agent.parse_message(m)) for m in ENTITY_MESSAGES]
+    assert fast == retrained
+    assert any(fast)

@@ -103,7 +103,7 @@ async def test_confirmed_address_is_saved_in_the_store(domain_dict) -> None:
     assert order.address.postal_code == "76000"
 
 
-async def test_items_go_to_a_person_with_the_reason(domain_dict) -> None:
+async def test_other_item_changes_go_to_a_person_with_the_reason(domain_dict) -> None:
     messages, events = await change({**LUCIA, "change_kind": "items"}, domain_dict)
     assert messages[0]["response"] == "utter_change_items_handoff"
     assert events["change_outcome"] == "handoff"
@@ -130,8 +130,9 @@ async def test_a_shipped_order_goes_to_a_person(domain_dict) -> None:
         ("quiero cambiar la dirección", "address"),
         ("me mude, necesito que lo entreguen en otra casa", "address"),
         ("change the shipping address", "address"),
-        ("quiero otra talla", "items"),
-        ("can I change the colour?", "items"),
+        ("quiero otra talla", "variant"),
+        ("can I change the colour?", "variant"),
+        ("quiero agregar otro producto", "items"),
         ("quiero cambiar mi pedido", None),
     ],
 )
@@ -156,3 +157,71 @@ async def test_a_postal_code_is_not_taken_for_an_order_number(domain_dict) -> No
     slots, _ = await validate(answer, domain_dict)
     assert "order_id" not in slots
     assert slots["delivery_postal_code"] == "72000"
+
+
+def line_of(order_id: str):
+    return common.store().get_order(order_id).items[0]
+
+
+async def test_a_size_change_reads_the_new_size_and_confirms(domain_dict) -> None:
+    line = line_of("10003")
+    product = common.store().get_product(line.sku)
+    other_size = next(
+        v.size
+        for v in product.variants
+        if v.size != line.size and v.colour == line.colour and v.stock >= line.quantity
+    )
+    # 10003 has two items: the answer to "which item?" names it and the new size at once.
+    answer = tracker(
+        {**LUCIA, "change_kind": "variant"},
+        text=f"el {line.product_name.lower()} en talla {other_size} porfa",
+        requested="change_item",
+        form=FORM,
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert slots["change_item"] == line.sku
+    new = next(v for v in product.variants if v.sku == slots["change_new_variant"])
+    assert (new.size, new.colour) == (other_size, line.colour)
+    assert slots["requested_slot"] == "change_confirmed"
+
+
+async def test_a_confirmed_variant_change_is_saved(domain_dict) -> None:
+    order = common.store().get_order("10003")
+    line = order.items[0]
+    product = common.store().get_product(line.sku)
+    new = next(v for v in product.variants if v.sku != line.sku and v.stock >= line.quantity)
+    slots = {
+        **LUCIA,
+        "change_kind": "variant",
+        "change_item": line.sku,
+        "change_new_variant": new.sku,
+        "change_confirmed": True,
+    }
+    messages, events = await change(slots, domain_dict)
+    assert messages[0]["response"] == "utter_change_item_done"
+    assert events["change_outcome"] == "changed"
+    assert new.sku in {item.sku for item in common.store().get_order("10003").items}
+
+
+async def test_no_at_the_variant_confirmation_asks_the_variant_again(domain_dict) -> None:
+    line = line_of("10003")
+    answer = tracker(
+        {**LUCIA, "change_kind": "variant", "change_item": line.sku, "change_new_variant": "X"},
+        {"change_confirmed": False},
+        intent="deny",
+        requested="change_confirmed",
+        form=FORM,
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert slots["change_new_variant"] is None
+    assert slots["requested_slot"] == "change_new_variant"
+
+
+async def test_the_item_button_payload_picks_the_line(domain_dict) -> None:
+    line = common.store().get_order("10003").items[1]
+    answer = tracker(
+        {**LUCIA, "change_kind": "variant"}, text=line.sku, requested="change_item", form=FORM
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert slots["change_item"] == line.sku
+    assert slots["requested_slot"] == "change_new_variant"

@@ -35,6 +35,7 @@ async def test_number_then_email_verifies_and_the_answer_has_tracking(domain_dic
     )
     slots, said = await validate(order_given, domain_dict)
     assert slots["order_id"] == "10001"
+    assert slots["order_verified"] is False
     assert slots["requested_slot"] == "order_verification"
     assert said == []
 
@@ -46,6 +47,7 @@ async def test_number_then_email_verifies_and_the_answer_has_tracking(domain_dic
     )
     slots, said = await validate(proof, domain_dict)
     assert slots["order_verification"] == "ok"
+    assert slots["order_verified"] is True
     assert slots["verified_contact"] == "email:ana@example.com"
     assert slots["requested_slot"] is None
 
@@ -138,6 +140,7 @@ async def test_whatsapp_sender_owning_the_order_skips_verification(domain_dict) 
     )
     slots, _ = await validate(t, domain_dict)
     assert slots["requested_slot"] is None
+    assert slots["order_verified"] is True
 
 
 async def test_whatsapp_sender_not_owning_the_order_must_verify(domain_dict) -> None:

@@ -37,6 +37,7 @@ from actions.commerce import (
     ReturnWindowClosed,
     SqlCommerceBackend,
     contact_matches,
+    shipping_cents,
 )
 from actions.commerce.database import make_engine, migrate
 from actions.commerce.models import Counter, LookupAttempt, Order, Variant
@@ -610,6 +611,243 @@ def test_change_address_validates(backend: SqlCommerceBackend, address: Address)
 def test_change_address_unknown_order(backend: SqlCommerceBackend) -> None:
     with pytest.raises(OrderNotFound):
         backend.change_address("99999", Address("Calle 1", "Puebla", "72000"))
+
+
+# ----------------------------------------------------------------------------- changing items
+
+
+def price(engine: Engine, sku: str) -> int:
+    with engine.connect() as connection:
+        return connection.execute(
+            select(Variant.__table__.c.price_cents).where(Variant.sku == sku)
+        ).scalar_one()
+
+
+def set_price(engine: Engine, sku: str, cents: int) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            update(Variant.__table__).where(Variant.sku == sku).values(price_cents=cents)
+        )
+
+
+@pytest.mark.parametrize(
+    ("number", "sku", "new_sku", "size", "colour"),
+    [("10003", "VCAM-M-AZU", "VCAM-S-BLA", "S", "blanco"),
+     ("10005", "SUDC-M-GRI", "SUDC-L-NEG", "L", "negro"),
+     ("10006", "ZRUN-42-NEG", "ZRUN-43-AZU", "43", "azul")],
+)  # fmt: skip
+def test_change_item_swaps_the_variant_and_moves_the_stock(
+    backend: SqlCommerceBackend,
+    engine: Engine,
+    number: str,
+    sku: str,
+    new_sku: str,
+    size: str,
+    colour: str,
+) -> None:
+    set_stock(engine, new_sku, 5)
+    before = backend.get_order(number)
+    assert before.can_change_items
+    line = next(item for item in before.items if item.sku == sku)
+    old_units = stock(backend, sku)
+    changed = backend.change_item(number, f" {sku.lower()} ", new_sku.lower())
+    assert stock(backend, sku) == old_units + line.quantity
+    assert stock(backend, new_sku) == 5 - line.quantity
+    new_line = next(item for item in changed.items if item.sku == new_sku)
+    assert (new_line.size, new_line.colour, new_line.quantity) == (size, colour, line.quantity)
+    assert new_line.product_name == line.product_name
+    assert new_line.unit_price_cents == price(engine, new_sku)
+    assert sku not in {item.sku for item in changed.items}
+    assert [item for item in changed.items if item.sku != new_sku] == [
+        item for item in before.items if item.sku != sku
+    ]
+    assert changed.subtotal_cents == sum(item.total_cents for item in changed.items)
+    assert changed.shipping_cents == shipping_cents(before.delivery_option, changed.subtotal_cents)
+    assert changed.total_cents == changed.subtotal_cents + changed.shipping_cents
+    assert changed.status is before.status
+    assert replace(changed, items=before.items) == replace(
+        before,
+        subtotal_cents=changed.subtotal_cents,
+        shipping_cents=changed.shipping_cents,
+        total_cents=changed.total_cents,
+    )
+    assert backend.get_order(number) == changed
+
+
+@pytest.mark.parametrize(
+    ("option", "before_shipping", "after_shipping"),
+    [(DeliveryOption.STANDARD, 0, 9_900), (DeliveryOption.EXPRESS, 19_900, 19_900),
+     (DeliveryOption.PICKUP, 0, 0)],
+)  # fmt: skip
+def test_change_item_reprices_the_line_and_recomputes_shipping(
+    backend: SqlCommerceBackend,
+    engine: Engine,
+    option: DeliveryOption,
+    before_shipping: int,
+    after_shipping: int,
+) -> None:
+    set_stock(engine, "VCAM-M-AZU", 3)
+    set_stock(engine, "VCAM-L-AZU", 3)
+    set_price(engine, "VCAM-L-AZU", 89_900)  # under the free-shipping threshold
+    order = backend.create_order(new_order(("VCAM-M-AZU", 1), delivery_option=option))
+    assert (order.subtotal_cents, order.shipping_cents) == (109_900, before_shipping)
+    changed = backend.change_item(order.number, "VCAM-M-AZU", "VCAM-L-AZU")
+    assert [(item.sku, item.size, item.unit_price_cents) for item in changed.items] == [
+        ("VCAM-L-AZU", "L", 89_900)
+    ]
+    assert changed.subtotal_cents == 89_900
+    assert changed.shipping_cents == after_shipping
+    assert changed.total_cents == 89_900 + after_shipping
+    assert changed.delivery_option is option
+    assert backend.get_order(order.number) == changed
+    assert (stock(backend, "VCAM-M-AZU"), stock(backend, "VCAM-L-AZU")) == (3, 2)
+
+
+@pytest.mark.parametrize(
+    ("number", "sku", "new_sku", "error"),
+    [("99999", "VCAM-M-AZU", "VCAM-S-BLA", OrderNotFound),
+     ("abc", "VCAM-M-AZU", "VCAM-S-BLA", OrderNotFound),
+     (INJECTIONS[0], "VCAM-M-AZU", "VCAM-S-BLA", OrderNotFound),
+     ("10003", "CBAS-M-NEG", "CBAS-L-NEG", ProductNotFound),  # not a line of the order
+     ("10003", "", "VCAM-S-BLA", ProductNotFound),
+     ("10003", "VCAM-M-AZU", "VCAM-XXL-AZU", ProductNotFound),  # no such variant
+     ("10003", "VCAM-M-AZU", "", ProductNotFound),
+     ("10003", "VCAM-M-AZU", INJECTIONS[1], ProductNotFound),
+     ("10003", "VCAM-M-AZU", "TOTE-U-NEG", InvalidRequest),  # another product
+     ("10003", "VCAM-M-AZU", "CBAS-M-NEG", InvalidRequest),
+     ("10003", "VCAM-M-AZU", "VCAM-M-AZU", InvalidRequest),  # the same variant
+     ("10003", "VCAM-M-AZU", " vcam-m-azu ", InvalidRequest)],
+)  # fmt: skip
+def test_change_item_refusals_change_nothing(
+    backend: SqlCommerceBackend,
+    engine: Engine,
+    number: str,
+    sku: str,
+    new_sku: str,
+    error: type[Exception],
+) -> None:
+    skus = ["VCAM-M-AZU", "VCAM-S-BLA", "TOTE-U-BEI", "TOTE-U-NEG", "CBAS-M-NEG", "CBAS-L-NEG"]
+    for each in skus:
+        set_stock(engine, each, 5)
+    before = backend.get_order("10003")
+    with pytest.raises(error) as raised:
+        backend.change_item(number, sku, new_sku)
+    assert type(raised.value) is error
+    assert backend.get_order("10003") == before
+    assert all(stock(backend, each) == 5 for each in skus)
+
+
+def test_change_item_refuses_a_variant_already_in_the_order(
+    backend: SqlCommerceBackend, engine: Engine
+) -> None:
+    set_stock(engine, "CBAS-M-NEG", 5)
+    set_stock(engine, "CBAS-L-NEG", 5)
+    order = backend.create_order(new_order(("CBAS-M-NEG", 1), ("CBAS-L-NEG", 2)))
+    with pytest.raises(InvalidRequest):
+        backend.change_item(order.number, "CBAS-M-NEG", "CBAS-L-NEG")
+    assert backend.get_order(order.number) == order
+    assert (stock(backend, "CBAS-M-NEG"), stock(backend, "CBAS-L-NEG")) == (4, 3)
+
+
+@pytest.mark.parametrize("available", [0, 1])
+def test_change_item_out_of_stock_changes_nothing(
+    backend: SqlCommerceBackend, engine: Engine, available: int
+) -> None:
+    set_stock(engine, "CBAS-M-NEG", 5)
+    order = backend.create_order(new_order(("CBAS-M-NEG", 2)))
+    set_stock(engine, "CBAS-XL-NEG", available)
+    with pytest.raises(OutOfStock) as raised:
+        backend.change_item(order.number, "CBAS-M-NEG", "CBAS-XL-NEG")
+    assert (raised.value.sku, raised.value.requested) == ("CBAS-XL-NEG", 2)
+    assert raised.value.available == available
+    assert backend.get_order(order.number) == order
+    assert (stock(backend, "CBAS-M-NEG"), stock(backend, "CBAS-XL-NEG")) == (3, available)
+
+
+@pytest.mark.parametrize(
+    ("number", "status", "sku", "new_sku"),
+    [("10001", OrderStatus.SHIPPED, "CBAS-M-NEG", "CBAS-L-NEG"),
+     ("10002", OrderStatus.DELIVERED, "ZURB-42-BLA", "ZURB-43-BLA"),
+     ("10007", OrderStatus.CANCELLED, "FMID-S-NEG", "FMID-M-NEG"),
+     ("10008", OrderStatus.RETURNED, "POLO-L-MAR", "POLO-M-MAR")],
+)  # fmt: skip
+def test_change_item_refused_once_shipped_or_closed(
+    backend: SqlCommerceBackend,
+    engine: Engine,
+    number: str,
+    status: OrderStatus,
+    sku: str,
+    new_sku: str,
+) -> None:
+    set_stock(engine, new_sku, 5)
+    before = backend.get_order(number)
+    assert not before.can_change_items
+    old_units = stock(backend, sku)
+    with pytest.raises(InvalidOrderState) as raised:
+        backend.change_item(number, sku, new_sku)
+    assert raised.value.status is status
+    assert raised.value.action == "change_item"
+    assert OrderStatus.PAID in raised.value.allowed
+    assert backend.get_order(number) == before
+    assert (stock(backend, sku), stock(backend, new_sku)) == (old_units, 5)
+
+
+def test_concurrent_swaps_to_the_last_unit(backend: SqlCommerceBackend, engine: Engine) -> None:
+    set_stock(engine, "VCAM-M-AZU", 4)
+    set_stock(engine, "VCAM-L-BLA", 1)
+    numbers = [backend.create_order(new_order(("VCAM-M-AZU", 1))).number for _ in range(4)]
+    results = run_concurrently(
+        4, lambda i: backend.change_item(numbers[i], "VCAM-M-AZU", "VCAM-L-BLA")
+    )
+    changed = [result for result in results if not isinstance(result, Exception)]
+    refused = [result for result in results if isinstance(result, OutOfStock)]
+    assert (len(changed), len(refused)) == (1, 3)
+    assert all(error.available == 0 for error in refused)
+    assert (stock(backend, "VCAM-M-AZU"), stock(backend, "VCAM-L-BLA")) == (1, 0)
+    skus = sorted(backend.get_order(number).items[0].sku for number in numbers)
+    assert skus == ["VCAM-L-BLA", "VCAM-M-AZU", "VCAM-M-AZU", "VCAM-M-AZU"]
+
+
+def test_concurrent_swaps_in_opposite_directions(
+    backend: SqlCommerceBackend, engine: Engine
+) -> None:
+    """Each swap takes one variant and gives back the other: neither may deadlock."""
+    set_stock(engine, "VCAM-M-AZU", 5)
+    set_stock(engine, "VCAM-S-BLA", 5)
+    first = backend.create_order(new_order(("VCAM-M-AZU", 1))).number
+    second = backend.create_order(new_order(("VCAM-S-BLA", 1))).number
+    swaps = [(first, "VCAM-M-AZU", "VCAM-S-BLA"), (second, "VCAM-S-BLA", "VCAM-M-AZU")]
+    results = run_concurrently(2, lambda i: backend.change_item(*swaps[i]))
+    assert not [result for result in results if isinstance(result, Exception)]
+    assert backend.get_order(first).items[0].sku == "VCAM-S-BLA"
+    assert backend.get_order(second).items[0].sku == "VCAM-M-AZU"
+    assert (stock(backend, "VCAM-M-AZU"), stock(backend, "VCAM-S-BLA")) == (4, 4)
+
+
+def test_change_item_racing_a_cancel_keeps_the_stock_right(
+    backend: SqlCommerceBackend, engine: Engine
+) -> None:
+    """Whichever runs first, the cancel puts back exactly what the order holds then."""
+    set_stock(engine, "VCAM-S-BLA", 5)
+    units = {sku: stock(backend, sku) for sku in ("VCAM-M-AZU", "VCAM-S-BLA", "TOTE-U-BEI")}
+    results = run_concurrently(
+        2,
+        lambda i: (
+            backend.change_item("10003", "VCAM-M-AZU", "VCAM-S-BLA")
+            if i == 0
+            else backend.cancel_order("10003")
+        ),
+    )
+    assert not isinstance(results[1], Exception)
+    # The change either went first, or was refused because the order was cancelled.
+    assert not isinstance(results[0], Exception) or isinstance(results[0], InvalidOrderState)
+    assert backend.get_order("10003").status is OrderStatus.CANCELLED
+    # Net effect either way: the order's original items are back, the new variant untouched.
+    assert {sku: stock(backend, sku) for sku in units} == {
+        "VCAM-M-AZU": units["VCAM-M-AZU"] + 1,
+        "VCAM-S-BLA": 5,
+        "TOTE-U-BEI": units["TOTE-U-BEI"] + 1,
+    }
 
 
 # ----------------------------------------------------------------------------- returns

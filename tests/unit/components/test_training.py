@@ -10,7 +10,8 @@ from components.training import fingerprint, training_inputs
 def _project(tmp_path: Path) -> Path:
     for name, text in {
         "domain.yml": "version: '3.1'\n",
-        "config.yml": "recipe: default.v1\n",
+        "config.yml": "recipe: default.v1\npipeline:\n- name: components.language.X\n",
+        "stock.yml": "recipe: default.v1\npipeline:\n- name: DIETClassifier\n",
         "requirements.lock": "rasa==3.6.21\n",
         "data/nlu/chitchat.yml": "nlu: []\n",
         "data/rules/faq.yml": "rules: []\n",
@@ -52,3 +53,15 @@ def test_fingerprint_sees_renames(tmp_path: Path) -> None:
     before = fingerprint(training_inputs(root), root)
     (root / "data/rules/faq.yml").rename(root / "data/rules/faq2.yml")
     assert fingerprint(training_inputs(root), root) != before
+
+
+def test_a_configuration_without_hilo_components_ignores_their_code(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    stock = root / "stock.yml"
+    names = {str(p.relative_to(root)) for p in training_inputs(root, stock)}
+    assert "components/language.py" not in names
+    before = fingerprint(training_inputs(root, stock), root)
+    (root / "components/language.py").write_text("X = 2\n")
+    assert fingerprint(training_inputs(root, stock), root) == before
+    (root / "domain.yml").write_text("version: '3.1'\nintents: [greet]\n")
+    assert fingerprint(training_inputs(root, stock), root) != before
