@@ -47,10 +47,21 @@ def language(tracker: Tracker) -> str:
     return "en" if tracker.get_slot("language") == "en" else "es"
 
 
-def channel_phone(sender_id: str) -> str | None:
-    """The phone number a phone-based channel already proved, in E.164, else None."""
-    channel = sender_id.split(":", 1)[0].lower()
-    if channel not in _PHONE_CHANNELS:
+def channel_phone(tracker: Tracker) -> str | None:
+    """The phone number a phone-based channel already proved, in E.164, else None.
+
+    Trusted only when the message really came through that channel's connector (the input
+    channel Rasa records), never from the sender id alone: anyone can post
+    `"sender": "whatsapp:+52..."` to an open channel such as the REST webhook.
+    """
+    if (tracker.get_latest_input_channel() or "").lower() not in _PHONE_CHANNELS:
+        return None
+    return phone_in_sender_id(tracker.sender_id)
+
+
+def phone_in_sender_id(sender_id: str) -> str | None:
+    """The E.164 phone in a phone channel's conversation id ("whatsapp:+52155..."), else None."""
+    if sender_id.split(":", 1)[0].lower() not in _PHONE_CHANNELS:
         return None
     match = _PHONE_SENDER.match(sender_id.lower())
     return normalize_phone("+" + match.group(1)) if match else None
@@ -63,7 +74,7 @@ def verified_contacts(tracker: Tracker) -> dict[str, str]:
     status form when the customer passed verification.
     """
     contacts: dict[str, str] = {}
-    phone = channel_phone(tracker.sender_id)
+    phone = channel_phone(tracker)
     if phone:
         contacts["phone"] = phone
     recorded = tracker.get_slot("verified_contact")

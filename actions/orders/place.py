@@ -185,7 +185,7 @@ class ValidatePlaceOrderForm(AddressValidation, FormValidationAction):
             slots.remove("product_size")
         if product is not None and len(product.colours) == 1:
             slots.remove("product_colour")
-        if channel_phone(tracker.sender_id):
+        if channel_phone(tracker):
             slots.remove("contact")
         return slots
 
@@ -613,7 +613,7 @@ class ActionAskOrderConfirmed(Action):
         if summary is None:
             dispatcher.utter_message(response="utter_order_action_failed")
             return []
-        contact = slot_text(tracker, "contact") or f"phone:{channel_phone(tracker.sender_id)}"
+        contact = slot_text(tracker, "contact") or f"phone:{channel_phone(tracker)}"
         dispatcher.utter_message(
             response="utter_ask_order_confirmed", contact_shown=contact.split(":", 1)[1], **summary
         )
@@ -638,7 +638,7 @@ class ActionPlaceOrder(Action):
         product = chosen_product(tracker)
         variant = variant_of(product, tracker) if product else None
         address = address_from_slots(tracker)
-        contact = slot_text(tracker, "contact") or f"phone:{channel_phone(tracker.sender_id)}"
+        contact = slot_text(tracker, "contact") or f"phone:{channel_phone(tracker)}"
         kind, _, value = contact.partition(":")
         if variant is None or address is None:
             dispatcher.utter_message(response="utter_order_action_failed")

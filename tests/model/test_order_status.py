@@ -77,9 +77,25 @@ async def test_a_question_mid_lookup_is_answered_and_the_lookup_resumes(agent, s
     assert "EST123456789MX" in answer
 
 
+async def say_through(agent, channel: str, sender: str, text: str) -> str:
+    """One message as the named channel's connector would deliver it."""
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    output = CollectingOutputChannel()
+    await agent.handle_message(UserMessage(text, output, sender, input_channel=channel))
+    return "\n".join(m.get("text", "") for m in output.messages)
+
+
 async def test_whatsapp_customer_sees_own_orders_without_verification(agent) -> None:
     sender = "whatsapp:+5215512345678"
-    asked = await say(agent, sender, "donde esta mi pedido")
+    asked = await say_through(agent, "whatsapp", sender, "donde esta mi pedido")
     assert "10001" in asked or "pedidos" in asked
-    answer = await say(agent, sender, "el 10001")
+    answer = await say_through(agent, "whatsapp", sender, "el 10001")
     assert "EST123456789MX" in answer
+
+
+async def test_a_forged_whatsapp_sender_on_the_rest_channel_must_verify(agent) -> None:
+    sender = "whatsapp:+5215512345678"
+    asked = await say_through(agent, "rest", sender, "donde esta el pedido 10001")
+    assert "correo" in asked
+    assert "EST123456789MX" not in asked

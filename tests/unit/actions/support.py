@@ -13,6 +13,7 @@ def tracker(
     candidates: dict[str, Any] | None = None,
     text: str = "x",
     sender: str = "rest-123",
+    channel: str = "rest",
     requested: str | None = None,
     intent: str = "inform",
     entities: list[dict[str, Any]] | None = None,
@@ -44,7 +45,7 @@ def tracker(
         slots=all_slots,
         latest_message=message,
         events=[
-            {"event": "user", "text": text, "parse_data": message},
+            {"event": "user", "text": text, "parse_data": message, "input_channel": channel},
             *({"event": "slot", "name": k, "value": v} for k, v in (candidates or {}).items()),
         ],
         paused=False,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.orders.common import channel_phone
+from actions.orders.common import channel_phone, phone_in_sender_id
 from actions.orders.lookup import ActionAskOrderId, proof_in
 from actions.orders.status import ActionOrderStatus, ValidateOrderStatusForm
 from tests.unit.actions.support import responses, slot_events, tracker
@@ -135,6 +135,7 @@ async def test_whatsapp_sender_owning_the_order_skips_verification(domain_dict) 
     t = tracker(
         candidates={"order_id": "10001"},
         sender="whatsapp:+5215512345678",
+        channel="whatsapp",
         intent="order_status",
         entities=[{"entity": "order_id", "value": "10001"}],
     )
@@ -147,6 +148,7 @@ async def test_whatsapp_sender_not_owning_the_order_must_verify(domain_dict) -> 
     t = tracker(
         candidates={"order_id": "10002"},
         sender="whatsapp:+5215512345678",
+        channel="whatsapp",
         intent="order_status",
         entities=[{"entity": "order_id", "value": "10002"}],
     )
@@ -156,7 +158,8 @@ async def test_whatsapp_sender_not_owning_the_order_must_verify(domain_dict) -> 
 
 async def test_known_customer_picks_from_buttons_with_their_orders_only(domain_dict) -> None:
     dispatcher = CollectingDispatcher()
-    await ActionAskOrderId().run(dispatcher, tracker(sender="whatsapp:5215512345678"), domain_dict)
+    known = tracker(sender="whatsapp:5215512345678", channel="whatsapp")
+    await ActionAskOrderId().run(dispatcher, known, domain_dict)
     message = dispatcher.messages[0]
     assert message["response"] == "utter_choose_order"
     numbers = [b["payload"].split('"order_id":"')[1].rstrip('"}') for b in message["buttons"]]
@@ -230,5 +233,16 @@ def test_proof_in_reads_what_customers_type(text: str, proof: dict[str, str]) ->
         ("whatsapp:not-a-number", None),
     ],
 )
-def test_channel_phone(sender: str, phone: str | None) -> None:
-    assert channel_phone(sender) == phone
+def test_phone_in_sender_id(sender: str, phone: str | None) -> None:
+    assert phone_in_sender_id(sender) == phone
+
+
+async def test_a_whatsapp_looking_sender_on_an_open_channel_is_not_trusted(domain_dict) -> None:
+    # Anyone can post {"sender": "whatsapp:+52..."} to the REST webhook.
+    forged = tracker(
+        candidates={"order_id": "10001"}, sender="whatsapp:+5215512345678", channel="rest"
+    )
+    assert channel_phone(forged) is None
+    slots, _ = await validate(forged, domain_dict)
+    assert slots["requested_slot"] == "order_verification"
+    assert slots["order_verified"] is False

@@ -168,7 +168,12 @@ async def test_contact_is_a_valid_phone_or_email(
 async def test_whatsapp_customers_are_not_asked_for_a_contact(domain_dict) -> None:
     filled = {**FILLED, "contact": None}
     answer = tracker(
-        filled, text="OXXO", requested="payment_method", sender="whatsapp:+5215512345678", form=FORM
+        filled,
+        text="OXXO",
+        requested="payment_method",
+        sender="whatsapp:+5215512345678",
+        channel="whatsapp",
+        form=FORM,
     )
     slots, _ = await validate(answer, domain_dict)
     assert slots["requested_slot"] == "order_confirmed"
