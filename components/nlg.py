@@ -21,8 +21,12 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from components import action_results
 from components.language import DEFAULT_LANGUAGE
 from store.facts import StoreFacts, load_facts
+
+# The server that uses this generator also calls the action server on every message.
+action_results.install()
 
 LANGUAGE_SLOT = "language"
 
