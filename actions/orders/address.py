@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.commerce.backend import Address, InvalidAddress
 from actions.commerce.verification import validate_address
+from actions.orders.common import entity_value
 
 ADDRESS_SLOTS = ("delivery_street", "delivery_city", "delivery_postal_code")
 _POSTAL_CODE = re.compile(r"(?<!\d)(\d{5})(?!\d)")
@@ -41,14 +42,6 @@ def address_from_slots(tracker: Tracker, country: str = "MX") -> Address | None:
         return None
 
 
-def city_entity(tracker: Tracker) -> str | None:
-    """The city the NLU found in the latest message (canonical name), if any."""
-    for entity in (tracker.latest_message or {}).get("entities", []):
-        if entity.get("entity") == "city" and entity.get("value"):
-            return str(entity["value"])
-    return None
-
-
 class AddressValidation:
     """`validate_delivery_*` methods for a FormValidationAction (see the module docstring)."""
 
@@ -68,7 +61,7 @@ class AddressValidation:
         postal_code = _POSTAL_CODE.search(street)
         if postal_code and not tracker.get_slot("delivery_postal_code"):
             slots["delivery_postal_code"] = postal_code.group(1)
-        city = city_entity(tracker)
+        city = entity_value(tracker, "city")
         if city and not tracker.get_slot("delivery_city"):
             slots["delivery_city"] = city
         return slots
@@ -81,7 +74,7 @@ class AddressValidation:
         domain: DomainDict,
     ) -> dict[str, Any]:
         """The city as the NLU recognized it, or as typed."""
-        city = city_entity(tracker) or clean(slot_value, 100)
+        city = entity_value(tracker, "city") or clean(slot_value, 100)
         if city is None:
             dispatcher.utter_message(response="utter_address_invalid")
         return {"delivery_city": city}

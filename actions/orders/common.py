@@ -114,6 +114,14 @@ def say_items(order: OrderView, lang: str) -> str:
     return "\n".join(lines)
 
 
+def entity_value(tracker: Tracker, name: str) -> str | None:
+    """The value of the latest message's first `name` entity, if there is one."""
+    for found in (tracker.latest_message or {}).get("entities", []):
+        if found.get("entity") == name and found.get("value"):
+            return str(found["value"])
+    return None
+
+
 def slot_text(tracker: Tracker, name: str) -> str | None:
     """A slot's value as text, or None when unset."""
     value: Any = tracker.get_slot(name)

@@ -48,7 +48,7 @@ from actions.commerce.backend import (
     normalize_order_number,
 )
 from actions.commerce.verification import contact_matches, normalize_email, normalize_phone
-from actions.orders.common import language, owns, slot_text, store, verified_contacts
+from actions.orders.common import entity_value, language, owns, slot_text, store, verified_contacts
 
 MAX_VERIFICATION_FAILURES = 3
 BLOCKED_SLOT = "order_lookup_blocked"
@@ -90,14 +90,6 @@ def proof_in(text: str) -> dict[str, str]:
     if len(last4) == 1:
         return {"last4": last4[0]}
     return {}
-
-
-def order_number_entity(tracker: Tracker) -> str | None:
-    """The `order_id` entity of the latest message, if there is one."""
-    for entity in (tracker.latest_message or {}).get("entities", []):
-        if entity.get("entity") == "order_id" and entity.get("value"):
-            return str(entity["value"])
-    return None
 
 
 def verified_order(tracker: Tracker) -> OrderView | None:
@@ -160,7 +152,7 @@ class OrderLookupValidation(FormValidationAction, abc.ABC):
         """
         if tracker.get_slot("requested_slot") not in (None, "order_id"):
             return {}
-        number = order_number_entity(tracker)
+        number = entity_value(tracker, "order_id")
         return {"order_id": number} if number else {}
 
     async def required_slots(

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.commerce.backend import normalize_order_number
-from actions.orders.lookup import order_number_entity
+from actions.orders.common import entity_value
 
 MAX_DESCRIPTION = 1_000
 # The first message already describes the problem when it says this much ("me cobraron dos
@@ -57,7 +57,7 @@ class ValidatePaymentIssueForm(FormValidationAction):
         """The order number of the opening message or of the answer to "which order?"."""
         if tracker.get_slot("requested_slot") not in (None, "order_id"):
             return {}
-        number = order_number_entity(tracker)
+        number = entity_value(tracker, "order_id")
         return {"order_id": number} if number else {}
 
     async def validate_order_id(

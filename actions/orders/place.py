@@ -47,7 +47,14 @@ from actions.commerce.backend import (
 from actions.commerce.verification import normalize_email, normalize_phone
 from actions.orders.address import ADDRESS_SLOTS, AddressValidation, address_from_slots, clean
 from actions.orders.catalogue import COLOURS_EN, fold, pick, with_singulars
-from actions.orders.common import channel_phone, language, say_money, slot_text, store
+from actions.orders.common import (
+    channel_phone,
+    entity_value,
+    language,
+    say_money,
+    slot_text,
+    store,
+)
 
 PRODUCT_SLOTS = ("product", "product_size", "product_colour", "quantity")
 CUSTOMER_SLOTS = ("customer_name", *ADDRESS_SLOTS, "contact")
@@ -104,14 +111,6 @@ _PAYMENT_WORDS = {
 }
 
 
-def entity(tracker: Tracker, name: str) -> str | None:
-    """The value of the latest message's first `name` entity."""
-    for found in (tracker.latest_message or {}).get("entities", []):
-        if found.get("entity") == name and found.get("value") is not None:
-            return str(found["value"])
-    return None
-
-
 def product_name(product: ProductView, tracker: Tracker) -> str:
     """The product's name in the conversation's language."""
     return product.name_en if language(tracker) == "en" else product.name
@@ -130,7 +129,7 @@ def chosen_product(tracker: Tracker) -> ProductView | None:
 
 def quantity_in(tracker: Tracker, text: str) -> int | None:
     """A quantity from the `quantity` entity, digits, or a number word."""
-    value = entity(tracker, "quantity")
+    value = entity_value(tracker, "quantity")
     if value is not None and value.strip().isdigit():
         return int(value)
     digits = _NUMBER.search(text)
@@ -214,7 +213,7 @@ class ValidatePlaceOrderForm(AddressValidation, FormValidationAction):
         if not self._reading(tracker, "product"):
             return {}
         text, _ = self._message(tracker)
-        query = entity(tracker, "product") or text
+        query = entity_value(tracker, "product") or text
         matches = store().find_products(query, limit=5)
         if not matches:
             if tracker.get_slot("requested_slot") == "product":
@@ -259,7 +258,7 @@ class ValidatePlaceOrderForm(AddressValidation, FormValidationAction):
         if not self._reading(tracker, "quantity"):
             return {}
         asked = tracker.get_slot("requested_slot") == "quantity"
-        if not asked and entity(tracker, "quantity") is None:
+        if not asked and entity_value(tracker, "quantity") is None:
             return {}  # in the opening request only an explicit quantity counts, not "talla 42"
         quantity = quantity_in(tracker, self._message(tracker)[0])
         return {"quantity": float(quantity)} if quantity is not None else {}
@@ -272,7 +271,7 @@ class ValidatePlaceOrderForm(AddressValidation, FormValidationAction):
             tracker, "customer_name"
         ):
             return {}
-        return {"customer_name": entity(tracker, "person") or self._message(tracker)[0]}
+        return {"customer_name": entity_value(tracker, "person") or self._message(tracker)[0]}
 
     async def extract_contact(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -281,8 +280,8 @@ class ValidatePlaceOrderForm(AddressValidation, FormValidationAction):
         if tracker.get_slot("requested_slot") != "contact" or not self._reading(tracker, "contact"):
             return {}
         return {
-            "contact": entity(tracker, "email")
-            or entity(tracker, "phone")
+            "contact": entity_value(tracker, "email")
+            or entity_value(tracker, "phone")
             or self._message(tracker)[0]
         }
 
