@@ -21,7 +21,7 @@ from typing import Protocol
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FILES_PATH = "/webhooks/media/files"
 # token + one known extension: nothing else is ever served (no paths, no traversal).
-NAME = re.compile(r"^[A-Za-z0-9_-]{20,64}\.(pdf|jpg|jpeg|png|webp|gif|mp4|ogg|txt)$")
+NAME = re.compile(r"^[A-Za-z0-9_-]{20,64}\.(pdf|jpg|jpeg|png|webp|gif|mp4|ogg|mp3|m4a|txt)$")
 CONTENT_TYPES = {
     "pdf": "application/pdf",
     "jpg": "image/jpeg",
@@ -31,6 +31,8 @@ CONTENT_TYPES = {
     "gif": "image/gif",
     "mp4": "video/mp4",
     "ogg": "audio/ogg",
+    "mp3": "audio/mpeg",
+    "m4a": "audio/mp4",
     "txt": "text/plain",
 }
 

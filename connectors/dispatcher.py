@@ -1,0 +1,191 @@
+"""Background processing of the inbox: in order per conversation, off the webhook's loop.
+
+The bot's turns (NLU, dialogue, action-server calls, sending) run on their own event loop in
+their own thread (`BotLoop`), so the server loop that answers webhooks never waits behind
+NLU: a webhook is verified, stored and acknowledged while the bot is busy. Each conversation
+with pending messages has one *lane*, a task that claims and processes that conversation's
+messages one at a time, oldest first; lanes of different conversations run concurrently, up
+to `concurrency` turns at once.
+
+A lane that finds no more work ends; `wake()` starts a new one. The `dirty` flag closes the
+gap between "no pending message found" and "lane removed": a wake in between makes the lane
+look again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from connectors.inbox import Inbox, InboxItem
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# What the hub does with one claimed message; raising `Retry` puts it back to pending,
+# raising `Failed` marks it failed.
+Processor = Callable[[InboxItem], Awaitable[None]]
+
+
+class Retry(Exception):
+    """Processing could not happen now (the bot is not ready): try again later."""
+
+
+class Failed(Exception):
+    """Processing ended in a failure already handled (the customer was told): mark it failed."""
+
+
+class BotLoop:
+    """A daemon thread running an asyncio event loop: where the bot's turns run."""
+
+    def __init__(self, name: str = "hilo-bot") -> None:
+        """Creates the loop; `start()` runs it."""
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def start(self) -> None:
+        """Starts the thread (idempotent)."""
+        if not self._thread.is_alive():
+            self._thread.start()
+
+    def submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Schedules `coroutine` on the bot loop from any thread."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+
+    def call_soon(self, callback: Callable[..., Any], *args: Any) -> None:
+        """Runs `callback(*args)` on the bot loop, from any thread."""
+        self.loop.call_soon_threadsafe(callback, *args)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stops the loop and waits for the thread."""
+        if self._thread.is_alive():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(timeout)
+
+
+@dataclass
+class _Lane:
+    task: asyncio.Task[None] | None = None
+    dirty: bool = False
+
+
+class Dispatcher:
+    """Runs `process` for every pending inbox message, in order per conversation."""
+
+    def __init__(
+        self,
+        inbox: Inbox,
+        process: Processor,
+        *,
+        concurrency: int = 4,
+        retry_delay: float = 2.0,
+        bot_loop: BotLoop | None = None,
+    ) -> None:
+        """`process` runs on `bot_loop` (a new one by default)."""
+        self.inbox = inbox
+        self.process = process
+        self.bot = bot_loop or BotLoop()
+        self.concurrency = concurrency
+        self.retry_delay = retry_delay
+        self._lanes: dict[str, _Lane] = {}
+        self._slots: asyncio.Semaphore | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        """Starts the bot loop and picks up whatever was pending before a restart."""
+        self.bot.start()
+        self.bot.submit(self._recover()).result(timeout=60)
+
+    async def _recover(self) -> None:
+        conversations = await asyncio.to_thread(self.inbox.recover)
+        if conversations:
+            logger.info("connectors.inbox.recovered conversations=%d", len(conversations))
+        for conversation_id in conversations:
+            self._wake(conversation_id)
+
+    def wake(self, conversation_id: str) -> None:
+        """A conversation has a new pending message (call from any thread)."""
+        self.bot.call_soon(self._wake, conversation_id)
+
+    def _wake(self, conversation_id: str) -> None:
+        if self._stopping:
+            return
+        lane = self._lanes.get(conversation_id)
+        if lane is not None:
+            lane.dirty = True
+            return
+        lane = _Lane()
+        self._lanes[conversation_id] = lane
+        lane.task = asyncio.get_running_loop().create_task(self._run_lane(conversation_id, lane))
+
+    async def _run_lane(self, conversation_id: str, lane: _Lane) -> None:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.concurrency)
+        retry = False
+        try:
+            while not self._stopping:
+                lane.dirty = False
+                item = await asyncio.to_thread(self.inbox.claim_next, conversation_id)
+                if item is None:
+                    if lane.dirty:
+                        continue
+                    break
+                async with self._slots:
+                    retry = await self._process_one(item)
+                if retry:
+                    break
+        except Exception as error:  # the database is unreachable: the messages wait there
+            logger.error("connectors.dispatch.lane_error error=%s", type(error).__name__)
+            retry = True
+        finally:
+            del self._lanes[conversation_id]
+        if retry and not self._stopping:
+            # Try again later, still in order: the message is pending at the head of the lane.
+            asyncio.get_running_loop().call_later(self.retry_delay, self._wake, conversation_id)
+
+    async def _process_one(self, item: InboxItem) -> bool:
+        """Processes one message; True when it must be retried later."""
+        try:
+            await self.process(item)
+        except Retry as reason:
+            await asyncio.to_thread(self.inbox.release, item.id, f"retry: {reason}")
+            return True
+        except Failed as reason:
+            await asyncio.to_thread(self.inbox.fail, item.id, str(reason))
+            return False
+        except Exception as error:
+            # The hub handles the bot's failures; reaching here is a bug in Hilo itself.
+            logger.exception(
+                "connectors.dispatch.failed inbox_id=%d error=%s", item.id, type(error).__name__
+            )
+            await asyncio.to_thread(self.inbox.fail, item.id, type(error).__name__)
+            return False
+        await asyncio.to_thread(self.inbox.finish, item.id)
+        return False
+
+    def idle(self) -> bool:
+        """No lane is running (tests and the benchmark wait for this)."""
+        return not self._lanes
+
+    async def _drain(self, timeout: float) -> None:
+        self._stopping = True
+        tasks = [lane.task for lane in self._lanes.values() if lane.task is not None]
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Lets running turns finish (up to `timeout`); what is left stays pending."""
+        try:
+            self.bot.submit(self._drain(timeout)).result(timeout=timeout + 5)
+        except (concurrent.futures.TimeoutError, RuntimeError):
+            logger.warning("connectors.dispatch.drain_timeout")
+        self.bot.stop()

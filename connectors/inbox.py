@@ -1,0 +1,162 @@
+"""The durable inbox: every customer message is stored here before it is acknowledged.
+
+A message is `pending` until the dispatcher claims it (`processing`), then `done` or `failed`.
+A provider's retry of the same delivery hits the unique (channel, provider_id) key and is
+acknowledged without being stored or processed again. After a crash, `recover()` puts
+interrupted messages back to `pending`, so nothing accepted is lost.
+
+Ordering: a conversation's pending messages are taken oldest first by the provider's
+timestamp, then by arrival, so a delivery that arrives late (a provider retry) still goes
+before the customer's later messages when both are waiting.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from connectors.messages import InboundMessage
+from connectors.storage import inbound
+
+PENDING, PROCESSING, DONE, FAILED = "pending", "processing", "done", "failed"
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """A stored inbound message and its inbox row id (the reply key for the outbound store)."""
+
+    id: int
+    message: InboundMessage
+    attempts: int
+
+
+class Inbox:
+    """Stores, dedupes and hands out inbound messages; one table, any SQLAlchemy database."""
+
+    def __init__(self, engine: Engine) -> None:
+        """Uses `engine` (tables already created by `connectors.storage.make_engine`)."""
+        self.engine = engine
+
+    def accept(self, message: InboundMessage) -> InboxItem | None:
+        """Stores `message`; None when this delivery was already stored (a duplicate)."""
+        now = time.time()
+        try:
+            with self.engine.begin() as connection:
+                row_id = connection.execute(
+                    inbound.insert().values(
+                        channel=message.channel,
+                        provider_id=message.provider_id,
+                        conversation_id=message.conversation_id,
+                        sent_at=message.sent_at,
+                        received_at=now,
+                        body=message.to_json(),
+                        status=PENDING,
+                        attempts=0,
+                    )
+                ).inserted_primary_key[0]
+        except IntegrityError:
+            return None
+        return InboxItem(id=int(row_id), message=message, attempts=0)
+
+    def claim_next(self, conversation_id: str) -> InboxItem | None:
+        """The conversation's oldest pending message, now marked `processing`; None if none.
+
+        The update is conditional on the row still being pending, so two claimers never take
+        the same message.
+        """
+        with self.engine.begin() as connection:
+            while True:
+                row = connection.execute(
+                    sa.select(inbound.c.id, inbound.c.body, inbound.c.attempts)
+                    .where(inbound.c.conversation_id == conversation_id)
+                    .where(inbound.c.status == PENDING)
+                    .order_by(inbound.c.sent_at, inbound.c.id)
+                    .limit(1)
+                ).first()
+                if row is None:
+                    return None
+                claimed = connection.execute(
+                    inbound.update()
+                    .where(inbound.c.id == row.id)
+                    .where(inbound.c.status == PENDING)
+                    .values(status=PROCESSING, attempts=inbound.c.attempts + 1)
+                ).rowcount
+                if claimed:
+                    return InboxItem(
+                        id=int(row.id),
+                        message=InboundMessage.from_json(row.body),
+                        attempts=int(row.attempts) + 1,
+                    )
+
+    def update_message(self, item_id: int, message: InboundMessage) -> None:
+        """Rewrites a stored message (media references after download)."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                inbound.update().where(inbound.c.id == item_id).values(body=message.to_json())
+            )
+
+    def finish(self, item_id: int) -> None:
+        """Marks a message processed."""
+        self._set(item_id, DONE, None)
+
+    def fail(self, item_id: int, error: str) -> None:
+        """Marks a message failed, with the error's category (never message content)."""
+        self._set(item_id, FAILED, error[:255])
+
+    def release(self, item_id: int, error: str) -> None:
+        """Puts a message back to pending (a retry after a transient failure)."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                inbound.update()
+                .where(inbound.c.id == item_id)
+                .values(status=PENDING, error=error[:255])
+            )
+
+    def _set(self, item_id: int, status: str, error: str | None) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                inbound.update()
+                .where(inbound.c.id == item_id)
+                .values(status=status, error=error, processed_at=time.time())
+            )
+
+    def recover(self) -> list[str]:
+        """After a restart: interrupted messages back to pending; conversations with work.
+
+        Only one process consumes an inbox (the Rasa server), so a message still marked
+        `processing` at start-up was interrupted by a crash.
+        """
+        with self.engine.begin() as connection:
+            connection.execute(
+                inbound.update().where(inbound.c.status == PROCESSING).values(status=PENDING)
+            )
+            rows = connection.execute(
+                sa.select(inbound.c.conversation_id)
+                .where(inbound.c.status == PENDING)
+                .group_by(inbound.c.conversation_id)
+                .order_by(sa.func.min(inbound.c.id))
+            ).all()
+        return [row.conversation_id for row in rows]
+
+    def conversation(self, conversation_id: str, limit: int = 500) -> list[InboundMessage]:
+        """A conversation's latest stored messages, oldest first (history views)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(inbound.c.body)
+                .where(inbound.c.conversation_id == conversation_id)
+                .order_by(inbound.c.id.desc())
+                .limit(limit)
+            ).all()
+        return [InboundMessage.from_json(row.body) for row in reversed(rows)]
+
+    def counts(self) -> dict[str, int]:
+        """Messages by status (health checks, tests, the benchmark)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(inbound.c.status, sa.func.count()).group_by(inbound.c.status)
+            ).all()
+        return {str(status): int(count) for status, count in rows}

@@ -1,0 +1,75 @@
+"""Messaging windows: when a channel lets a business write to a customer, and how.
+
+WhatsApp (Cloud API and Twilio) accepts free-form messages only within 24 hours of the
+customer's last message; after that only an approved template goes out (Meta error 131047,
+Twilio 63016). Messenger allows 24 hours for any message and, with the HUMAN_AGENT tag, up to
+7 days for replies written by a person (never for the bot's). Telegram, SMS and the sandbox
+have no window. See `../shared/reference/channel-specs.md` §1.5, §2.6, §3.5.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+HOUR = 3600.0
+DAY = 24 * HOUR
+
+
+class Window(str, Enum):
+    """How a channel's window works."""
+
+    NONE = "none"  # Telegram, SMS, sandbox
+    WHATSAPP = "whatsapp"  # 24 h, then a template
+    MESSENGER = "messenger"  # 24 h, then HUMAN_AGENT for people up to 7 days
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What may be sent now: the message as is, the template instead, with a tag, or nothing."""
+
+    send: bool
+    template: bool = False
+    tag_human_agent: bool = False
+    reason: str | None = None  # why not (or why the template), for the outbound store
+
+
+FREE = Decision(send=True)
+
+
+def decide(
+    window: Window,
+    last_inbound_at: float | None,
+    now: float,
+    *,
+    from_agent: bool,
+    template_configured: bool,
+) -> Decision:
+    """Whether and how a message may go out `now`, given the customer's last message time."""
+    if window is Window.NONE:
+        return FREE
+    age = None if last_inbound_at is None else now - last_inbound_at
+    if age is not None and age < DAY:
+        return FREE
+    since = "never wrote" if age is None else f"last wrote {age / HOUR:.0f} h ago"
+    if window is Window.WHATSAPP:
+        if template_configured:
+            return Decision(send=True, template=True, reason=f"window closed: customer {since}")
+        return Decision(
+            send=False,
+            reason=f"window closed: customer {since}, and no re-engagement template is configured",
+        )
+    if from_agent and age is not None and age < 7 * DAY:
+        return Decision(send=True, tag_human_agent=True)
+    who = "an agent's reply" if from_agent else "the bot may not write"
+    limit = "7 days" if from_agent else "24 h"
+    return Decision(send=False, reason=f"window closed ({who}, {limit}): customer {since}")
+
+
+def closes_at(window: Window, last_inbound_at: float | None, *, from_agent: bool) -> float | None:
+    """When free-form messages stop being allowed (None: never, or already impossible)."""
+    if window is Window.NONE or last_inbound_at is None:
+        return None
+    if window is Window.MESSENGER and from_agent:
+        return last_inbound_at + 7 * DAY
+    return last_inbound_at + DAY

@@ -1,0 +1,1 @@
+"""Test helpers shared by the connector tests: fake provider servers and a channel app."""
