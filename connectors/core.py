@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -83,6 +84,14 @@ SORRY_MEDIA = {
         "download your file; could you send it again?"
     ),
 }
+
+
+BUTTON_KEY = re.compile(r"^#\d{1,2}$")
+
+
+def button_key(index: int) -> str:
+    """What a channel sends as a button's id when the payload is too long for it (1-based)."""
+    return f"#{index}"
 
 
 def sender_ref(conversation_id: str) -> str:
@@ -284,7 +293,19 @@ class ChannelHub:
         return SORRY_MEDIA.get(reason, SORRY_MEDIA["download"]).format(limit=limit)
 
     async def _resolve_buttons(self, message: InboundMessage) -> InboundMessage:
-        """A typed "2" or a button's title becomes that button's payload."""
+        """A typed "2" or a button's title becomes that button's payload.
+
+        Taps on buttons whose payload was too long for the channel (Telegram: 64 bytes) carry
+        `#<n>` instead (see `button_key`), resolved here to the n-th offered button.
+        """
+        if message.kind is Kind.BUTTON and message.payload and BUTTON_KEY.match(message.payload):
+            offered, _ = await asyncio.to_thread(
+                self.customers.offered_buttons, message.conversation_id
+            )
+            index = int(message.payload[1:]) - 1
+            if 0 <= index < len(offered):
+                return replace(message, payload=offered[index].payload)
+            return replace(message, kind=Kind.TEXT, payload=None)  # a stale keyboard: its words
         if message.kind is not Kind.TEXT or not message.text.strip():
             return message
         offered, numbered = await asyncio.to_thread(
