@@ -41,7 +41,8 @@ def sniff_extension(data: bytes, declared: str = "") -> str | None:
         return "pdf"
     if head.startswith(b"OggS"):
         return "ogg"
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+    frame_sync = len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0
+    if head.startswith(b"ID3") or (frame_sync and declared.startswith("audio/")):
         return "mp3"
     if data[4:8] == b"ftyp":
         return "m4a" if data[8:11] == b"M4A" or declared.startswith("audio/") else "mp4"

@@ -7,54 +7,19 @@ so nothing is left behind in the shared test database (Rasa's tracker-store test
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+from tests.support import databases
+from tests.support.databases import BACKENDS, postgres_schema, require_postgres
 
-POSTGRES_URL = os.environ.get("HILO_TEST_POSTGRES_URL")
-BACKENDS = ["sqlite", "postgresql"]
+__all__ = ["BACKENDS", "NOW", "database", "postgres_schema", "require_postgres"]
+
 # The moment the tests' demo data is seeded at: dates in the seed are relative to it.
 NOW = datetime(2025, 3, 14, 18, 30, tzinfo=timezone.utc)
 
 
-def require_postgres() -> str:
-    """The PostgreSQL URL; skips the test without one (fails in CI, which must test PG)."""
-    if not POSTGRES_URL:
-        if os.environ.get("CI"):
-            pytest.fail("CI must set HILO_TEST_POSTGRES_URL so the PostgreSQL path is tested")
-        pytest.skip("HILO_TEST_POSTGRES_URL is not set (CI sets it; see .ci/run)")
-    return POSTGRES_URL
-
-
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    """A database URL whose connections work in a new, empty schema, dropped afterwards."""
-    base = make_url(require_postgres())
-    schema = f"hilo_commerce_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base, future=True)
-    try:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@contextmanager
-def database(kind: str, directory: Path) -> Iterator[str]:
-    """A URL of an empty database of that kind: a SQLite file in `directory`, or a PG schema."""
-    if kind == "sqlite":
-        yield f"sqlite:///{directory / f'commerce-{uuid.uuid4().hex[:8]}.db'}"
-        return
-    with postgres_schema() as url:
-        yield url
+def database(kind: str, directory: Path) -> AbstractContextManager[str]:
+    """A URL of an empty commerce database of that kind."""
+    return databases.database(kind, directory, "commerce")

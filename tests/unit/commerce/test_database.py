@@ -313,7 +313,7 @@ def test_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_postgres_tests_leave_nothing_behind() -> None:
     admin = make_engine(require_postgres())
     try:
-        with postgres_schema() as url:
+        with postgres_schema("hilo_commerce_test") as url:
             migrate(url)
             engine = make_engine(url)
             try:
