@@ -125,7 +125,8 @@ class SandboxInput(HiloInput):
         message = InboundMessage(
             channel=self.channel,
             conversation_id=f"sandbox:{conversation}",
-            provider_id=message_id,
+            # The page makes its ids: unique within its conversation, not across browsers.
+            provider_id=f"{conversation}:{message_id}",
             kind=kind,
             sent_at=now,
             text=text,

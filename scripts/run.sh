@@ -42,18 +42,28 @@ echo "run: starting (the model takes a few seconds to load; logs in var/log/)"
 .venv/bin/python scripts/wait_ready.py "http://127.0.0.1:$actions_port/health" \
   "http://127.0.0.1:$rasa_port/" --pids "${pids[@]}" --logs var/log/actions.log var/log/rasa.log
 
+sandbox="http://localhost:$rasa_port/webhooks/sandbox/"
+# Open the sandbox page where there is a desktop to open it on (HILO_OPEN_BROWSER=0: don't).
+if [ "${HILO_OPEN_BROWSER:-1}" != 0 ]; then
+  if command -v open >/dev/null 2>&1 && [ "$(uname)" = Darwin ]; then
+    open "$sandbox" >/dev/null 2>&1 || true
+  elif [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && command -v xdg-open >/dev/null 2>&1; then
+    xdg-open "$sandbox" >/dev/null 2>&1 || true
+  fi
+fi
+
 cat <<MSG
 
   Hilo is running.
-    Rasa server     http://localhost:$rasa_port   (REST channel: POST /webhooks/rest/webhook)
+    Chat with it    $sandbox   (a phone-like page: no credentials needed)
+    Rasa server     http://localhost:$rasa_port   (channels: /webhooks/<channel>/webhook)
     Action server   http://localhost:$actions_port
-    Conversations   var/tracker.db (SQLite)
+    Conversations   var/tracker.db; channel messages var/channels.db (SQLite)
     Store           $store (demo data: docs/demo-store.md; reset it with make seed)
     Logs            var/log/rasa.log, var/log/actions.log
 
-  Talk to the bot (no channel credentials needed), in another terminal:
+  Or, in another terminal:
     make shell
-  or with curl:
     curl -s localhost:$rasa_port/webhooks/rest/webhook -d '{"sender":"me","message":"hola"}'
 
   Press Ctrl-C to stop.

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -80,3 +81,23 @@ def test_an_invoice_link_serves_the_pdf(running_hilo: str) -> None:
     with pytest.raises(urllib.error.HTTPError) as error:
         urllib.request.urlopen(missing, timeout=30)
     assert error.value.code == 404
+
+
+def test_the_sandbox_page_chats_with_the_running_bot(running_hilo: str) -> None:
+    base = running_hilo.replace("/webhooks/rest/webhook", "/webhooks/sandbox")
+    with urllib.request.urlopen(f"{base}/", timeout=30) as page:
+        assert "Hilo" in page.read().decode()
+    chat = uuid.uuid4().hex[:12]
+    body = json.dumps({"conversation": chat, "message_id": "m1", "text": "hola"}).encode()
+    request = urllib.request.Request(
+        f"{base}/webhook", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+    deadline = time.monotonic() + 30
+    replies: list[dict] = []
+    while time.monotonic() < deadline and not replies:
+        with urllib.request.urlopen(f"{base}/history?conversation={chat}", timeout=30) as reply:
+            replies = json.load(reply)["bot"]
+        time.sleep(0.2)
+    assert "Lumen" in replies[0]["text"]

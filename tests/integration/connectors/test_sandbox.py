@@ -52,7 +52,16 @@ def test_a_message_is_answered_and_a_repeat_is_not_processed_twice(
     (message,) = app.bot.received
     assert message.sender_id == f"sandbox:{chat}"
     assert message.input_channel == "sandbox"
-    assert message.message_id == "m-1"
+    assert message.message_id == f"{chat}:m-1"
+
+
+def test_message_ids_are_the_pages_own_so_they_only_dedupe_within_a_conversation(
+    app: ChannelApp,
+) -> None:
+    for chat in (conversation(), conversation()):
+        body = {"conversation": chat, "message_id": "m-1", "text": chat}
+        app.post("/webhooks/sandbox/webhook", json=body)
+    assert len(app.bot.wait_for(2)) == 2
 
 
 def test_the_page_streams_replies_as_server_sent_events(app: ChannelApp) -> None:

@@ -1,0 +1,126 @@
+"""Real Hilo processes for integration tests: an action server and a Rasa server.
+
+Each gets its own ports, databases and media directory under a temporary folder, and the
+channels named in `credentials` (as credentials.yml names them). The Rasa server loads the
+trained model (a few seconds, see docs/benchmarks.md) and can be killed and restarted on the
+same databases, which is how crash recovery is tested.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.conftest import ROOT, free_port, wait_for
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class HiloProcesses:
+    """An action server and a Rasa server sharing `workdir`."""
+
+    model: Path
+    workdir: Path
+    credentials: str
+    env: dict[str, str] = field(default_factory=dict)
+    rasa_port: int = field(default_factory=free_port)
+    actions_port: int = field(default_factory=free_port)
+    actions: subprocess.Popen | None = None
+    rasa: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def channels_db(self) -> Path:
+        return self.workdir / "channels.db"
+
+    @property
+    def tracker_db(self) -> Path:
+        return self.workdir / "tracker.db"
+
+    def environment(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "HILO_ACTIONS_PORT": str(self.actions_port),
+            "HILO_RASA_PORT": str(self.rasa_port),
+            "DATABASE_URL": f"sqlite:///{self.workdir / 'commerce.db'}",
+            "CHANNELS_DATABASE_URL": f"sqlite:///{self.channels_db}",
+            "HILO_MEDIA_DIR": str(self.workdir / "media"),
+            "HILO_PUBLIC_URL": self.url,
+            **self.env,
+        }
+
+    def start_actions(self) -> None:
+        from actions.commerce.seed import main as seed_main
+
+        seed_main(["--url", f"sqlite:///{self.workdir / 'commerce.db'}"])
+        log = (self.workdir / "actions.log").open("a")
+        self.actions = subprocess.Popen(  # noqa: S603
+            [str(BIN / "rasa"), "run", "actions", "--port", str(self.actions_port)],
+            cwd=ROOT,
+            env=self.environment(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(f"http://127.0.0.1:{self.actions_port}/health", self.actions)
+
+    def start_rasa(self) -> None:
+        (self.workdir / "credentials.yml").write_text(self.credentials)
+        (self.workdir / "endpoints.yml").write_text(
+            f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"
+            "tracker_store:\n  type: components.tracker_store.WindowedSQLTrackerStore\n"
+            f"  dialect: sqlite\n  db: {self.tracker_db}\n  window: 200\n"
+            "nlg:\n  type: components.nlg.HiloNLG\n"
+        )
+        log = (self.workdir / "rasa.log").open("a")
+        self.rasa = subprocess.Popen(  # noqa: S603
+            [
+                str(BIN / "rasa"),
+                "run",
+                "--model",
+                str(self.model),
+                "--port",
+                str(self.rasa_port),
+                "--credentials",
+                str(self.workdir / "credentials.yml"),
+                "--endpoints",
+                str(self.workdir / "endpoints.yml"),
+                "--enable-api",
+            ],
+            cwd=ROOT,
+            env=self.environment(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(f"{self.url}/", self.rasa, timeout=180)
+
+    def kill_rasa(self) -> None:
+        """kill -9: no shutdown hooks, nothing flushed."""
+        assert self.rasa is not None
+        self.rasa.send_signal(signal.SIGKILL)
+        self.rasa.wait(timeout=30)
+
+    def pause_actions(self) -> None:
+        assert self.actions is not None
+        self.actions.send_signal(signal.SIGSTOP)
+
+    def resume_actions(self) -> None:
+        assert self.actions is not None
+        self.actions.send_signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        for process in (self.rasa, self.actions):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGCONT)
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
