@@ -135,6 +135,7 @@ class ChannelSender(ABC):
 
     channel: ClassVar[str]
     text_limit: ClassVar[int] = 4096
+    buttons_text_limit: ClassVar[int | None] = None  # text with buttons, when shorter
 
     def window_for(self, conversation_id: str) -> Window:
         """The messaging window that applies to this conversation."""
@@ -361,7 +362,7 @@ class ChannelHub:
                 continue
             if decision.tag_human_agent:
                 part = replace(part, tag_human_agent=True)
-            for piece in split_part(part, sender.text_limit):
+            for piece in split_part(part, sender.text_limit, sender.buttons_text_limit):
                 await self._send_one(sender, conversation_id, piece, source, reply_to, next_seq())
         if decision.template and parts:
             already = await asyncio.to_thread(
@@ -398,7 +399,8 @@ class ChannelHub:
             except SendError as failure:
                 error = failure
                 if failure.retryable and attempt < SEND_ATTEMPTS:
-                    await asyncio.sleep(min(failure.retry_after or 0.5 * 2**attempt, 10.0))
+                    wait = failure.retry_after
+                    await asyncio.sleep(min(0.5 * 2**attempt if wait is None else wait, 10.0))
                     continue
                 break
             except Exception as failure:  # a bug in an adapter: record it, do not crash the turn

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from collections.abc import Iterable
 from typing import Any
 
@@ -85,13 +86,22 @@ def parts_from_response(message: dict[str, Any]) -> list[OutboundPart]:
     return parts
 
 
-def split_part(part: OutboundPart, limit: int) -> list[OutboundPart]:
-    """A text part cut to the channel's limit; buttons stay on the last piece."""
-    if not part.text or len(part.text) <= limit:
+def split_part(
+    part: OutboundPart, limit: int, buttons_limit: int | None = None
+) -> list[OutboundPart]:
+    """A text part cut to the channel's limit; buttons stay on the last piece.
+
+    `buttons_limit`: a shorter limit for text that carries buttons (WhatsApp's interactive
+    body is 1,024 characters against 4,096 for plain text).
+    """
+    last_limit = min(limit, buttons_limit or limit) if part.buttons else limit
+    if not part.text or len(part.text) <= last_limit:
         return [part]
     pieces = split_text(part.text, limit)
-    head = [OutboundPart(text=piece) for piece in pieces[:-1]]
-    return [*head, OutboundPart(text=pieces[-1], buttons=part.buttons)]
+    if len(pieces[-1]) > last_limit:
+        pieces = pieces[:-1] + split_text(pieces[-1], last_limit)
+    head = [replace(part, text=piece, buttons=()) for piece in pieces[:-1]]
+    return [*head, replace(part, text=pieces[-1])]
 
 
 def numbered(text: str, buttons: tuple[Button, ...]) -> str:

@@ -96,3 +96,14 @@ def test_the_bot_never_gets_empty_text() -> None:
     assert base(kind=Kind.LOCATION, location=Location(1.0, 2.0)).nlu_text() == MEDIA_PAYLOAD
     located = base(kind=Kind.LOCATION, location=Location(1.0, 2.0, address="Av. Juárez 10, CDMX"))
     assert located.nlu_text() == "Av. Juárez 10, CDMX"
+
+
+def test_text_with_buttons_may_have_a_shorter_limit() -> None:
+    text = "Frase número uno. " * 10  # 180 characters
+    pieces = split_part(OutboundPart(text=text, buttons=BUTTONS), 500, buttons_limit=50)
+    assert all(len(piece.text) <= 50 for piece in pieces[-1:])
+    assert all(not piece.buttons for piece in pieces[:-1])
+    assert pieces[-1].buttons == BUTTONS
+    assert " ".join(p.text for p in pieces).split() == text.split()
+    plain = split_part(OutboundPart(text=text), 500, buttons_limit=50)
+    assert plain == [OutboundPart(text=text)]
