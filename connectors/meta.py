@@ -85,6 +85,9 @@ def graph_result(reply: httpx.Response) -> dict[str, Any]:
     details = (error.get("error_data") or {}).get("details") if error else None
     if details:
         message = f"{message} ({details})"
+    if error.get("error_subcode"):
+        # 10/2018278 is Messenger's "outside the window"; other code-10 errors are permissions.
+        message = f"{message} [subcode {error['error_subcode']}]"
     retryable = code in RATE_LIMIT_CODES or reply.status_code == 429 or reply.status_code >= 500
     raise SendError(code, message, retryable=retryable, retry_after=_retry_after(reply))
 
