@@ -11,10 +11,10 @@ export HILO_ACTIONS_PORT ?= 5055
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup lock train migrate seed run shell actions lint format types validate unit e2e test crossval bench clean
+.PHONY: help setup lock train migrate seed run shell actions lint format types validate unit e2e test crossval bench bench-channels channels-status telegram-webhook clean
 
 help: ## Show this help
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 setup: ## Create .venv (Python 3.10) with the pinned dependencies; fast when up to date
 	@scripts/setup.sh
@@ -69,6 +69,15 @@ crossval: setup ## Cross-validate the NLU pipelines compared in docs/nlu.md
 
 bench: setup train ## Benchmarks against stock Rasa; writes docs/benchmarks.md
 	@$(BIN)/python -m bench.run
+
+bench-channels: setup train ## Webhook ack under 2x load and exactly-once through kill -9; docs/channels-benchmark.md
+	@$(BIN)/python -m bench.channels
+
+channels-status: setup ## Inbox and outbound counts, and the latest messages that could not be sent
+	@$(BIN)/python -m connectors.status
+
+telegram-webhook: setup ## Register the Telegram webhook at HILO_PUBLIC_URL (needs TELEGRAM_* set)
+	@$(BIN)/python -m connectors.telegram set-webhook
 
 clean: ## Remove trained models, test results and local databases
 	rm -rf models results var .rasa

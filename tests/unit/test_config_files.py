@@ -29,3 +29,48 @@ def test_tracker_store_and_nlg_are_hilos(root: Path) -> None:
 
 def test_credentials_enable_the_rest_channel(root: Path) -> None:
     assert "rest" in read_config_file(str(root / "credentials.yml"))
+
+
+CHANNELS = {
+    "connectors.sandbox.SandboxInput": "sandbox",
+    "connectors.whatsapp.WhatsAppInput": "whatsapp",
+    "connectors.twilio.TwilioInput": "twilio",
+    "connectors.messenger.MessengerInput": "messenger",
+    "connectors.telegram.TelegramInput": "telegram",
+}
+
+
+def test_credentials_mount_every_channel_at_its_contract_path(root: Path) -> None:
+    credentials = read_config_file(str(root / "credentials.yml"))
+    for path, name in CHANNELS.items():
+        assert path in credentials
+        channel = class_from_module_path(path)
+        assert channel.name() == name  # the webhook is /webhooks/<name>/webhook
+        assert channel.from_credentials(credentials[path]).get_output_channel() is not None or (
+            name != "sandbox"  # provider channels need their variables first
+        )
+
+
+def test_env_example_lists_every_variable_the_channels_read(root: Path) -> None:
+    listed = {
+        line.split("=", 1)[0]
+        for line in (root / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    import ast
+
+    read: set[str] = set()
+    for module in (root / "connectors").glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", getattr(node.func, "attr", ""))
+                in {"_env", "_secret", "_base", "_int", "get"}
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+                and node.args[0].value.isupper()
+            ):
+                read.add(node.args[0].value)
+    assert read
+    assert read <= listed, f"missing from .env.example: {sorted(read - listed)}"
