@@ -26,6 +26,7 @@ import logging
 import re
 import threading
 import time
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -51,13 +52,16 @@ from connectors.messages import (
     StatusUpdate,
 )
 from connectors.outbox import Outbox
-from connectors.render import match_button, parts_from_response, split_part
+from connectors.render import match_button, numbered, parts_from_response, split_part
 from connectors.settings import MediaLimits
 from connectors.storage import make_engine
 from connectors.windows import Window, decide
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+# httpx logs every request URL at INFO; the Bot API puts the bot token in the path, and
+# URLs can carry other credentials. Requests are not worth logging here.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 # After this many failed attempts at a turn the customer gets an apology and the message is
 # marked failed (visible in the inbox), instead of retrying forever.
@@ -109,16 +113,18 @@ class PerLoop(Generic[T]):
     def __init__(self, factory: Callable[[], T]) -> None:
         """`factory` makes a client for the running loop."""
         self._factory = factory
-        self._clients: dict[int, T] = {}
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, T] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
 
     def get(self) -> T:
-        """The running loop's client (made on first use)."""
-        key = id(asyncio.get_running_loop())
+        """The running loop's client (made on first use; forgotten with its loop)."""
+        loop = asyncio.get_running_loop()
         with self._lock:
-            if key not in self._clients:
-                self._clients[key] = self._factory()
-            return self._clients[key]
+            if loop not in self._clients:
+                self._clients[loop] = self._factory()
+            return self._clients[loop]
 
 
 @dataclass
@@ -362,7 +368,7 @@ class ChannelHub:
                 continue
             if decision.tag_human_agent:
                 part = replace(part, tag_human_agent=True)
-            for piece in split_part(part, sender.text_limit, sender.buttons_text_limit):
+            for piece in split_part(part, sender.text_limit, _buttons_text_limit(sender, part)):
                 await self._send_one(sender, conversation_id, piece, source, reply_to, next_seq())
         if decision.template and parts:
             already = await asyncio.to_thread(
@@ -453,6 +459,18 @@ class ChannelHub:
         for loop, event in watchers:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(event.set)
+
+
+def _buttons_text_limit(sender: ChannelSender, part: OutboundPart) -> int | None:
+    """How long the text that carries `part`'s buttons may be on this channel.
+
+    A numbered list is part of the text, so it takes its room from the channel's limit.
+    """
+    limits = [sender.buttons_text_limit or sender.text_limit]
+    if part.buttons and sender.numbered_buttons(part):
+        choices = len(numbered("", part.buttons)) + 2
+        limits.append(max(sender.text_limit - choices, sender.text_limit // 4))
+    return min(limits)
 
 
 def metadata_for(message: InboundMessage, profile_id: int) -> dict[str, Any]:

@@ -86,8 +86,8 @@ class InboundMessage:
     def nlu_text(self) -> str:
         """What Rasa parses: the payload of a tap, the words, or the media payload.
 
-        Never empty: a photo without caption, a location or a contact card each becomes a
-        payload the bot understands.
+        Never empty: a photo without caption, a location without address or a contact card
+        becomes the media payload.
         """
         if self.payload:
             return self.payload

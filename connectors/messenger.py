@@ -365,8 +365,6 @@ class MessengerSender(ChannelSender):
 
     channel = CHANNEL
     text_limit = TEXT_LIMIT
-    # A text with buttons leaves room for the numbered list that more than 13 become.
-    buttons_text_limit = TEXT_LIMIT - 500
 
     def __init__(self, settings: MessengerSettings, *, max_bytes: int | None = None) -> None:
         """`max_bytes`: stop downloading a customer's file past this size."""

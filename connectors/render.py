@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import replace
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from connectors.messages import Button, OutboundPart
@@ -100,7 +100,10 @@ def split_part(
     pieces = split_text(part.text, limit)
     if len(pieces[-1]) > last_limit:
         pieces = pieces[:-1] + split_text(pieces[-1], last_limit)
-    head = [replace(part, text=piece, buttons=()) for piece in pieces[:-1]]
+    head = [
+        replace(part, text=piece, buttons=(), image_url=None, document_url=None, filename=None)
+        for piece in pieces[:-1]
+    ]
     return [*head, replace(part, text=pieces[-1])]
 
 
