@@ -23,7 +23,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import re
+import sys
 import threading
 import time
 import weakref
@@ -54,19 +56,22 @@ from connectors.messages import (
 from connectors.outbox import Outbox
 from connectors.render import match_button, numbered, parts_from_response, split_part
 from connectors.settings import MediaLimits
-from connectors.storage import make_engine
+from connectors.storage import Database, make_engine
 from connectors.windows import Window, decide
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-# httpx logs every request URL at INFO; the Bot API puts the bot token in the path, and
-# URLs can carry other credentials. Requests are not worth logging here.
-logging.getLogger("httpx").setLevel(logging.WARNING)
+# httpx and twilio log every request at INFO: URLs carry credentials (the Bot API puts the
+# bot token in the path, Twilio's the account), and a log line per request costs the bot
+# throughput. Their warnings and errors still show.
+for _chatty in ("httpx", "twilio"):
+    logging.getLogger(_chatty).setLevel(logging.WARNING)
 
 # After this many failed attempts at a turn the customer gets an apology and the message is
 # marked failed (visible in the inbox), instead of retrying forever.
 MAX_ATTEMPTS = 3
 SEND_ATTEMPTS = 3
+SWITCH_INTERVAL = float(os.environ.get("HILO_SWITCH_INTERVAL", "0.001"))
 
 SORRY_BOT_ERROR = (
     "Perdón, tuvimos un problema técnico con tu mensaje. Ya quedó registrado y una persona "
@@ -188,9 +193,10 @@ class ChannelHub:
     ) -> None:
         """Uses `engine` (default: `CHANNELS_DATABASE_URL` / var/channels.db)."""
         self.engine = engine or make_engine()
-        self.inbox = Inbox(self.engine)
-        self.outbox = Outbox(self.engine)
-        self.customers = Customers(self.engine)
+        self.database = Database(self.engine)  # one writer for the three stores
+        self.inbox = Inbox(self.database)
+        self.outbox = Outbox(self.database)
+        self.customers = Customers(self.database)
         self.media_store = media_store or LocalMediaStore()
         self.media_limits = media_limits or MediaLimits.from_env()
         self.dispatcher = Dispatcher(self.inbox, self._process, concurrency=concurrency)
@@ -215,6 +221,10 @@ class ChannelHub:
         if self._started:
             return
         self._started = True
+        # The bot thread computes (NLU) while the server loop answers webhooks; CPython hands
+        # the GIL to a waiting thread every 5 ms by default, several times per webhook. 1 ms
+        # keeps acknowledgements fast under load (bench/channels.py) at a negligible cost.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self.dispatcher.start()
         logger.info("connectors.hub.started channels=%s", ",".join(sorted(self._channels)))
 
@@ -226,15 +236,16 @@ class ChannelHub:
 
     # --- inbound ----------------------------------------------------------------------
 
-    def accept(self, batch: Batch) -> int:
+    async def accept(self, batch: Batch) -> int:
         """Stores a webhook's messages and statuses; returns how many messages were new.
 
         Runs on the webhook's request, before the acknowledgement: once this returns, every
-        message is on disk.
+        message is on disk. The server loop only awaits (the database writer does the work).
         """
         new = 0
-        for message in batch.messages:
-            if self.inbox.accept(message) is None:
+        stored = await asyncio.gather(*(self.inbox.accept_async(m) for m in batch.messages))
+        for message, item in zip(batch.messages, stored, strict=True):
+            if item is None:
                 logger.info(
                     "connectors.inbox.duplicate channel=%s sender=%s",
                     message.channel,
@@ -246,7 +257,7 @@ class ChannelHub:
             if self._started:
                 self.dispatcher.wake(message.conversation_id)
         for update in batch.statuses:
-            self.outbox.apply_status(update)
+            await asyncio.to_thread(self.outbox.apply_status, update)
         for kind in batch.ignored:
             logger.info("connectors.webhook.ignored type=%s", kind)
         return new
@@ -698,7 +709,7 @@ class HiloInput(InputChannel):
         except PayloadError as error:
             logger.warning("connectors.webhook.malformed channel=%s reason=%s", self.name(), error)
             return response.json({"error": f"malformed body: {error}"}, status=400)
-        self.hub.accept(batch)
+        await self.hub.accept(batch)
         return self.acknowledge(batch)
 
     def not_configured(self) -> HTTPResponse:

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from connectors.messages import Button, InboundMessage
-from connectors.storage import conversations, profiles
+from connectors.storage import Database, as_database, conversations, profiles
 
 
 @dataclass(frozen=True)
@@ -47,9 +47,10 @@ class Profile:
 class Customers:
     """Conversations and profiles in the channels database."""
 
-    def __init__(self, engine: Engine) -> None:
-        """Uses `engine` (tables already created by `connectors.storage.make_engine`)."""
-        self.engine = engine
+    def __init__(self, database: Database | Engine) -> None:
+        """Uses the channels database (tables created by `connectors.storage.make_engine`)."""
+        self.database = as_database(database)
+        self.engine = self.database.engine
 
     def record_inbound(self, message: InboundMessage) -> int:
         """Notes a customer message: window, name, phone; returns the profile id.
@@ -58,8 +59,7 @@ class Customers:
         """
         for attempt in range(2):
             try:
-                with self.engine.begin() as connection:
-                    return self._record(connection, message)
+                return self.database.write(lambda connection: self._record(connection, message))
             except IntegrityError:
                 if attempt:
                     raise
@@ -139,12 +139,12 @@ class Customers:
             {"numbered": numbered, "buttons": [[b.title, b.payload] for b in buttons]},
             ensure_ascii=False,
         )
-        with self.engine.begin() as connection:
-            connection.execute(
-                conversations.update()
-                .where(conversations.c.conversation_id == conversation_id)
-                .values(offered_buttons=encoded)
-            )
+        statement = (
+            conversations.update()
+            .where(conversations.c.conversation_id == conversation_id)
+            .values(offered_buttons=encoded)
+        )
+        self.database.write(lambda connection: connection.execute(statement))
 
     def offered_buttons(self, conversation_id: str) -> tuple[tuple[Button, ...], bool]:
         """The buttons last offered in this conversation, and whether they were numbered."""

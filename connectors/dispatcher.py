@@ -133,14 +133,15 @@ class Dispatcher:
         retry = False
         try:
             while not self._stopping:
-                lane.dirty = False
-                item = await asyncio.to_thread(self.inbox.claim_next, conversation_id)
+                async with self._slots:  # claim only when a turn can start at once
+                    lane.dirty = False
+                    item = await asyncio.to_thread(self.inbox.claim_next, conversation_id)
+                    if item is not None:
+                        retry = await self._process_one(item)
                 if item is None:
                     if lane.dirty:
                         continue
                     break
-                async with self._slots:
-                    retry = await self._process_one(item)
                 if retry:
                     break
         except Exception as error:  # the database is unreachable: the messages wait there

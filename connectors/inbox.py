@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection, Engine
 
 from connectors.messages import InboundMessage
-from connectors.storage import inbound
+from connectors.storage import Database, as_database, inbound
 
 PENDING, PROCESSING, DONE, FAILED = "pending", "processing", "done", "failed"
 
@@ -37,30 +37,39 @@ class InboxItem:
 class Inbox:
     """Stores, dedupes and hands out inbound messages; one table, any SQLAlchemy database."""
 
-    def __init__(self, engine: Engine) -> None:
-        """Uses `engine` (tables already created by `connectors.storage.make_engine`)."""
-        self.engine = engine
+    def __init__(self, database: Database | Engine) -> None:
+        """Uses the channels database (tables created by `connectors.storage.make_engine`)."""
+        self.database = as_database(database)
+        self.engine = self.database.engine
+
+    def _insert(self, message: InboundMessage) -> Any:
+        values = {
+            "channel": message.channel,
+            "provider_id": message.provider_id,
+            "conversation_id": message.conversation_id,
+            "sent_at": message.sent_at,
+            "received_at": time.time(),
+            "body": message.to_json(),
+            "status": PENDING,
+            "attempts": 0,
+        }
+
+        def insert(connection: Connection) -> int | None:
+            return self.database.insert_ignoring_conflict(
+                connection, inbound, values, ["channel", "provider_id"]
+            )
+
+        return insert
 
     def accept(self, message: InboundMessage) -> InboxItem | None:
         """Stores `message`; None when this delivery was already stored (a duplicate)."""
-        now = time.time()
-        try:
-            with self.engine.begin() as connection:
-                row_id = connection.execute(
-                    inbound.insert().values(
-                        channel=message.channel,
-                        provider_id=message.provider_id,
-                        conversation_id=message.conversation_id,
-                        sent_at=message.sent_at,
-                        received_at=now,
-                        body=message.to_json(),
-                        status=PENDING,
-                        attempts=0,
-                    )
-                ).inserted_primary_key[0]
-        except IntegrityError:
-            return None
-        return InboxItem(id=int(row_id), message=message, attempts=0)
+        row_id = self.database.write(self._insert(message), durable=True)
+        return None if row_id is None else InboxItem(id=row_id, message=message, attempts=0)
+
+    async def accept_async(self, message: InboundMessage) -> InboxItem | None:
+        """`accept` without blocking the event loop (the webhook's path)."""
+        row_id = await self.database.write_async(self._insert(message), durable=True)
+        return None if row_id is None else InboxItem(id=row_id, message=message, attempts=0)
 
     def claim_next(self, conversation_id: str) -> InboxItem | None:
         """The conversation's oldest pending message, now marked `processing`; None if none.
@@ -68,36 +77,37 @@ class Inbox:
         The update is conditional on the row still being pending, so two claimers never take
         the same message.
         """
-        with self.engine.begin() as connection:
-            while True:
-                row = connection.execute(
-                    sa.select(inbound.c.id, inbound.c.body, inbound.c.attempts)
-                    .where(inbound.c.conversation_id == conversation_id)
-                    .where(inbound.c.status == PENDING)
-                    .order_by(inbound.c.sent_at, inbound.c.id)
-                    .limit(1)
-                ).first()
-                if row is None:
-                    return None
-                claimed = connection.execute(
-                    inbound.update()
-                    .where(inbound.c.id == row.id)
-                    .where(inbound.c.status == PENDING)
-                    .values(status=PROCESSING, attempts=inbound.c.attempts + 1)
-                ).rowcount
-                if claimed:
-                    return InboxItem(
-                        id=int(row.id),
-                        message=InboundMessage.from_json(row.body),
-                        attempts=int(row.attempts) + 1,
-                    )
+        return self.database.write(lambda connection: self._claim(connection, conversation_id))
+
+    @staticmethod
+    def _claim(connection: Connection, conversation_id: str) -> InboxItem | None:
+        while True:
+            row = connection.execute(
+                sa.select(inbound.c.id, inbound.c.body, inbound.c.attempts)
+                .where(inbound.c.conversation_id == conversation_id)
+                .where(inbound.c.status == PENDING)
+                .order_by(inbound.c.sent_at, inbound.c.id)
+                .limit(1)
+            ).first()
+            if row is None:
+                return None
+            claimed = connection.execute(
+                inbound.update()
+                .where(inbound.c.id == row.id)
+                .where(inbound.c.status == PENDING)
+                .values(status=PROCESSING, attempts=inbound.c.attempts + 1)
+            ).rowcount
+            if claimed:
+                return InboxItem(
+                    id=int(row.id),
+                    message=InboundMessage.from_json(row.body),
+                    attempts=int(row.attempts) + 1,
+                )
 
     def update_message(self, item_id: int, message: InboundMessage) -> None:
         """Rewrites a stored message (media references after download)."""
-        with self.engine.begin() as connection:
-            connection.execute(
-                inbound.update().where(inbound.c.id == item_id).values(body=message.to_json())
-            )
+        statement = inbound.update().where(inbound.c.id == item_id).values(body=message.to_json())
+        self.database.write(lambda connection: connection.execute(statement))
 
     def finish(self, item_id: int) -> None:
         """Marks a message processed."""
@@ -109,20 +119,20 @@ class Inbox:
 
     def release(self, item_id: int, error: str) -> None:
         """Puts a message back to pending (a retry after a transient failure)."""
-        with self.engine.begin() as connection:
-            connection.execute(
-                inbound.update()
-                .where(inbound.c.id == item_id)
-                .values(status=PENDING, error=error[:255])
-            )
+        statement = (
+            inbound.update()
+            .where(inbound.c.id == item_id)
+            .values(status=PENDING, error=error[:255])
+        )
+        self.database.write(lambda connection: connection.execute(statement))
 
     def _set(self, item_id: int, status: str, error: str | None) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(
-                inbound.update()
-                .where(inbound.c.id == item_id)
-                .values(status=status, error=error, processed_at=time.time())
-            )
+        statement = (
+            inbound.update()
+            .where(inbound.c.id == item_id)
+            .values(status=status, error=error, processed_at=time.time())
+        )
+        self.database.write(lambda connection: connection.execute(statement))
 
     def recover(self) -> list[str]:
         """After a restart: interrupted messages back to pending; conversations with work.
@@ -130,10 +140,12 @@ class Inbox:
         Only one process consumes an inbox (the Rasa server), so a message still marked
         `processing` at start-up was interrupted by a crash.
         """
-        with self.engine.begin() as connection:
-            connection.execute(
+        self.database.write(
+            lambda connection: connection.execute(
                 inbound.update().where(inbound.c.status == PROCESSING).values(status=PENDING)
             )
+        )
+        with self.engine.connect() as connection:
             rows = connection.execute(
                 sa.select(inbound.c.conversation_id)
                 .where(inbound.c.status == PENDING)

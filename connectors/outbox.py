@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection, Engine
 
 from connectors.messages import DeliveryStatus, OutboundPart, StatusUpdate
-from connectors.storage import outbound
+from connectors.storage import Database, as_database, outbound
 
 ALREADY_SENT = {DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ}
 
@@ -49,9 +48,10 @@ class OutboundRecord:
 class Outbox:
     """Records outbound parts and their delivery status."""
 
-    def __init__(self, engine: Engine) -> None:
-        """Uses `engine` (tables already created by `connectors.storage.make_engine`)."""
-        self.engine = engine
+    def __init__(self, database: Database | Engine) -> None:
+        """Uses the channels database (tables created by `connectors.storage.make_engine`)."""
+        self.database = as_database(database)
+        self.engine = self.database.engine
 
     def begin(
         self,
@@ -81,17 +81,22 @@ class Outbox:
             "created_at": now,
             "updated_at": now,
         }
-        try:
-            with self.engine.begin() as connection:
-                row_id = connection.execute(
-                    outbound.insert().values(**values)
-                ).inserted_primary_key[0]
-        except IntegrityError:
+
+        def insert(connection: Connection) -> int | None:
+            if reply_to is None:  # not a reply to a customer message: never deduplicated
+                statement = outbound.insert().values(**values)
+                return int(connection.execute(statement).inserted_primary_key[0])
+            return self.database.insert_ignoring_conflict(
+                connection, outbound, values, ["reply_to", "seq"]
+            )
+
+        row_id = self.database.write(insert)
+        if row_id is None:
             existing = self._find_reply(reply_to, seq)
             if existing is None or existing.status in ALREADY_SENT:
                 return None
             return existing
-        return self.get(int(row_id))
+        return self.get(row_id)
 
     def _find_reply(self, reply_to: int | None, seq: int | None) -> OutboundRecord | None:
         with self.engine.connect() as connection:
@@ -122,34 +127,16 @@ class Outbox:
         )
 
     def _update(self, record_id: int, **values: Any) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(
-                outbound.update()
-                .where(outbound.c.id == record_id)
-                .values(updated_at=time.time(), **values)
-            )
+        statement = (
+            outbound.update()
+            .where(outbound.c.id == record_id)
+            .values(updated_at=time.time(), **values)
+        )
+        self.database.write(lambda connection: connection.execute(statement))
 
     def apply_status(self, update: StatusUpdate) -> bool:
         """Moves a sent message's status forward; False if unknown or not a step forward."""
-        with self.engine.begin() as connection:
-            row = connection.execute(
-                sa.select(outbound.c.id, outbound.c.status)
-                .where(outbound.c.channel == update.channel)
-                .where(outbound.c.provider_id == update.provider_id)
-            ).first()
-            if row is None or update.status.rank <= DeliveryStatus(row.status).rank:
-                return False
-            values: dict[str, Any] = {"status": update.status.value, "updated_at": time.time()}
-            if update.status is DeliveryStatus.FAILED:
-                values["error_code"] = (update.error_code or "unknown")[:64]
-                values["error_message"] = (update.error_message or "")[:500]
-            moved = connection.execute(
-                outbound.update()
-                .where(outbound.c.id == row.id)
-                .where(outbound.c.status == row.status)
-                .values(**values)
-            ).rowcount
-        return bool(moved)
+        return self.database.write(lambda connection: _apply(connection, update))
 
     def template_sent_since(self, conversation_id: str, since: float) -> bool:
         """Whether a re-engagement template went out after `since` (send it once per gap)."""
@@ -202,3 +189,24 @@ def _record(row: Any) -> OutboundRecord:
         error_message=row.error_message,
         created_at=float(row.created_at),
     )
+
+
+def _apply(connection: Connection, update: StatusUpdate) -> bool:
+    row = connection.execute(
+        sa.select(outbound.c.id, outbound.c.status)
+        .where(outbound.c.channel == update.channel)
+        .where(outbound.c.provider_id == update.provider_id)
+    ).first()
+    if row is None or update.status.rank <= DeliveryStatus(row.status).rank:
+        return False
+    values: dict[str, Any] = {"status": update.status.value, "updated_at": time.time()}
+    if update.status is DeliveryStatus.FAILED:
+        values["error_code"] = (update.error_code or "unknown")[:64]
+        values["error_message"] = (update.error_message or "")[:500]
+    moved = connection.execute(
+        outbound.update()
+        .where(outbound.c.id == row.id)
+        .where(outbound.c.status == row.status)
+        .values(**values)
+    ).rowcount
+    return bool(moved)
