@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 import re
 import sys
 import threading
@@ -71,7 +70,7 @@ for _chatty in ("httpx", "twilio"):
 # marked failed (visible in the inbox), instead of retrying forever.
 MAX_ATTEMPTS = 3
 SEND_ATTEMPTS = 3
-SWITCH_INTERVAL = float(os.environ.get("HILO_SWITCH_INTERVAL", "0.001"))
+SWITCH_INTERVAL = 0.001
 
 SORRY_BOT_ERROR = (
     "Perdón, tuvimos un problema técnico con tu mensaje. Ya quedó registrado y una persona "

@@ -76,7 +76,9 @@ def test_messages_acknowledged_before_a_kill_are_answered_once_after_restart(
     time.sleep(1.0)  # replies of the last turns are recorded right after their turn
     for chat in chats:
         conversation = f"sandbox:{chat}"
-        assert user_events(hilo.tracker_db, conversation) == [f"{chat}-{i}" for i in range(3)]
+        assert user_events(hilo.tracker_db, conversation) == [
+            f"{chat}:{chat}-{i}" for i in range(3)
+        ]
         replies = outbound(hilo.channels_db, conversation)
         assert len({(reply_to, seq) for reply_to, seq, _ in replies}) == len(replies)
         answered = {reply_to for reply_to, _, _ in replies}
