@@ -1,10 +1,11 @@
-"""Hand the conversation to a person: record why, and tell the customer honestly.
+"""Hand the conversation to a person: open the case, pause the bot, say honestly when.
 
-This is the single place where the bot asks for a human. It records the reason in the
-`handoff_reason` slot (the desk shows it, and the bot's collected data stays in the other
-slots) and tells the customer a person will answer in this chat during support hours.
-Parking the conversation in the human queue (pause, case, desk, expected reply time) is the
-handoff module's job and plugs in here.
+This is the single place where the bot asks for a human. It works out why (the
+`handoff_reason` slot), parks the conversation through the handoff module (a case with the
+collected slots, files and a summary, given to an agent with room if there is one), tells
+the customer when a person will answer ("Un agente te responde hoy antes de las 17:00",
+from business hours, the SLA and the queue), and pauses the conversation: from here the bot
+stays silent until an agent hands it back (handoff/desk).
 """
 
 from __future__ import annotations
@@ -12,10 +13,19 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.orders.common import language
+from handoff.case import Reason
+from handoff.service import Handoff
+
 REASON_SLOT = "handoff_reason"
+ACTIVE_SLOT = "handoff_active"
+CASE_SLOT = "handoff_case_id"
+# Messages of the handoff itself: the channel lets them through while people own the thread
+# (bot messages are held back then, see connectors/core.py).
+SOURCE = "handoff"
 
 # Why the customer needs a person, by the intent that led here.
 REASON_BY_INTENT = {
@@ -95,7 +105,7 @@ def handoff_reason(tracker: Tracker) -> str:
 
 
 class ActionHandoff(Action):
-    """Records the handoff reason and tells the customer a person will take over."""
+    """Parks the conversation with people and tells the customer when to expect them."""
 
     def name(self) -> str:
         """Action name used in domain.yml and the rules."""
@@ -104,6 +114,22 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        """Utters the handoff notice and sets `handoff_reason`."""
-        dispatcher.utter_message(response="utter_handoff_requested")
-        return [SlotSet(REASON_SLOT, handoff_reason(tracker))]
+        """Opens the case, utters the promise, pauses the conversation."""
+        reason = handoff_reason(tracker)
+        parked = Handoff.default().park(
+            conversation_id=tracker.sender_id,
+            channel=tracker.get_latest_input_channel() or "rest",
+            reason=Reason.parse(reason),
+            language=language(tracker),
+            events=tracker.events,
+            slots={**tracker.slots, REASON_SLOT: reason},
+        )
+        dispatcher.utter_message(response="utter_handoff_queued", when=parked.when, source=SOURCE)
+        if parked.closed_notice:
+            dispatcher.utter_message(text=parked.closed_notice, source=SOURCE)
+        return [
+            SlotSet(REASON_SLOT, reason),
+            SlotSet(ACTIVE_SLOT, True),
+            SlotSet(CASE_SLOT, str(parked.case.id)),
+            ConversationPaused(),
+        ]

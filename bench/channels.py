@@ -126,8 +126,10 @@ class Stack:
 
     def start_shared(self) -> None:
         from actions.commerce.seed import main as seed_main
+        from handoff.database import migrate as migrate_handoff
 
         seed_main(["--url", f"sqlite:///{self.workdir / 'commerce.db'}"])
+        migrate_handoff(f"sqlite:///{self.workdir / 'commerce.db'}")
         log = (self.workdir / "shared.log").open("a")
         actions = subprocess.Popen(
             [RASA, "run", "actions", "--port", str(self.actions_port)],

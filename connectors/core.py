@@ -21,6 +21,7 @@ without personal data) lives here, once.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import logging
 import re
@@ -60,6 +61,8 @@ from connectors.windows import Window, decide
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+# The handoff's fail-safe: (the message, its output channel, why) -> handled.
+Escalation = Callable[["InboundMessage", "HiloOutput", str], Awaitable[bool]]
 # httpx and twilio log every request at INFO: URLs carry credentials (the Bot API puts the
 # bot token in the path, Twilio's the account), and a log line per request costs the bot
 # throughput. Their warnings and errors still show.
@@ -201,6 +204,9 @@ class ChannelHub:
         self.dispatcher = Dispatcher(self.inbox, self._process, concurrency=concurrency)
         self._channels: dict[str, _Registration] = {}
         self._bot_ready = bot_ready
+        # Set by the handoff (handoff/plugin.py); the channels work without it.
+        self.with_people: Callable[[str], bool] | None = None
+        self.escalate: Escalation | None = None
         self._started = False
         self._listeners: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
         self._listeners_lock = threading.Lock()
@@ -220,6 +226,7 @@ class ChannelHub:
         if self._started:
             return
         self._started = True
+        _watch_rasa_errors()
         # The bot thread computes (NLU) while the server loop answers webhooks; CPython hands
         # the GIL to a waiting thread every 5 ms by default, several times per webhook. 1 ms
         # keeps acknowledgements fast under load (bench/channels.py) at a negligible cost.
@@ -282,6 +289,7 @@ class ChannelHub:
                 return  # nothing left for the bot: the refusal was the answer
         message = await self._resolve_buttons(message)
         await channel.sender.before_turn(message)
+        held_by_people = await self._with_people(message.conversation_id)
         user_message = UserMessage(
             text=message.nlu_text(),
             output_channel=output,
@@ -290,6 +298,8 @@ class ChannelHub:
             message_id=message.provider_id,
             metadata=metadata_for(message, profile_id),
         )
+        errors: list[str] = []
+        watching = _TURN_ERRORS.set(errors)
         try:
             await registration.on_new_message(user_message)
         except Exception as error:
@@ -302,8 +312,46 @@ class ChannelHub:
             )
             if item.attempts < MAX_ATTEMPTS:
                 raise Retry(type(error).__name__) from error
-            await output.say(message.conversation_id, SORRY_BOT_ERROR)
+            if not await self._escalate(message, output, "turn_failed"):
+                await output.say(message.conversation_id, SORRY_BOT_ERROR)
             raise Failed(f"bot: {type(error).__name__}") from error
+        finally:
+            _TURN_ERRORS.reset(watching)
+        if errors and not held_by_people:
+            # Rasa logs an action that failed (the action server down or raising) and goes on
+            # with a fallback: the customer would get "sorry, I don't know" and nothing else.
+            logger.warning(
+                "connectors.turn.bot_error channel=%s sender=%s errors=%d",
+                message.channel,
+                sender_ref(message.conversation_id),
+                len(errors),
+            )
+            await self._escalate(message, output, "action_failed")
+        elif output.responses == 0 and not held_by_people:
+            # The bot answers every message: silence means it failed without raising (Rasa
+            # swallows action-server errors). The customer must not be left waiting unseen.
+            logger.warning(
+                "connectors.turn.silent channel=%s sender=%s",
+                message.channel,
+                sender_ref(message.conversation_id),
+            )
+            await self._escalate(message, output, "silent_turn")
+
+    async def _with_people(self, conversation_id: str) -> bool:
+        """Whether people own the conversation now (the bot must stay silent)."""
+        if self.with_people is None:
+            return False
+        return await asyncio.to_thread(self.with_people, conversation_id)
+
+    async def _escalate(self, message: InboundMessage, output: HiloOutput, why: str) -> bool:
+        """Hands the conversation to people after a bot failure; False if nobody can take it."""
+        if self.escalate is None:
+            return False
+        try:
+            return await self.escalate(message, output, why)
+        except Exception as error:
+            logger.exception("connectors.escalation.failed error=%s", type(error).__name__)
+            return False
 
     def _media_refusal(self, reason: str) -> str:
         limit = max(1, self.media_limits.max_bytes // (1024 * 1024))
@@ -344,8 +392,30 @@ class ChannelHub:
         source: str,
         reply_to: int | None,
         next_seq: Callable[[], int | None],
+        author: str | None = None,
     ) -> None:
-        """Sends a response's parts, window permitting; every part ends up recorded."""
+        """Sends a response's parts, window permitting; every part ends up recorded.
+
+        While people own the conversation, the bot's own messages are recorded as held back
+        and not sent (Rasa still runs slot mappings on a paused conversation, and anything
+        they say would reach the customer); agents' and Hilo's own messages go out.
+        """
+        if source == "bot" and await self._with_people(conversation_id):
+            for part in parts:
+                record = await asyncio.to_thread(
+                    self.outbox.begin,
+                    channel=sender.channel,
+                    conversation_id=conversation_id,
+                    part=part,
+                    source=source,
+                    reply_to=reply_to,
+                    seq=next_seq(),
+                )
+                if record is not None:
+                    await asyncio.to_thread(
+                        self.outbox.failed, record.id, "held", "a person owns this conversation"
+                    )
+            return
         last_inbound = await asyncio.to_thread(self.customers.last_inbound_at, conversation_id)
         decision = decide(
             sender.window_for(conversation_id),
@@ -364,6 +434,7 @@ class ChannelHub:
                     source=source,
                     reply_to=reply_to,
                     seq=next_seq(),
+                    author=author,
                 )
                 if record is not None:
                     await asyncio.to_thread(
@@ -379,7 +450,9 @@ class ChannelHub:
             if decision.tag_human_agent:
                 part = replace(part, tag_human_agent=True)
             for piece in split_part(part, sender.text_limit, _buttons_text_limit(sender, part)):
-                await self._send_one(sender, conversation_id, piece, source, reply_to, next_seq())
+                await self._send_one(
+                    sender, conversation_id, piece, source, reply_to, next_seq(), author
+                )
         if decision.template and parts:
             already = await asyncio.to_thread(
                 self.outbox.template_sent_since, conversation_id, last_inbound or 0.0
@@ -396,6 +469,7 @@ class ChannelHub:
         source: str,
         reply_to: int | None,
         seq: int | None,
+        author: str | None = None,
     ) -> None:
         record = await asyncio.to_thread(
             self.outbox.begin,
@@ -405,6 +479,7 @@ class ChannelHub:
             source=source,
             reply_to=reply_to,
             seq=seq,
+            author=author,
         )
         if record is None:
             return  # sent before a crash; processing again must not send it twice
@@ -469,6 +544,51 @@ class ChannelHub:
         for loop, event in watchers:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(event.set)
+
+
+def _author(message: dict[str, Any]) -> str | None:
+    name = message.get("agent_name") or message.get("agent_id")
+    return str(name)[:120] if name else None
+
+
+# The errors Rasa logged during the current turn (None outside a turn). Each turn runs in its
+# own task, so the context variable is the turn's own.
+_TURN_ERRORS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "hilo_turn_errors", default=None
+)
+# What Rasa 3.6 logs, at ERROR, when an action fails and it carries on without its events.
+_ACTION_FAILURES = ("Encountered an exception while running action", "Failed to run custom action")
+
+
+class _RasaErrorWatch(logging.Handler):
+    """Notes, for the turn in progress, that an action failed (Rasa only logs it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        errors = _TURN_ERRORS.get()
+        if errors is not None and str(record.msg).startswith(_ACTION_FAILURES):
+            errors.append(record.name)
+
+
+_WATCH = _RasaErrorWatch(level=logging.ERROR)
+
+
+def _watch_rasa_errors() -> None:
+    for name in ("rasa.core.processor", "rasa.core.actions.action"):
+        rasa_logger = logging.getLogger(name)
+        if _WATCH not in rasa_logger.handlers:
+            rasa_logger.addHandler(_WATCH)
+
+
+def message_source(message: dict[str, Any]) -> str:
+    """Who a Rasa response is from: "agent", "handoff" or "system" when it says so, else "bot".
+
+    Agents' messages come through Rasa's HTTP API with `source` (or an `agent_id`) in their
+    metadata; the handoff action marks its promise `source: handoff`.
+    """
+    declared = message.get("source")
+    if declared in ("agent", "handoff", "system"):
+        return str(declared)
+    return "agent" if message.get("agent_id") else "bot"
 
 
 def _buttons_text_limit(sender: ChannelSender, part: OutboundPart) -> int | None:
@@ -550,6 +670,7 @@ class HiloOutput(OutputChannel):
         self.sender = sender
         self.hub = hub
         self.reply_to = reply_to
+        self.responses = 0  # Rasa responses given to this output (0 after a turn: silence)
         self._seq = 0
 
     @classmethod
@@ -565,7 +686,8 @@ class HiloOutput(OutputChannel):
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         """One Rasa response: its parts, through the window check, recorded and sent."""
-        source = "agent" if message.get("source") == "agent" or message.get("agent_id") else "bot"
+        self.responses += 1
+        source = message_source(message)
         parts = parts_from_response(message)
         if message.get("custom") and not parts:
             logger.info("connectors.send.custom_ignored channel=%s", self.channel)
@@ -576,6 +698,7 @@ class HiloOutput(OutputChannel):
             source=source,
             reply_to=self.reply_to,
             next_seq=self._next_seq,
+            author=_author(message) if source == "agent" else None,
         )
 
     async def say(self, conversation_id: str, text: str) -> None:

@@ -38,6 +38,7 @@ class OutboundRecord:
     error_code: str | None
     error_message: str | None
     created_at: float
+    author: str | None = None
 
     @property
     def text(self) -> str:
@@ -62,6 +63,7 @@ class Outbox:
         source: str,
         reply_to: int | None = None,
         seq: int | None = None,
+        author: str | None = None,
     ) -> OutboundRecord | None:
         """Records a part about to be sent; None when this reply already went out.
 
@@ -75,6 +77,7 @@ class Outbox:
             "reply_to": reply_to,
             "seq": seq,
             "source": source,
+            "author": author,
             "kind": part.describe(),
             "body": json.dumps(part.to_dict(), ensure_ascii=False),
             "status": DeliveryStatus.SENDING.value,
@@ -188,6 +191,7 @@ def _record(row: Any) -> OutboundRecord:
         error_code=row.error_code,
         error_message=row.error_message,
         created_at=float(row.created_at),
+        author=row.author,
     )
 
 

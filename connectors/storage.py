@@ -73,7 +73,8 @@ outbound = sa.Table(
     sa.Column("conversation_id", sa.String(255), nullable=False),
     sa.Column("reply_to", sa.Integer),  # channel_inbound.id being answered; NULL otherwise
     sa.Column("seq", sa.Integer),
-    sa.Column("source", sa.String(16), nullable=False),  # bot | agent | system
+    sa.Column("source", sa.String(16), nullable=False),  # bot | agent | handoff | system
+    sa.Column("author", sa.String(120)),  # the agent who wrote it (source agent)
     sa.Column("kind", sa.String(16), nullable=False),  # text | buttons | image | …
     sa.Column("body", sa.Text, nullable=False),  # OutboundPart.to_dict() as JSON
     sa.Column("provider_id", sa.String(255)),
@@ -139,7 +140,25 @@ def make_engine(url: str | None = None) -> Engine:
     if url.startswith("sqlite"):
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     metadata.create_all(engine)
+    _add_missing_columns(engine)
     return engine
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Columns added after a table was first created (create_all only makes new tables).
+
+    The channels schema only ever gains nullable columns; each is added where it is missing.
+    """
+    inspector = sa.inspect(engine)
+    for table in metadata.sorted_tables:
+        existing = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in existing:
+                kind = column.type.compile(dialect=engine.dialect)
+                with engine.begin() as connection:
+                    connection.exec_driver_sql(
+                        f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
+                    )
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

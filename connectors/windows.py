@@ -66,6 +66,17 @@ def decide(
     return Decision(send=False, reason=f"window closed ({who}, {limit}): customer {since}")
 
 
+def window_of(channel: str, conversation_id: str) -> Window:
+    """The window a conversation lives under, from its channel and id ("twilio:sms:+52…")."""
+    if channel == "whatsapp":
+        return Window.WHATSAPP
+    if channel == "twilio":
+        return Window.WHATSAPP if conversation_id.startswith("twilio:whatsapp:") else Window.NONE
+    if channel == "messenger":
+        return Window.MESSENGER
+    return Window.NONE
+
+
 def closes_at(window: Window, last_inbound_at: float | None, *, from_agent: bool) -> float | None:
     """When free-form messages stop being allowed (None: never, or already impossible)."""
     if window is Window.NONE or last_inbound_at is None:

@@ -19,6 +19,8 @@ done
 
 # The demo store (docs/demo-store.md) on first start; later starts keep the data.
 .venv/bin/python -m actions.commerce.seed --if-empty
+# The handoff's cases and agents (var/handoff.db, or DATABASE_URL).
+.venv/bin/python -m handoff.database upgrade
 store="var/commerce.db (SQLite)"
 if [ -n "${DATABASE_URL:-}" ]; then store="the database in DATABASE_URL"; fi
 

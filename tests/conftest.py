@@ -66,11 +66,13 @@ def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     Its store is the demo store (actions/commerce/seed.py) in a temporary SQLite file.
     """
     from actions.commerce.seed import main as seed_main
+    from handoff.database import migrate as migrate_handoff
 
     port = free_port()
     workdir = tmp_path_factory.mktemp("actions")
     database_url = f"sqlite:///{workdir / 'commerce.db'}"
     seed_main(["--url", database_url])
+    migrate_handoff(database_url)  # the handoff's cases live beside the store (DATABASE_URL)
     log = (workdir / "actions.log").open("w")
     process = subprocess.Popen(  # noqa: S603
         [str(Path(sys.executable).with_name("rasa")), "run", "actions", "--port", str(port)],

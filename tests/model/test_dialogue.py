@@ -64,11 +64,19 @@ async def test_fallback_asks_to_rephrase_then_offers_a_person(agent, sender: str
     assert tracker.get_slot("handoff_reason") == "repeated_fallback"
 
 
-async def test_a_request_for_a_person_records_the_reason(agent, sender: str) -> None:
+async def test_a_request_for_a_person_parks_the_conversation_and_records_the_reason(
+    agent, sender: str
+) -> None:
     reply = texts(await say(agent, sender, "quiero hablar con una persona"))
-    assert FACTS.for_language("es")["business_hours"] in reply
+    assert reply.startswith("Te comunico con una persona")
+    assert "Te responde " in reply
+    assert " las " in reply  # the promise names a time: "hoy antes de las 17:00"
     tracker = await agent.tracker_store.retrieve(sender)
     assert tracker.get_slot("handoff_reason") == "customer_asked"
+    assert tracker.get_slot("handoff_active") is True
+    assert tracker.is_paused()
+    # While people own the thread, the bot says nothing, whatever the customer writes.
+    assert await say(agent, sender, "hola? cuanto cuesta el envio?") == []
 
 
 @pytest.mark.parametrize(

@@ -59,8 +59,10 @@ class HiloProcesses:
 
     def start_actions(self) -> None:
         from actions.commerce.seed import main as seed_main
+        from handoff.database import migrate as migrate_handoff
 
         seed_main(["--url", f"sqlite:///{self.workdir / 'commerce.db'}"])
+        migrate_handoff(f"sqlite:///{self.workdir / 'commerce.db'}")
         log = (self.workdir / "actions.log").open("a")
         self.actions = subprocess.Popen(  # noqa: S603
             [str(BIN / "rasa"), "run", "actions", "--port", str(self.actions_port)],

@@ -1,13 +1,39 @@
-"""action_handoff records why a person is needed and tells the customer."""
+"""action_handoff parks the conversation with people, records why, and tells the customer when."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionHandoff
+from handoff.case import Reason, Status
+from handoff.database import make_engine, migrate
+from handoff.service import Handoff
+from handoff.store import CaseStore
+
+
+@pytest.fixture(autouse=True)
+def cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CaseStore]:
+    """The handoff database the action writes to: a fresh SQLite file per test."""
+    url = f"sqlite:///{tmp_path / 'handoff.db'}"
+    migrate(url)
+    monkeypatch.setenv("HANDOFF_DATABASE_URL", url)
+    Handoff.default.cache_clear()
+    yield CaseStore(make_engine(url))
+    Handoff.default.cache_clear()
+
+
+def reason_of(events: list) -> str:
+    """The reason the action recorded, checking it paused the conversation with a case."""
+    assert events[-1] == ConversationPaused()
+    assert SlotSet("handoff_active", True) in events
+    (reason,) = [e["value"] for e in events if e.get("name") == "handoff_reason"]
+    return str(reason)
 
 
 def tracker_after(intent: str, bot_action: str | None = None) -> Tracker:
@@ -46,8 +72,11 @@ def tracker_after(intent: str, bot_action: str | None = None) -> Tracker:
 async def test_reason_comes_from_the_intent(intent: str, reason: str) -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionHandoff().run(dispatcher, tracker_after(intent), {})
-    assert events == [SlotSet("handoff_reason", reason)]
-    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_requested"]
+    assert reason_of(events) == reason
+    (message, *_) = dispatcher.messages
+    assert message["response"] == "utter_handoff_queued"
+    assert message["source"] == "handoff"  # let through while people own the conversation
+    assert "las" in message["when"]  # "hoy antes de las 17:00"
 
 
 @pytest.mark.parametrize(
@@ -62,7 +91,7 @@ async def test_yes_to_an_offer_takes_the_reason_of_the_offer(
     offer: str | None, reason: str
 ) -> None:
     events = await ActionHandoff().run(CollectingDispatcher(), tracker_after("affirm", offer), {})
-    assert events == [SlotSet("handoff_reason", reason)]
+    assert reason_of(events) == reason
 
 
 def user(intent: str) -> dict:
@@ -91,7 +120,7 @@ async def test_a_reason_set_by_a_flow_in_this_turn_wins() -> None:
     result = await ActionHandoff().run(
         CollectingDispatcher(), tracker_with(events, "send_media"), {}
     )
-    assert result == [SlotSet("handoff_reason", "damaged_item")]
+    assert reason_of(result) == "damaged_item"
 
 
 async def test_an_answer_inside_a_flow_takes_the_reason_of_the_request() -> None:
@@ -101,7 +130,7 @@ async def test_an_answer_inside_a_flow_takes_the_reason_of_the_request() -> None
         user("deny"),
     ]
     result = await ActionHandoff().run(CollectingDispatcher(), tracker_with(events, "deny"), {})
-    assert result == [SlotSet("handoff_reason", "payment_problem")]
+    assert reason_of(result) == "payment_problem"
 
 
 async def test_a_reason_from_an_earlier_turn_is_not_reused() -> None:
@@ -112,4 +141,41 @@ async def test_a_reason_from_an_earlier_turn_is_not_reused() -> None:
     result = await ActionHandoff().run(
         CollectingDispatcher(), tracker_with(events, "human_handoff"), {}
     )
-    assert result == [SlotSet("handoff_reason", "customer_asked")]
+    assert reason_of(result) == "customer_asked"
+
+
+async def test_the_case_carries_what_the_bot_collected_and_a_repeat_keeps_one_case(
+    cases: CaseStore,
+) -> None:
+    tracker = tracker_with(
+        [
+            {
+                "event": "user",
+                "text": "me llegó roto el pedido 10001",
+                "timestamp": 1_800_000_000.0,
+                "parse_data": {"intent": {"name": "complaint"}},
+                "metadata": {
+                    "display_name": "Ana",
+                    "profile_id": 7,
+                    "media": [{"url": "https://h/f/x.jpg", "content_type": "image/jpeg"}],
+                },
+            },
+        ],
+        "complaint",
+    )
+    tracker.slots["order_id"] = "10001"
+    first = await ActionHandoff().run(CollectingDispatcher(), tracker, {})
+    again = await ActionHandoff().run(CollectingDispatcher(), tracker, {})
+    case_id = int(next(e["value"] for e in first if e.get("name") == "handoff_case_id"))
+    assert next(e["value"] for e in again if e.get("name") == "handoff_case_id") == str(case_id)
+    case = cases.get(case_id)
+    assert case.status is Status.QUEUED  # nobody online to auto-assign it to
+    assert case.reason is Reason.COMPLAINT
+    assert case.priority.value == "high"
+    assert case.collected["order_id"] == "10001"
+    assert case.collected["handoff_reason"] == "complaint"
+    assert case.customer_name == "Ana"
+    assert case.profile_id == 7
+    assert case.media[0].url == "https://h/f/x.jpg"
+    assert "me llegó roto el pedido 10001" in case.summary
+    assert case.sla_due_at > case.created_at

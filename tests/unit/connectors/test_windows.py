@@ -54,3 +54,23 @@ def test_when_the_window_closes() -> None:
     assert closes_at(Window.MESSENGER, NOW, from_agent=True) == NOW + 7 * DAY
     assert closes_at(Window.MESSENGER, NOW, from_agent=False) == NOW + DAY
     assert closes_at(Window.NONE, NOW, from_agent=False) is None
+
+
+@pytest.mark.parametrize(
+    ("channel", "conversation", "window"),
+    [
+        ("whatsapp", "whatsapp:+5215512345678", Window.WHATSAPP),
+        ("twilio", "twilio:whatsapp:+5215512345678", Window.WHATSAPP),
+        ("twilio", "twilio:sms:+5215512345678", Window.NONE),
+        ("messenger", "messenger:123", Window.MESSENGER),
+        ("messenger", "instagram:123", Window.MESSENGER),
+        ("telegram", "telegram:1", Window.NONE),
+        ("sandbox", "sandbox:abc", Window.NONE),
+    ],
+)
+def test_each_conversation_knows_its_window(
+    channel: str, conversation: str, window: Window
+) -> None:
+    from connectors.windows import window_of
+
+    assert window_of(channel, conversation) is window

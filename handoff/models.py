@@ -1,0 +1,130 @@
+"""The handoff schema: agents and their sessions, cases, the audit log, notes, canned replies.
+
+Created and changed only by the Alembic migrations in `handoff/migrations/` (see
+`handoff/database.py`); these table objects are what the queries use. Times are Unix seconds
+(UTC) as floats, like Rasa's events, so the desk compares them with message times directly.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+ROLES = ("agent", "supervisor", "admin")
+STATUSES = ("bot", "queued", "assigned", "resolved", "closed")
+
+agents = sa.Table(
+    "handoff_agents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(120), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("team", sa.String(64)),
+    sa.Column("capacity", sa.Integer, nullable=False, server_default="5"),
+    sa.Column("available", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.CheckConstraint("role IN ('agent', 'supervisor', 'admin')", name="role"),
+    sa.CheckConstraint("capacity >= 0", name="capacity"),
+)
+
+# Login sessions: the browser's cookie or an API bearer token, stored hashed.
+sessions = sa.Table(
+    "handoff_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("handoff_agents.id"), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
+
+cases = sa.Table(
+    "handoff_cases",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("conversation_id", sa.String(255), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("profile_id", sa.Integer),  # connectors' customer profile (linked by phone)
+    sa.Column("customer_name", sa.String(255)),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("priority", sa.String(16), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("team", sa.String(64)),
+    sa.Column("assignee_id", sa.Integer, sa.ForeignKey("handoff_agents.id")),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("assigned_at", sa.Float),
+    sa.Column("first_reply_at", sa.Float),
+    sa.Column("resolved_at", sa.Float),
+    sa.Column("sla_due_at", sa.Float, nullable=False),
+    sa.Column("window_closes_at", sa.Float),
+    # min(sla_due_at, window_closes_at): the queue's order, kept in a column to be indexed.
+    sa.Column("urgent_at", sa.Float, nullable=False),
+    sa.Column("last_customer_at", sa.Float),
+    sa.Column("last_ack_at", sa.Float),  # the last "we got your message" while waiting
+    sa.Column("collected", sa.Text, nullable=False, server_default="{}"),  # slots, JSON
+    sa.Column("media", sa.Text, nullable=False, server_default="[]"),  # JSON list
+    sa.Column("summary", sa.Text, nullable=False, server_default=""),
+    sa.Column("outcome", sa.Text),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.CheckConstraint(
+        "status IN ('bot', 'queued', 'assigned', 'resolved', 'closed')", name="status"
+    ),
+    sa.Index("ix_handoff_cases_queue", "status", "urgent_at"),
+    sa.Index("ix_handoff_cases_assignee", "assignee_id", "status"),
+    sa.Index("ix_handoff_cases_profile", "profile_id"),
+    sa.Index("ix_handoff_cases_updated", "updated_at"),
+    # One case with people per conversation, even when two handoffs race.
+    sa.Index(
+        "uq_handoff_cases_with_people",
+        "conversation_id",
+        unique=True,
+        sqlite_where=sa.text("status != 'bot'"),
+        postgresql_where=sa.text("status != 'bot'"),
+    ),
+)
+
+# Every action on a case, by whom and when (the audit log the desk and supervisors read).
+case_events = sa.Table(
+    "handoff_case_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("handoff_cases.id"), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("actor", sa.String(80), nullable=False),  # "agent:3", "bot", "system", "customer"
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, server_default="{}"),
+    sa.Index("ix_handoff_case_events_case", "case_id", "id"),
+)
+
+notes = sa.Table(
+    "handoff_notes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("handoff_cases.id"), nullable=False),
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("handoff_agents.id"), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Index("ix_handoff_notes_case", "case_id", "id"),
+)
+
+canned = sa.Table(
+    "handoff_canned_responses",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("title", sa.String(120), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),  # with {nombre}, {pedido} … variables
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)

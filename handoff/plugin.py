@@ -1,0 +1,127 @@
+"""The handoff inside the Rasa server: silence while people own a thread, and the fail-safe.
+
+Declared in credentials.yml like a channel (`handoff.plugin.HandoffPlugin`), so Rasa loads it
+into its server; it receives no messages. It gives the channels core two hooks:
+
+- `with_people(conversation)`: true while the conversation has a case with people. The core
+  then holds back any message from the bot (Rasa still runs slot mappings on a paused
+  conversation), while agents' and Hilo's own messages go out.
+- `escalate(message, output, why)`: when a turn fails (raised after retries) or the bot stays
+  silent on a conversation it owns (Rasa swallows action-server errors), the conversation is
+  parked with reason `bot_error`: a case with what the bot had collected, the tracker paused
+  under the conversation's lock, and the customer told honestly when a person will answer.
+  It does not need the action server, which may be the part that failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.shared.core.events import ConversationPaused, SlotSet
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.core import ChannelHub, HiloOutput, default_hub, sender_ref
+from connectors.messages import InboundMessage
+from handoff.case import Reason
+from handoff.service import Handoff
+from handoff.texts import bot_error_notice
+
+logger = logging.getLogger(__name__)
+
+
+class HandoffPlugin(InputChannel):
+    """Connects the handoff to the channels core of this Rasa server."""
+
+    def __init__(self, hub: ChannelHub | None = None, handoff: Handoff | None = None) -> None:
+        """Uses the process's hub and handoff unless given (tests)."""
+        self._hub = hub
+        self._handoff = handoff
+        self._agent: Any = None
+
+    @classmethod
+    def name(cls) -> str:
+        """Mounted at /webhooks/handoff/ (a health route only)."""
+        return "handoff"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> HandoffPlugin:
+        """No credentials: the handoff database comes from the environment."""
+        return cls()
+
+    @property
+    def handoff(self) -> Handoff:
+        """The process's handoff (database and support policy), made on first use."""
+        if self._handoff is None:
+            self._handoff = Handoff.default()
+        return self._handoff
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Registers the hooks; `GET /` says whether the handoff database answers."""
+        hub = self._hub or default_hub()
+        hub.with_people = self.with_people
+        hub.escalate = self.escalate
+        blueprint = Blueprint("hilo_handoff_plugin", __name__)
+
+        @blueprint.listener("before_server_start")
+        async def remember_agent(app: Any, _loop: Any) -> None:
+            self._agent = app.ctx
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_request: Request) -> HTTPResponse:
+            try:
+                await asyncio.to_thread(self.handoff.store.parked, "health-check")
+            except Exception as error:  # the database is down: say so, never crash
+                return response.json({"status": "error", "error": type(error).__name__}, 503)
+            return response.json({"status": "ok"})
+
+        return blueprint
+
+    def with_people(self, conversation_id: str) -> bool:
+        """Whether the conversation has a case with people (blocking; the core threads it)."""
+        return self.handoff.store.parked(conversation_id)
+
+    async def escalate(self, message: InboundMessage, output: HiloOutput, why: str) -> bool:
+        """Parks the conversation after a bot failure and tells the customer when."""
+        agent = getattr(self._agent, "agent", None)
+        if agent is None:
+            return False
+        conversation = message.conversation_id
+        tracker = await agent.tracker_store.retrieve(conversation)
+        events = [event.as_dict() for event in tracker.events] if tracker else []
+        slots = tracker.current_slot_values() if tracker else {}
+        language = "en" if slots.get("language") == "en" else "es"
+        parked = await asyncio.to_thread(
+            self.handoff.park,
+            conversation_id=conversation,
+            channel=message.channel,
+            reason=Reason.BOT_ERROR,
+            language=language,
+            events=events,
+            slots={**slots, "handoff_reason": Reason.BOT_ERROR.value},
+        )
+        async with agent.lock_store.lock(conversation):
+            tracker = await agent.tracker_store.get_or_create_tracker(conversation)
+            for event in (
+                SlotSet("handoff_reason", Reason.BOT_ERROR.value),
+                SlotSet("handoff_active", True),
+                SlotSet("handoff_case_id", str(parked.case.id)),
+                ConversationPaused(),
+            ):
+                tracker.update(event)
+            await agent.tracker_store.save(tracker)
+        logger.warning(
+            "handoff.failsafe.parked case=%d sender=%s why=%s",
+            parked.case.id,
+            sender_ref(conversation),
+            why,
+        )
+        await output.say(conversation, bot_error_notice(parked.when, language))
+        if parked.closed_notice:
+            await output.say(conversation, parked.closed_notice)
+        return True

@@ -1,0 +1,708 @@
+"""Cases in the database: open, claim, assign, transfer, resolve, and the audit log.
+
+`CaseStore` is the only code that writes cases. Every status change goes through
+`case.transition()` inside the transaction that writes it, conditional on the status read
+in that transaction, so two agents (or an agent and the auto-assigner) can never both take
+a case: the second update finds the status changed and fails with `Conflict`.
+
+Claiming the next case is `SELECT … ORDER BY urgent_at LIMIT 1 FOR UPDATE SKIP LOCKED` on
+PostgreSQL (concurrent claimers skip each other's rows instead of queueing behind them); on
+SQLite a transaction takes the write lock at BEGIN (see handoff/database.py), which
+serializes claimers the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.exc import IntegrityError
+
+from handoff.case import (
+    PRIORITY_BY_REASON,
+    Case,
+    MediaItem,
+    Priority,
+    Reason,
+    Status,
+    transition,
+)
+from handoff.models import agents, canned, case_events, cases, notes
+
+DEFAULT_CAPACITY = 5
+
+
+class Conflict(Exception):
+    """The case changed under the caller (another agent claimed it first, …)."""
+
+
+class NotFound(Exception):
+    """No such case or agent."""
+
+
+class CapacityReached(Exception):
+    """The agent already has as many cases as they can handle."""
+
+
+@dataclass(frozen=True)
+class Agent:
+    """A person who answers customers (or supervises those who do)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    team: str | None
+    capacity: int
+    available: bool
+    active: bool = True
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names them."""
+        return f"agent:{self.id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (no password hash)."""
+        return {
+            "id": self.id,
+            "username": self.username,
+            "display_name": self.display_name,
+            "role": self.role,
+            "team": self.team,
+            "capacity": self.capacity,
+            "available": self.available,
+        }
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """What the bot knows when it hands a conversation over."""
+
+    conversation_id: str
+    channel: str
+    reason: Reason
+    language: str
+    sla_due_at: float
+    window_closes_at: float | None = None
+    profile_id: int | None = None
+    customer_name: str | None = None
+    team: str | None = None
+    priority: Priority | None = None  # default: by reason
+    collected: dict[str, Any] | None = None
+    media: tuple[MediaItem, ...] = ()
+    summary: str = ""
+    last_customer_at: float | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of a case's audit log."""
+
+    at: float
+    actor: str
+    action: str
+    detail: dict[str, Any]
+
+
+class CaseStore:
+    """Cases, agents, notes and canned responses in one SQLAlchemy database."""
+
+    def __init__(self, engine: Engine) -> None:
+        """Uses `engine` (migrated with `handoff.database.migrate`)."""
+        self.engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+
+    # --- opening ----------------------------------------------------------------------
+
+    def open_case(self, new: NewCase, *, actor: str = "bot") -> tuple[Case, bool]:
+        """Queues a case for the conversation; (case, True), or (the open one, False).
+
+        A conversation has at most one case with people (a unique index): a second handoff
+        while one is open (the customer asks again, the fail-safe fires) returns that case.
+        """
+        now = time.time()
+        priority = new.priority or PRIORITY_BY_REASON[new.reason]
+        values = {
+            "conversation_id": new.conversation_id,
+            "channel": new.channel,
+            "profile_id": new.profile_id,
+            "customer_name": new.customer_name,
+            "status": Status.QUEUED.value,
+            "reason": new.reason.value,
+            "priority": priority.value,
+            "language": new.language,
+            "team": new.team,
+            "created_at": now,
+            "sla_due_at": new.sla_due_at,
+            "window_closes_at": new.window_closes_at,
+            "urgent_at": _urgent(new.sla_due_at, new.window_closes_at),
+            "last_customer_at": new.last_customer_at,
+            "collected": json.dumps(new.collected or {}, ensure_ascii=False, default=str),
+            "media": json.dumps([m.__dict__ for m in new.media], ensure_ascii=False),
+            "summary": new.summary,
+            "updated_at": now,
+        }
+        try:
+            with self.engine.begin() as connection:
+                existing = self._with_people(connection, new.conversation_id)
+                if existing is not None:
+                    return self._case(connection, existing), False
+                case_id = int(
+                    connection.execute(cases.insert().values(**values)).inserted_primary_key[0]
+                )
+                self._audit(connection, case_id, actor, "opened", {"reason": new.reason.value})
+                return self._case(connection, case_id), True
+        except IntegrityError:  # another handoff of the same conversation won the race
+            found = self.with_people(new.conversation_id)
+            if found is None:
+                raise
+            return found, False
+
+    @staticmethod
+    def _with_people(connection: Connection, conversation_id: str) -> int | None:
+        return connection.execute(
+            sa.select(cases.c.id)
+            .where(cases.c.conversation_id == conversation_id)
+            .where(cases.c.status != Status.BOT.value)
+        ).scalar()
+
+    def with_people(self, conversation_id: str) -> Case | None:
+        """The conversation's case while people own it (queued, assigned, resolved, closed)."""
+        with self.engine.connect() as connection:
+            case_id = self._with_people(connection, conversation_id)
+            return self._case(connection, case_id) if case_id is not None else None
+
+    def parked(self, conversation_id: str) -> bool:
+        """Whether people own the conversation (the bot must stay silent)."""
+        with self.engine.connect() as connection:
+            return self._with_people(connection, conversation_id) is not None
+
+    # --- reading ----------------------------------------------------------------------
+
+    def get(self, case_id: int) -> Case:
+        """One case; `NotFound` if there is none."""
+        with self.engine.connect() as connection:
+            return self._case(connection, case_id)
+
+    def find(
+        self,
+        *,
+        statuses: Sequence[Status] | None = None,
+        assignee_id: int | None = None,
+        limit: int = 200,
+    ) -> list[Case]:
+        """Cases by urgency (SLA due or window closing first), open ones by default."""
+        wanted = [s.value for s in (statuses or (Status.QUEUED, Status.ASSIGNED))]
+        query = _select().where(cases.c.status.in_(wanted))
+        if assignee_id is not None:
+            query = query.where(cases.c.assignee_id == assignee_id)
+        query = query.order_by(cases.c.urgent_at, cases.c.id).limit(limit)
+        with self.engine.connect() as connection:
+            return [_to_case(row) for row in connection.execute(query)]
+
+    def earlier(self, case: Case, limit: int = 20) -> list[Case]:
+        """The same customer's other cases (any channel of their profile), newest first."""
+        match = (
+            cases.c.profile_id == case.profile_id
+            if case.profile_id is not None
+            else cases.c.conversation_id == case.conversation_id
+        )
+        query = (
+            _select()
+            .where(match)
+            .where(cases.c.id != case.id)
+            .order_by(cases.c.created_at.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [_to_case(row) for row in connection.execute(query)]
+
+    def changed_since(self, since: float, limit: int = 500) -> list[Case]:
+        """Cases updated after `since` (the desk's live updates)."""
+        query = (
+            _select().where(cases.c.updated_at > since).order_by(cases.c.updated_at).limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [_to_case(row) for row in connection.execute(query)]
+
+    def search(self, text: str, limit: int = 50) -> list[Case]:
+        """Cases whose customer name, conversation id (phone) or collected data match."""
+        pattern = f"%{_escape_like(text.strip())}%"
+        query = (
+            _select()
+            .where(
+                sa.or_(
+                    cases.c.customer_name.ilike(pattern, escape="\\"),
+                    cases.c.conversation_id.ilike(pattern, escape="\\"),
+                    cases.c.collected.ilike(pattern, escape="\\"),
+                    cases.c.summary.ilike(pattern, escape="\\"),
+                )
+            )
+            .order_by(cases.c.created_at.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [_to_case(row) for row in connection.execute(query)]
+
+    def by_conversations(self, conversation_ids: Iterable[str], limit: int = 50) -> list[Case]:
+        """The latest cases of these conversations (search by message text finds those)."""
+        ids = list(conversation_ids)
+        if not ids:
+            return []
+        query = (
+            _select()
+            .where(cases.c.conversation_id.in_(ids))
+            .order_by(cases.c.created_at.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [_to_case(row) for row in connection.execute(query)]
+
+    # --- claiming and assigning -------------------------------------------------------
+
+    def claim(self, case_id: int, agent: Agent) -> Case:
+        """The agent takes a queued case (`Conflict` if someone else was first)."""
+        with self.engine.begin() as connection:
+            self._check_capacity(connection, agent)
+            self._move(connection, case_id, Status.ASSIGNED, agent.actor, assignee=agent)
+            return self._case(connection, case_id)
+
+    def claim_next(self, agent: Agent) -> Case | None:
+        """The most urgent queued case of the agent's team (or any), now theirs; None if none."""
+        with self.engine.begin() as connection:
+            self._check_capacity(connection, agent)
+            query = sa.select(cases.c.id).where(cases.c.status == Status.QUEUED.value)
+            if agent.team:
+                query = query.where(sa.or_(cases.c.team.is_(None), cases.c.team == agent.team))
+            query = query.order_by(cases.c.urgent_at, cases.c.id).limit(1)
+            if self._postgres:
+                query = query.with_for_update(skip_locked=True)
+            case_id = connection.execute(query).scalar()
+            if case_id is None:
+                return None
+            self._move(connection, case_id, Status.ASSIGNED, agent.actor, assignee=agent)
+            return self._case(connection, case_id)
+
+    def auto_assign(self, case_id: int) -> Case:
+        """Gives a queued case to the least-loaded available agent with room, if any."""
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                sa.select(cases.c.status, cases.c.team).where(cases.c.id == case_id)
+            ).first()
+            if row is None:
+                raise NotFound(f"case {case_id}")
+            if row.status == Status.QUEUED.value:
+                agent = self._least_loaded(connection, row.team)
+                if agent is not None:
+                    self._move(connection, case_id, Status.ASSIGNED, "system", assignee=agent)
+                    self._audit(connection, case_id, "system", "auto_assigned", {"to": agent.id})
+            return self._case(connection, case_id)
+
+    def assign_waiting(self) -> list[Case]:
+        """Hands queued cases to agents with room, most urgent first, until none fits."""
+        assigned = []
+        for case in self.find(statuses=(Status.QUEUED,), limit=500):
+            taken = self.auto_assign(case.id)
+            if taken.status is Status.ASSIGNED:
+                assigned.append(taken)
+            elif not self._anyone_free(case.team):
+                break
+        return assigned
+
+    def _anyone_free(self, team: str | None) -> bool:
+        with self.engine.connect() as connection:
+            return self._least_loaded(connection, team) is not None
+
+    def _least_loaded(self, connection: Connection, team: str | None) -> Agent | None:
+        load = (
+            sa.select(sa.func.count())
+            .where(cases.c.assignee_id == agents.c.id)
+            .where(cases.c.status == Status.ASSIGNED.value)
+            .scalar_subquery()
+        )
+        query = (
+            sa.select(agents, load.label("load"))
+            .where(agents.c.active.is_(True))
+            .where(agents.c.available.is_(True))
+            .where(agents.c.role.in_(("agent", "supervisor")))
+            .where(load < agents.c.capacity)
+            .order_by(load, agents.c.id)
+            .limit(1)
+        )
+        if team:
+            query = query.where(agents.c.team == team)
+        row = connection.execute(query).first()
+        return _to_agent(row) if row else None
+
+    def _check_capacity(self, connection: Connection, agent: Agent) -> None:
+        held = connection.execute(
+            sa.select(sa.func.count())
+            .where(cases.c.assignee_id == agent.id)
+            .where(cases.c.status == Status.ASSIGNED.value)
+        ).scalar_one()
+        if held >= agent.capacity:
+            raise CapacityReached(f"{agent.username} already has {held} cases")
+
+    def transfer(
+        self, case_id: int, actor: Agent, *, to_agent: Agent | None = None, team: str | None = None
+    ) -> Case:
+        """To another agent (assigned to them) or to a team (back in that team's queue)."""
+        if (to_agent is None) == (team is None):
+            raise ValueError("transfer to an agent or to a team")
+        with self.engine.begin() as connection:
+            if to_agent is not None:
+                self._check_capacity(connection, to_agent)
+                status = self._status(connection, case_id)
+                if status is Status.ASSIGNED:  # agent to agent: same status, new owner
+                    self._update(connection, case_id, status, assignee_id=to_agent.id)
+                else:
+                    self._move(connection, case_id, Status.ASSIGNED, actor.actor, assignee=to_agent)
+                self._audit(connection, case_id, actor.actor, "transferred", {"to": to_agent.id})
+            else:
+                status = self._status(connection, case_id)
+                if status is Status.ASSIGNED:
+                    self._move(connection, case_id, Status.QUEUED, actor.actor, team=team)
+                else:
+                    self._update(connection, case_id, status, team=team)
+                self._audit(connection, case_id, actor.actor, "transferred", {"team": team})
+            return self._case(connection, case_id)
+
+    def release(self, case_id: int, actor: Agent) -> Case:
+        """Back to the queue (the agent cannot finish it)."""
+        with self.engine.begin() as connection:
+            self._move(connection, case_id, Status.QUEUED, actor.actor)
+            return self._case(connection, case_id)
+
+    # --- working on a case ------------------------------------------------------------
+
+    def replied(self, case_id: int, agent: Agent) -> Case:
+        """An agent's message went to the customer (first reply time, audit)."""
+        now = time.time()
+        with self.engine.begin() as connection:
+            connection.execute(
+                cases.update()
+                .where(cases.c.id == case_id)
+                .where(cases.c.first_reply_at.is_(None))
+                .values(first_reply_at=now)
+            )
+            connection.execute(cases.update().where(cases.c.id == case_id).values(updated_at=now))
+            self._audit(connection, case_id, agent.actor, "replied", {})
+            return self._case(connection, case_id)
+
+    def customer_wrote(self, case_id: int, at: float, window_closes_at: float | None) -> Case:
+        """The customer wrote while people own the thread: a closed case opens again."""
+        with self.engine.begin() as connection:
+            status = self._status(connection, case_id)
+            values: dict[str, Any] = {"last_customer_at": at}
+            if window_closes_at is not None:
+                values["window_closes_at"] = window_closes_at
+            if status is Status.CLOSED:
+                self._move(connection, case_id, Status.QUEUED, "customer", **values)
+            else:
+                self._update(connection, case_id, status, **values)
+            return self._case(connection, case_id)
+
+    def acknowledged(self, case_id: int, at: float) -> None:
+        """The customer was told "we got your message" at `at`."""
+        with self.engine.begin() as connection:
+            connection.execute(cases.update().where(cases.c.id == case_id).values(last_ack_at=at))
+
+    def last_ack_at(self, case_id: int) -> float | None:
+        """When the customer was last told "we got your message"."""
+        with self.engine.connect() as connection:
+            value = connection.execute(
+                sa.select(cases.c.last_ack_at).where(cases.c.id == case_id)
+            ).scalar()
+        return float(value) if value is not None else None
+
+    def resolve(
+        self,
+        case_id: int,
+        agent: Agent,
+        *,
+        return_to_bot: bool,
+        outcome: str | None = None,
+        corrections: dict[str, Any] | None = None,
+    ) -> Case:
+        """Settled: `resolved` (the bot takes over next) or `closed` (it stays with people)."""
+        wanted = Status.RESOLVED if return_to_bot else Status.CLOSED
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                sa.select(cases.c.collected).where(cases.c.id == case_id)
+            ).first()
+            if row is None:
+                raise NotFound(f"case {case_id}")
+            collected = {**json.loads(row.collected or "{}"), **(corrections or {})}
+            self._move(
+                connection,
+                case_id,
+                wanted,
+                agent.actor,
+                resolved_at=time.time(),
+                outcome=outcome,
+                collected=json.dumps(collected, ensure_ascii=False, default=str),
+            )
+            self._audit(
+                connection,
+                case_id,
+                agent.actor,
+                "resolved" if return_to_bot else "closed",
+                {"corrections": sorted(corrections or {}), "outcome": bool(outcome)},
+            )
+            return self._case(connection, case_id)
+
+    def back_to_bot(self, case_id: int, actor: str = "system") -> Case:
+        """The bot has the conversation again (Rasa resumed it)."""
+        with self.engine.begin() as connection:
+            self._move(connection, case_id, Status.BOT, actor)
+            return self._case(connection, case_id)
+
+    def close_unassigned(self, case_id: int, agent: Agent, outcome: str | None = None) -> Case:
+        """A supervisor ends a queued case (spam, a duplicate) without taking it."""
+        with self.engine.begin() as connection:
+            self._move(connection, case_id, Status.CLOSED, agent.actor, outcome=outcome)
+            return self._case(connection, case_id)
+
+    # --- notes, audit, canned responses -----------------------------------------------
+
+    def add_note(self, case_id: int, agent: Agent, text: str) -> dict[str, Any]:
+        """An internal note (never sent to the customer)."""
+        now = time.time()
+        with self.engine.begin() as connection:
+            self._status(connection, case_id)  # NotFound for unknown cases
+            note_id = connection.execute(
+                notes.insert().values(case_id=case_id, agent_id=agent.id, text=text, at=now)
+            ).inserted_primary_key[0]
+            connection.execute(cases.update().where(cases.c.id == case_id).values(updated_at=now))
+            self._audit(connection, case_id, agent.actor, "noted", {})
+        return {"id": note_id, "agent": agent.display_name, "text": text, "at": now}
+
+    def notes(self, case_id: int) -> list[dict[str, Any]]:
+        """A case's internal notes, oldest first."""
+        query = (
+            sa.select(notes.c.id, notes.c.text, notes.c.at, agents.c.display_name)
+            .join(agents, agents.c.id == notes.c.agent_id)
+            .where(notes.c.case_id == case_id)
+            .order_by(notes.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [
+                {"id": r.id, "agent": r.display_name, "text": r.text, "at": r.at}
+                for r in connection.execute(query)
+            ]
+
+    def audit_log(self, case_id: int) -> list[AuditEntry]:
+        """Everything done to a case, oldest first."""
+        query = (
+            sa.select(case_events)
+            .where(case_events.c.case_id == case_id)
+            .order_by(case_events.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [
+                AuditEntry(r.at, r.actor, r.action, json.loads(r.detail))
+                for r in connection.execute(query)
+            ]
+
+    def audit(self, case_id: int, actor: str, action: str, detail: dict[str, Any]) -> None:
+        """Records an action done elsewhere (a message sent, a template refused)."""
+        with self.engine.begin() as connection:
+            self._audit(connection, case_id, actor, action, detail)
+
+    def canned_responses(self, language: str | None = None) -> list[dict[str, Any]]:
+        """Saved replies, in a language or all."""
+        query = sa.select(canned).order_by(canned.c.title)
+        if language:
+            query = query.where(canned.c.language == language)
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    def add_canned_response(self, title: str, text: str, language: str) -> int:
+        """Saves a reply agents can insert (variables such as {nombre}, {pedido})."""
+        with self.engine.begin() as connection:
+            return int(
+                connection.execute(
+                    canned.insert().values(
+                        title=title, text=text, language=language, created_at=time.time()
+                    )
+                ).inserted_primary_key[0]
+            )
+
+    # --- internals --------------------------------------------------------------------
+
+    def _case(self, connection: Connection, case_id: int) -> Case:
+        row = connection.execute(_select().where(cases.c.id == case_id)).first()
+        if row is None:
+            raise NotFound(f"case {case_id}")
+        return _to_case(row)
+
+    @staticmethod
+    def _status(connection: Connection, case_id: int) -> Status:
+        value = connection.execute(sa.select(cases.c.status).where(cases.c.id == case_id)).scalar()
+        if value is None:
+            raise NotFound(f"case {case_id}")
+        return Status(value)
+
+    def _move(
+        self,
+        connection: Connection,
+        case_id: int,
+        wanted: Status,
+        actor: str,
+        *,
+        assignee: Agent | None = None,
+        **values: Any,
+    ) -> None:
+        """The one place a case's status is written: checked, conditional, audited."""
+        current = self._status(connection, case_id)
+        transition(case_id, current, wanted)
+        now = time.time()
+        if wanted is Status.ASSIGNED:
+            if assignee is None:
+                raise ValueError("assigning needs an agent")
+            values.update(assignee_id=assignee.id, assigned_at=now)
+        elif wanted is Status.QUEUED:
+            values.update(assignee_id=None, assigned_at=None)
+        self._update(connection, case_id, current, status=wanted.value, **values)
+        self._audit(
+            connection,
+            case_id,
+            actor,
+            "status",
+            {"from": current.value, "to": wanted.value, "assignee": values.get("assignee_id")},
+        )
+
+    @staticmethod
+    def _update(connection: Connection, case_id: int, expected: Status, **values: Any) -> None:
+        values["updated_at"] = time.time()
+        if "sla_due_at" in values or "window_closes_at" in values:
+            row = connection.execute(
+                sa.select(cases.c.sla_due_at, cases.c.window_closes_at).where(cases.c.id == case_id)
+            ).one()
+            values["urgent_at"] = _urgent(
+                values.get("sla_due_at", row.sla_due_at),
+                values.get("window_closes_at", row.window_closes_at),
+            )
+        changed = connection.execute(
+            cases.update()
+            .where(cases.c.id == case_id)
+            .where(cases.c.status == expected.value)
+            .values(**values)
+        ).rowcount
+        if not changed:
+            raise Conflict(f"case {case_id} changed meanwhile")
+
+    @staticmethod
+    def _audit(
+        connection: Connection, case_id: int, actor: str, action: str, detail: dict[str, Any]
+    ) -> None:
+        connection.execute(
+            case_events.insert().values(
+                case_id=case_id,
+                at=time.time(),
+                actor=actor,
+                action=action,
+                detail=json.dumps(detail, ensure_ascii=False, default=str),
+            )
+        )
+
+    # --- stats -------------------------------------------------------------------------
+
+    def stats(self, now: float | None = None) -> dict[str, Any]:
+        """The supervisor's view: queue depth, waiting times, SLA breaches, agent load."""
+        now = now or time.time()
+        with self.engine.connect() as connection:
+            queued = connection.execute(
+                sa.select(cases.c.created_at, cases.c.sla_due_at).where(
+                    cases.c.status == Status.QUEUED.value
+                )
+            ).all()
+            open_rows = connection.execute(
+                sa.select(cases.c.sla_due_at, cases.c.first_reply_at).where(
+                    cases.c.status.in_((Status.QUEUED.value, Status.ASSIGNED.value))
+                )
+            ).all()
+            load = (
+                sa.select(sa.func.count())
+                .where(cases.c.assignee_id == agents.c.id)
+                .where(cases.c.status == Status.ASSIGNED.value)
+                .scalar_subquery()
+            )
+            people = connection.execute(
+                sa.select(agents, load.label("load"))
+                .where(agents.c.active.is_(True))
+                .order_by(agents.c.display_name)
+            ).all()
+        waits = sorted(now - row.created_at for row in queued)
+        return {
+            "queue_depth": len(queued),
+            "oldest_wait_s": round(waits[-1], 1) if waits else 0.0,
+            "median_wait_s": round(waits[len(waits) // 2], 1) if waits else 0.0,
+            "sla_breaches": sum(
+                1 for r in open_rows if r.first_reply_at is None and now > r.sla_due_at
+            ),
+            "open_cases": len(open_rows),
+            "agents": [{**_to_agent(row).to_dict(), "load": int(row.load)} for row in people],
+        }
+
+
+def _urgent(sla_due_at: float, window_closes_at: float | None) -> float:
+    return sla_due_at if window_closes_at is None else min(sla_due_at, window_closes_at)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _select() -> sa.sql.Select:
+    return sa.select(cases, agents.c.display_name.label("assignee_name")).outerjoin(
+        agents, agents.c.id == cases.c.assignee_id
+    )
+
+
+def _to_case(row: Row) -> Case:
+    return Case(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        channel=row.channel,
+        status=Status(row.status),
+        reason=Reason.parse(row.reason),
+        priority=Priority(row.priority),
+        language=row.language,
+        created_at=row.created_at,
+        sla_due_at=row.sla_due_at,
+        updated_at=row.updated_at,
+        profile_id=row.profile_id,
+        customer_name=row.customer_name,
+        assignee_id=row.assignee_id,
+        assignee_name=row.assignee_name,
+        team=row.team,
+        assigned_at=row.assigned_at,
+        first_reply_at=row.first_reply_at,
+        resolved_at=row.resolved_at,
+        window_closes_at=row.window_closes_at,
+        last_customer_at=row.last_customer_at,
+        collected=json.loads(row.collected or "{}"),
+        media=tuple(MediaItem(**item) for item in json.loads(row.media or "[]")),
+        summary=row.summary or "",
+        outcome=row.outcome,
+    )
+
+
+def _to_agent(row: Row) -> Agent:
+    return Agent(
+        id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        role=row.role,
+        team=row.team,
+        capacity=row.capacity,
+        available=bool(row.available),
+        active=bool(row.active),
+    )
