@@ -156,6 +156,7 @@ class Case:
     media: tuple[MediaItem, ...] = ()
     summary: str = ""
     outcome: str | None = None
+    corrections: dict[str, Any] = field(default_factory=dict)
 
     @property
     def urgent_at(self) -> float:
@@ -200,4 +201,5 @@ class Case:
             ],
             "summary": self.summary,
             "outcome": self.outcome,
+            "corrections": self.corrections,
         }

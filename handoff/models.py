@@ -77,6 +77,8 @@ cases = sa.Table(
     sa.Column("media", sa.Text, nullable=False, server_default="[]"),  # JSON list
     sa.Column("summary", sa.Text, nullable=False, server_default=""),
     sa.Column("outcome", sa.Text),
+    # What the agent corrected in `collected`: set in the bot's slots when it takes over.
+    sa.Column("corrections", sa.Text, nullable=False, server_default="{}"),
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.CheckConstraint(
         "status IN ('bot', 'queued', 'assigned', 'resolved', 'closed')", name="status"

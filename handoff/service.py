@@ -39,7 +39,6 @@ class Parked:
     case: Case
     new: bool  # False: it already had an open case (asked again while waiting)
     when: str  # "hoy antes de las 17:00"
-    promise_at: float
     closed_notice: str | None  # set when the team is out of hours right now
 
 
@@ -99,6 +98,12 @@ class Handoff:
         )
         if new:
             case = self.store.auto_assign(case.id)
+        when, closed = self.promise(case, now)
+        return Parked(case=case, new=new, when=when, closed_notice=closed)
+
+    def promise(self, case: Case, now: datetime | None = None) -> tuple[str, str | None]:
+        """When a person will answer ("hoy antes de las 17:00"); out of hours, when we're back."""
+        now = now or datetime.now(timezone.utc)
         promise = expected_reply_at(
             now,
             self.hours,
@@ -107,12 +112,9 @@ class Handoff:
             queue_ahead=self._queue_ahead(case),
             agents_online=self._agents_online(),
         )
-        return Parked(
-            case=case,
-            new=new,
-            when=phrase(promise, now, self.hours, language),
-            promise_at=promise.timestamp(),
-            closed_notice=out_of_hours_notice(now, self.hours, language),
+        return (
+            phrase(promise, now, self.hours, case.language),
+            out_of_hours_notice(now, self.hours, case.language),
         )
 
     def _queue_ahead(self, case: Case) -> int:

@@ -269,6 +269,8 @@ class CaseStore:
     def claim(self, case_id: int, agent: Agent) -> Case:
         """The agent takes a queued case (`Conflict` if someone else was first)."""
         with self.engine.begin() as connection:
+            if self._status(connection, case_id) is Status.ASSIGNED:
+                raise Conflict(f"case {case_id} was already claimed")
             self._check_capacity(connection, agent)
             self._move(connection, case_id, Status.ASSIGNED, agent.actor, assignee=agent)
             return self._case(connection, case_id)
@@ -447,6 +449,7 @@ class CaseStore:
                 resolved_at=time.time(),
                 outcome=outcome,
                 collected=json.dumps(collected, ensure_ascii=False, default=str),
+                corrections=json.dumps(corrections or {}, ensure_ascii=False, default=str),
             )
             self._audit(
                 connection,
@@ -692,6 +695,7 @@ def _to_case(row: Row) -> Case:
         media=tuple(MediaItem(**item) for item in json.loads(row.media or "[]")),
         summary=row.summary or "",
         outcome=row.outcome,
+        corrections=json.loads(row.corrections or "{}"),
     )
 
 

@@ -72,6 +72,7 @@ def upgrade() -> None:
         sa.Column("media", sa.Text(), server_default="[]", nullable=False),
         sa.Column("summary", sa.Text(), server_default="", nullable=False),
         sa.Column("outcome", sa.Text(), nullable=True),
+        sa.Column("corrections", sa.Text(), server_default="{}", nullable=False),
         sa.Column("updated_at", sa.Float(), nullable=False),
         sa.CheckConstraint(
             "status IN ('bot', 'queued', 'assigned', 'resolved', 'closed')",

@@ -1,0 +1,98 @@
+r"""`hilo`: the desk and its users from the command line (installed in .venv/bin/).
+
+    hilo desk [--port 8080]                        start the agent desk
+    hilo users create NAME --role agent|supervisor|admin [--display-name N] [--team T]
+                                                   password read from standard input
+    hilo users list
+    hilo migrate                                   bring the handoff database up to date
+
+Passwords are never taken from the command line (they would land in the shell history and
+the process list): `hilo users create` asks for one on a terminal, or reads the first line
+of standard input (`printf '%s\n' "$PASSWORD" | hilo users create ana --role agent`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from handoff.auth import Accounts, UserExists
+from handoff.database import make_engine, migrate
+from handoff.models import ROLES
+
+
+def _password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != first:
+            raise SystemExit("hilo: the passwords do not match")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def _desk(port: int) -> int:
+    from aiohttp import web
+
+    from handoff.desk.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    migrate()
+    web.run_app(create_app(), host=os.environ.get("HILO_DESK_HOST", "0.0.0.0"), port=port)  # noqa: S104
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The `hilo` command."""
+    parser = argparse.ArgumentParser(prog="hilo", description="Hilo's agent desk")
+    commands = parser.add_subparsers(dest="command", required=True)
+    desk = commands.add_parser("desk", help="start the agent desk")
+    desk.add_argument("--port", type=int, default=int(os.environ.get("HILO_DESK_PORT", "8080")))
+    users = commands.add_parser("users", help="desk users").add_subparsers(
+        dest="users_command", required=True
+    )
+    create = users.add_parser("create", help="create a user (password from standard input)")
+    create.add_argument("name")
+    create.add_argument("--role", choices=ROLES, required=True)
+    create.add_argument("--display-name")
+    create.add_argument("--team")
+    create.add_argument("--capacity", type=int, default=5)
+    users.add_parser("list", help="list users")
+    commands.add_parser("migrate", help="bring the handoff database up to date")
+    args = parser.parse_args(argv)
+
+    if args.command == "desk":
+        return _desk(args.port)
+    migrate()
+    if args.command == "migrate":
+        print("hilo: the handoff database is up to date")
+        return 0
+    accounts = Accounts(make_engine())
+    if args.users_command == "list":
+        for agent in accounts.all():
+            print(f"{agent.username}\t{agent.role}\t{agent.display_name}\t{agent.team or '-'}")
+        return 0
+    try:
+        agent = accounts.create(
+            args.name,
+            _password(),
+            role=args.role,
+            display_name=args.display_name,
+            team=args.team,
+            capacity=args.capacity,
+        )
+    except UserExists:
+        print(f"hilo: the user {args.name} already exists", file=sys.stderr)
+        return 1
+    except ValueError as error:
+        print(f"hilo: {error}", file=sys.stderr)
+        return 2
+    print(f"hilo: created {agent.username} ({agent.role})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

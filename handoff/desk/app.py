@@ -1,0 +1,674 @@
+"""The agent desk: a web app in its own process (`hilo desk`, port `HILO_DESK_PORT`, 8080).
+
+It serves the page (handoff/desk/static/), the JSON API documented in docs/desk-api.md
+(`/api/openapi.json`), the live feed (server-sent events) and customers' files. It reads and
+writes cases in the handoff database, reads messages from the channels database, and
+reaches the bot only through Rasa's HTTP API (handoff/rasa_client.py).
+
+Security: every request but login is authenticated (session cookie or bearer token); every
+endpoint checks the role it needs; cookie-authenticated writes must carry the session's
+CSRF token; the page is served with a strict Content-Security-Policy and renders customer
+text as text; files are served with their stored type, `nosniff`, and as attachments unless
+they are images; every action on a case is in its audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from connectors.media_store import CONTENT_TYPES, LocalMediaStore, MediaStore
+from connectors.settings import TwilioSettings, WhatsAppSettings
+from handoff.auth import Accounts, AuthError, Session, UserExists, allowed
+from handoff.case import Case, InvalidTransition, Status
+from handoff.conversations import ConversationReader
+from handoff.desk.feed import Broadcaster, Feed
+from handoff.desk.openapi import SPEC
+from handoff.rasa_client import RasaClient, RasaError
+from handoff.service import Handoff
+from handoff.store import CapacityReached, Conflict, NotFound
+
+logger = logging.getLogger(__name__)
+
+STATIC = Path(__file__).with_name("static")
+COOKIE = "hilo_session"
+MAX_TEXT = 4000
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._ -]+")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ApiError(Exception):
+    """An error the API answers as `{"error": message, **extra}` with `status`."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+
+@dataclass
+class Desk:
+    """Everything the handlers use (one per app)."""
+
+    handoff: Handoff
+    accounts: Accounts
+    conversations: ConversationReader
+    rasa: RasaClient
+    media: MediaStore
+    broadcaster: Broadcaster
+
+    @property
+    def store(self) -> Any:
+        """The case store."""
+        return self.handoff.store
+
+
+DESK: web.AppKey[Desk] = web.AppKey("desk", Desk)
+SESSION: str = "session"
+
+
+# --- middlewares --------------------------------------------------------------------------
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure becomes JSON with a clear message (never a stack trace)."""
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return web.json_response({"error": error.message, **error.extra}, status=error.status)
+    except (Conflict, InvalidTransition) as error:
+        return web.json_response({"error": str(error)}, status=409)
+    except CapacityReached as error:
+        return web.json_response({"error": f"capacity reached: {error}"}, status=409)
+    except NotFound as error:
+        return web.json_response({"error": f"not found: {error}"}, status=404)
+    except RasaError as error:
+        return web.json_response({"error": str(error)}, status=502)
+    except web.HTTPException:
+        raise
+    except Exception as error:
+        logger.exception("handoff.desk.error error=%s", type(error).__name__)
+        return web.json_response({"error": "internal error"}, status=500)
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A strict CSP and the usual hardening headers on every answer."""
+    response = await handler(request)
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Sessions from the bearer token or the cookie; CSRF checked for cookie writes."""
+    path = request.path
+    public = path in ("/", "/api/auth/login", "/api/openapi.json") or path.startswith("/static/")
+    if public:
+        return await handler(request)
+    accounts = request.app[DESK].accounts
+    bearer = request.headers.get("Authorization", "")
+    token = bearer[7:].strip() if bearer.lower().startswith("bearer ") else ""
+    via_cookie = not token
+    token = token or request.cookies.get(COOKIE, "")
+    try:
+        session = await asyncio.to_thread(accounts.session, token)
+    except AuthError as error:
+        raise ApiError(401, str(error)) from error
+    if via_cookie and request.method not in ("GET", "HEAD", "OPTIONS"):
+        sent = request.headers.get("X-CSRF-Token", "")
+        if not sent or sent != session.csrf_token:
+            raise ApiError(403, "missing or wrong X-CSRF-Token")
+    request[SESSION] = session
+    return await handler(request)
+
+
+def session_of(request: web.Request, role: str = "agent") -> Session:
+    """The request's session, if its agent has `role` (403 otherwise)."""
+    session: Session = request[SESSION]
+    if not allowed(session.agent.role, role):
+        raise ApiError(403, f"this needs the {role} role")
+    return session
+
+
+async def body(request: web.Request) -> dict[str, Any]:
+    """The JSON object sent, or 400."""
+    try:
+        data = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ApiError(400, "the body must be JSON") from error
+    if not isinstance(data, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return data
+
+
+def text_field(data: dict[str, Any], key: str, *, required: bool = True) -> str:
+    """A non-empty string field of at most MAX_TEXT characters."""
+    value = data.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ApiError(400, f"'{key}' must be a non-empty text")
+    if len(value) > MAX_TEXT:
+        raise ApiError(400, f"'{key}' is longer than {MAX_TEXT} characters")
+    return value.strip()
+
+
+def case_id_of(request: web.Request) -> int:
+    """The `{id}` of the path, or 404."""
+    try:
+        return int(request.match_info["id"])
+    except ValueError as error:
+        raise ApiError(404, "no such case") from error
+
+
+def may_work_on(session: Session, case: Case) -> None:
+    """Agents work on their own cases; supervisors on any."""
+    if allowed(session.agent.role, "supervisor") or case.assignee_id == session.agent.id:
+        return
+    raise ApiError(403, "this case is not assigned to you (claim it first)")
+
+
+# --- auth ---------------------------------------------------------------------------------
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    """POST /api/auth/login."""
+    data = await body(request)
+    username, password = data.get("username"), data.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise ApiError(400, "send username and password")
+    try:
+        session = await asyncio.to_thread(request.app[DESK].accounts.login, username, password)
+    except AuthError as error:
+        raise ApiError(401, str(error)) from error
+    response = web.json_response(
+        {"token": session.token, "csrf_token": session.csrf_token, "agent": session.agent.to_dict()}
+    )
+    response.set_cookie(
+        COOKIE,
+        session.token,
+        httponly=True,
+        samesite="Strict",
+        secure=request.secure,
+        max_age=int(session.expires_at - time.time()),
+        path="/",
+    )
+    return response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    """POST /api/auth/logout."""
+    session = session_of(request)
+    await asyncio.to_thread(request.app[DESK].accounts.logout, session.token)
+    response = web.json_response({})
+    response.del_cookie(COOKIE, path="/")
+    return response
+
+
+async def me(request: web.Request) -> web.StreamResponse:
+    """GET /api/me."""
+    session = session_of(request)
+    return web.json_response({"agent": session.agent.to_dict(), "csrf_token": session.csrf_token})
+
+
+async def availability(request: web.Request) -> web.StreamResponse:
+    """PUT /api/me/availability."""
+    session = session_of(request)
+    data = await body(request)
+    if not isinstance(data.get("available"), bool):
+        raise ApiError(400, "'available' must be true or false")
+    desk = request.app[DESK]
+    agent = await asyncio.to_thread(
+        desk.accounts.set_available, session.agent.id, data["available"]
+    )
+    if agent.available:
+        await asyncio.to_thread(desk.store.assign_waiting)
+    return web.json_response({"agent": agent.to_dict()})
+
+
+# --- cases --------------------------------------------------------------------------------
+
+FILTERS: dict[str, tuple[Status, ...]] = {
+    "open": (Status.QUEUED, Status.ASSIGNED),
+    "queued": (Status.QUEUED,),
+    "assigned": (Status.ASSIGNED,),
+    "mine": (Status.ASSIGNED,),
+    "resolved": (Status.RESOLVED,),
+    "closed": (Status.CLOSED,),
+    "bot": (Status.BOT,),
+    "all": tuple(Status),
+}
+
+
+async def list_cases(request: web.Request) -> web.StreamResponse:
+    """GET /api/cases?status=."""
+    session = session_of(request)
+    name = request.query.get("status", "open")
+    if name not in FILTERS:
+        raise ApiError(400, f"status must be one of {', '.join(FILTERS)}")
+    mine = session.agent.id if name == "mine" else None
+    found = await asyncio.to_thread(
+        request.app[DESK].store.find, statuses=FILTERS[name], assignee_id=mine
+    )
+    return web.json_response({"cases": [case.to_dict() for case in found]})
+
+
+async def get_case(request: web.Request) -> web.StreamResponse:
+    """GET /api/cases/{id}: the case with its customer, history, notes and audit."""
+    session_of(request)
+    desk = request.app[DESK]
+    case = await asyncio.to_thread(desk.store.get, case_id_of(request))
+    return web.json_response(await asyncio.to_thread(_case_view, desk, case))
+
+
+def _case_view(desk: Desk, case: Case) -> dict[str, Any]:
+    conversations = desk.conversations
+    window = conversations.window(case.channel, case.conversation_id, time.time())
+    window["template"] = _template_configured(case.channel)
+    return {
+        "case": case.to_dict(),
+        "customer": conversations.profile(case.conversation_id)
+        or {"name": case.customer_name, "phone": None, "profile_id": None, "identities": []},
+        "history": conversations.history(case.conversation_id),
+        "notes": desk.store.notes(case.id),
+        "earlier_cases": [c.to_dict() for c in desk.store.earlier(case)],
+        "window": window,
+        "audit": [entry.__dict__ for entry in desk.store.audit_log(case.id)],
+    }
+
+
+def _template_configured(channel: str) -> bool:
+    """Whether the channel has a re-engagement template (the desk offers it when closed)."""
+    if channel == "whatsapp":
+        return bool(WhatsAppSettings.from_env().template_name)
+    if channel == "twilio":
+        return bool(TwilioSettings.from_env().template_content_sid)
+    return False
+
+
+async def claim(request: web.Request) -> web.StreamResponse:
+    """POST /api/cases/{id}/claim."""
+    session = session_of(request)
+    case = await asyncio.to_thread(
+        request.app[DESK].store.claim, case_id_of(request), session.agent
+    )
+    return web.json_response({"case": case.to_dict()})
+
+
+async def claim_next(request: web.Request) -> web.StreamResponse:
+    """POST /api/cases/next."""
+    session = session_of(request)
+    case = await asyncio.to_thread(request.app[DESK].store.claim_next, session.agent)
+    if case is None:
+        raise ApiError(404, "nobody is waiting")
+    return web.json_response({"case": case.to_dict()})
+
+
+async def send_message(request: web.Request) -> web.StreamResponse:
+    """POST /api/cases/{id}/messages: an agent's reply, through the customer's channel."""
+    session = session_of(request)
+    data = await body(request)
+    text = text_field(data, "text")
+    desk = request.app[DESK]
+    case = await asyncio.to_thread(desk.store.get, case_id_of(request))
+    may_work_on(session, case)
+    if not case.status.open:
+        raise ApiError(409, f"the case is {case.status.value}")
+    if case.channel == "rest":
+        raise ApiError(409, "this conversation's channel (REST) cannot receive messages")
+    window = await asyncio.to_thread(
+        desk.conversations.window, case.channel, case.conversation_id, time.time()
+    )
+    if not window["open"] and data.get("send_template") is not True:
+        window["template"] = _template_configured(case.channel)
+        raise_window_closed(window)
+    await desk.rasa.agent_says(
+        case.conversation_id,
+        case.channel,
+        text,
+        agent_id=session.agent.id,
+        agent_name=session.agent.display_name,
+    )
+    case = await asyncio.to_thread(desk.store.replied, case.id, session.agent)
+    return web.json_response({"case": case.to_dict()})
+
+
+def raise_window_closed(window: dict[str, Any]) -> None:
+    """409 saying the free text would not arrive, and what can be done."""
+    if window["template"]:
+        message = (
+            "the channel's 24-hour window is closed: the text will not arrive; send with "
+            "send_template to deliver the re-engagement template instead"
+        )
+    else:
+        message = (
+            "the channel's window is closed and no re-engagement template is configured: "
+            "the customer must write first"
+        )
+    raise ApiError(409, message, window=window)
+
+
+async def add_note(request: web.Request) -> web.StreamResponse:
+    """POST /api/cases/{id}/notes."""
+    session = session_of(request)
+    text = text_field(await body(request), "text")
+    note = await asyncio.to_thread(
+        request.app[DESK].store.add_note, case_id_of(request), session.agent, text
+    )
+    return web.json_response({"note": note})
+
+
+async def transfer(request: web.Request) -> web.StreamResponse:
+    """POST /api/cases/{id}/transfer {agent} | {team}."""
+    session = session_of(request)
+    data = await body(request)
+    desk = request.app[DESK]
+    case = await asyncio.to_thread(desk.store.get, case_id_of(request))
+    if case.status is Status.ASSIGNED:
+        may_work_on(session, case)
+    if "agent" in data:
+        if not isinstance(data["agent"], int):
+            raise ApiError(400, "'agent' must be an agent id")
+        target = await asyncio.to_thread(desk.accounts.get, data["agent"])
+        case = await asyncio.to_thread(desk.store.transfer, case.id, session.agent, to_agent=target)
+    elif isinstance(data.get("team"), str) and data["team"].strip():
+        case = await asyncio.to_thread(
+            desk.store.transfer, case.id, session.agent, team=data["team"].strip()[:64]
+        )
+    else:
+        raise ApiError(400, "send 'agent' (an id) or 'team' (a name)")
+    return web.json_response({"case": case.to_dict()})
+
+
+async def release(request: web.Request) -> web.StreamResponse:
+    """POST /api/cases/{id}/release."""
+    session = session_of(request)
+    desk = request.app[DESK]
+    case = await asyncio.to_thread(desk.store.get, case_id_of(request))
+    may_work_on(session, case)
+    case = await asyncio.to_thread(desk.store.release, case.id, session.agent)
+    return web.json_response({"case": case.to_dict()})
+
+
+async def resolve(request: web.Request) -> web.StreamResponse:
+    """POST /api/cases/{id}/resolve {return_to_bot, outcome?, corrections?}."""
+    session = session_of(request)
+    data = await body(request)
+    if not isinstance(data.get("return_to_bot"), bool):
+        raise ApiError(400, "'return_to_bot' must be true or false")
+    corrections = data.get("corrections") or {}
+    if not isinstance(corrections, dict) or not all(isinstance(k, str) for k in corrections):
+        raise ApiError(400, "'corrections' must be an object of slot names to values")
+    outcome = text_field(data, "outcome", required=False) or None
+    desk = request.app[DESK]
+    case = await asyncio.to_thread(desk.store.get, case_id_of(request))
+    if case.status is Status.QUEUED and not data["return_to_bot"]:
+        session_of(request, "supervisor")  # closing what nobody took: supervisors
+        case = await asyncio.to_thread(desk.store.close_unassigned, case.id, session.agent, outcome)
+        return web.json_response({"case": case.to_dict()})
+    may_work_on(session, case)
+    case = await asyncio.to_thread(
+        lambda: desk.store.resolve(
+            case.id,
+            session.agent,
+            return_to_bot=data["return_to_bot"],
+            outcome=outcome,
+            corrections=corrections,
+        )
+    )
+    await asyncio.to_thread(desk.store.assign_waiting)  # the agent has room again
+    return web.json_response({"case": case.to_dict()})
+
+
+async def search(request: web.Request) -> web.StreamResponse:
+    """GET /api/search?q=: customer, phone, order number, collected data or message text."""
+    session_of(request)
+    query = request.query.get("q", "").strip()
+    if len(query) < 2:
+        raise ApiError(400, "search for at least 2 characters")
+    desk = request.app[DESK]
+
+    def find() -> list[dict[str, Any]]:
+        found = {case.id: case for case in desk.store.search(query)}
+        digits = re.sub(r"\D", "", query)
+        if len(digits) >= 6 and digits != query:  # a phone typed with spaces or dashes
+            found.update({case.id: case for case in desk.store.search(digits)})
+        conversations = desk.conversations.search(query)
+        found.update({case.id: case for case in desk.store.by_conversations(conversations)})
+        ordered = sorted(found.values(), key=lambda case: -case.created_at)
+        return [case.to_dict() for case in ordered[:50]]
+
+    return web.json_response({"cases": await asyncio.to_thread(find)})
+
+
+# --- canned responses, agents, stats ------------------------------------------------------
+
+
+async def list_canned(request: web.Request) -> web.StreamResponse:
+    """GET /api/canned?language=."""
+    session_of(request)
+    language = request.query.get("language") or None
+    rows = await asyncio.to_thread(request.app[DESK].store.canned_responses, language)
+    return web.json_response(
+        {"canned": [{k: r[k] for k in ("id", "title", "text", "language")} for r in rows]}
+    )
+
+
+async def add_canned(request: web.Request) -> web.StreamResponse:
+    """POST /api/canned (admin)."""
+    session_of(request, "admin")
+    data = await body(request)
+    language = data.get("language")
+    if language not in ("es", "en"):
+        raise ApiError(400, "'language' must be es or en")
+    canned_id = await asyncio.to_thread(
+        request.app[DESK].store.add_canned_response,
+        text_field(data, "title")[:120],
+        text_field(data, "text"),
+        language,
+    )
+    return web.json_response({"id": canned_id})
+
+
+async def list_agents(request: web.Request) -> web.StreamResponse:
+    """GET /api/agents."""
+    session_of(request)
+    agents = await asyncio.to_thread(request.app[DESK].accounts.all)
+    return web.json_response({"agents": [agent.to_dict() for agent in agents]})
+
+
+async def add_agent(request: web.Request) -> web.StreamResponse:
+    """POST /api/agents (admin)."""
+    session_of(request, "admin")
+    data = await body(request)
+    try:
+        agent = await asyncio.to_thread(
+            lambda: request.app[DESK].accounts.create(
+                str(data.get("username") or ""),
+                str(data.get("password") or ""),
+                role=str(data.get("role") or "agent"),
+                display_name=data.get("display_name"),
+                team=data.get("team"),
+                capacity=int(data.get("capacity") or 5),
+            )
+        )
+    except UserExists as error:
+        raise ApiError(409, f"the username {error} is taken") from error
+    except ValueError as error:
+        raise ApiError(400, str(error)) from error
+    return web.json_response({"agent": agent.to_dict()})
+
+
+async def stats(request: web.Request) -> web.StreamResponse:
+    """GET /api/stats (supervisor)."""
+    session_of(request, "supervisor")
+    return web.json_response(await asyncio.to_thread(request.app[DESK].store.stats))
+
+
+# --- live feed, files, page ---------------------------------------------------------------
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    """GET /api/events: server-sent events while the page is open."""
+    session_of(request)
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+        }
+    )
+    await response.prepare(request)
+    await response.write(b": connected\n\n")
+    async with request.app[DESK].broadcaster.listen() as queue:
+        while True:
+            try:
+                update = await asyncio.wait_for(queue.get(), timeout=15)
+            except asyncio.TimeoutError:
+                await response.write(b": keepalive\n\n")
+                continue
+            await response.write(update.encode())
+
+
+async def media(request: web.Request) -> web.StreamResponse:
+    """GET /media/{name}: a customer's file (or the bot's), for logged-in agents only."""
+    session_of(request)
+    name = request.match_info["name"]
+    path = request.app[DESK].media.path(name)
+    if path is None:
+        raise ApiError(404, "no such file")
+    extension = name.rsplit(".", 1)[1].lower()
+    content_type = CONTENT_TYPES[extension]
+    inline = content_type.startswith(("image/", "audio/", "video/"))
+    filename = SAFE_FILENAME.sub("_", request.query.get("filename") or name)[:100] or name
+    disposition = "inline" if inline else f'attachment; filename="{filename}"'
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Type": content_type,
+            "Content-Disposition": disposition,
+            "Cache-Control": "private, max-age=3600",
+        },
+    )
+
+
+async def page(_request: web.Request) -> web.StreamResponse:
+    """GET /: the desk page."""
+    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+async def openapi(_request: web.Request) -> web.StreamResponse:
+    """GET /api/openapi.json."""
+    return web.json_response(SPEC)
+
+
+# --- the app ------------------------------------------------------------------------------
+
+
+DEFAULT_CANNED = [
+    ("Saludo", "Hola {nombre}, soy parte del equipo de Lumen. Ya estoy revisando tu caso.", "es"),
+    (
+        "Pedido en revisión",
+        "{nombre}, estoy revisando tu pedido {pedido}; te escribo en cuanto tenga novedades.",
+        "es",
+    ),
+    ("Cierre", "Listo, {nombre}. ¿Te puedo ayudar con algo más?", "es"),
+    ("Greeting", "Hi {nombre}, I'm from the Lumen team. I'm looking at your case now.", "en"),
+    (
+        "Order under review",
+        "{nombre}, I'm checking your order {pedido}; I'll write as soon as I know more.",
+        "en",
+    ),
+    ("Closing", "Done, {nombre}. Is there anything else I can help with?", "en"),
+]
+
+
+async def _seed_canned(app: web.Application) -> None:  # aiohttp's on_startup signal
+    """A few canned replies on a new desk, so agents see how they work."""
+    store = app[DESK].store
+    if not await asyncio.to_thread(store.canned_responses):
+        for title, text, language in DEFAULT_CANNED:
+            await asyncio.to_thread(store.add_canned_response, title, text, language)
+
+
+def create_app(
+    handoff: Handoff | None = None,
+    *,
+    conversations: ConversationReader | None = None,
+    rasa: RasaClient | None = None,
+    media_store: MediaStore | None = None,
+    run_feed: bool = True,
+) -> web.Application:
+    """The desk app, on the process's databases unless given (tests give their own)."""
+    handoff = handoff or Handoff.default()
+    desk = Desk(
+        handoff=handoff,
+        accounts=Accounts(handoff.store.engine),
+        conversations=conversations or ConversationReader(),
+        rasa=rasa or RasaClient(),
+        media=media_store or LocalMediaStore(),
+        broadcaster=Broadcaster(),
+    )
+    app = web.Application(middlewares=[security_headers, errors, authenticate])
+    app.on_startup.append(_seed_canned)  # type: ignore[arg-type]  # aiohttp's stub is wrong
+    app[DESK] = desk
+    app.router.add_get("/", page)
+    app.router.add_static("/static/", STATIC, show_index=False)
+    app.router.add_get("/api/openapi.json", openapi)
+    app.router.add_post("/api/auth/login", login)
+    app.router.add_post("/api/auth/logout", logout)
+    app.router.add_get("/api/me", me)
+    app.router.add_put("/api/me/availability", availability)
+    app.router.add_get("/api/cases", list_cases)
+    app.router.add_post("/api/cases/next", claim_next)
+    app.router.add_get("/api/cases/{id}", get_case)
+    app.router.add_post("/api/cases/{id}/claim", claim)
+    app.router.add_post("/api/cases/{id}/messages", send_message)
+    app.router.add_post("/api/cases/{id}/notes", add_note)
+    app.router.add_post("/api/cases/{id}/transfer", transfer)
+    app.router.add_post("/api/cases/{id}/release", release)
+    app.router.add_post("/api/cases/{id}/resolve", resolve)
+    app.router.add_get("/api/search", search)
+    app.router.add_get("/api/canned", list_canned)
+    app.router.add_post("/api/canned", add_canned)
+    app.router.add_get("/api/agents", list_agents)
+    app.router.add_post("/api/agents", add_agent)
+    app.router.add_get("/api/stats", stats)
+    app.router.add_get("/api/events", events)
+    app.router.add_get("/media/{name}", media)
+
+    if run_feed:
+
+        async def feed(app: web.Application) -> Any:
+            task = asyncio.create_task(
+                Feed(handoff, desk.conversations, desk.rasa, desk.broadcaster).run()
+            )
+            yield
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await desk.rasa.close()
+
+        app.cleanup_ctx.append(feed)
+    return app

@@ -1,0 +1,199 @@
+"""The desk's live feed: what changed, pushed to every open page within a second.
+
+One task per desk process polls, every `POLL_SECONDS`, the channels database (messages in
+and out, delivery statuses) and the handoff database (cases), and:
+
+- tells the pages (server-sent events) which cases and conversations changed;
+- notes each customer message on its case (a closed case opens again) and, at most once
+  every `ACK_SECONDS` per case, tells the customer "we got it" with the promise, plus when
+  the team is back if it is out of hours;
+- hands conversations back to the bot once their case is resolved (retried until Rasa
+  takes it), and gives queued cases to agents with room.
+
+Polling indexed ids and times keeps the feed the same on SQLite and PostgreSQL, survives a
+restart (it starts from "now") and needs no broker; the benchmark (bench/desk.py) measures
+customer message → visible in the desk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from connectors.core import sender_ref
+from handoff.case import Case, Status
+from handoff.conversations import ConversationReader
+from handoff.rasa_client import RasaClient, RasaError
+from handoff.service import Handoff
+from handoff.texts import received_notice
+
+logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.25
+ACK_SECONDS = 3 * 3600.0  # "at most one 'we got it' per few hours"
+HAND_BACK_RETRY_SECONDS = 5.0
+ASSIGN_EVERY_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Update:
+    """What a page hears: a case changed, or a conversation got a message."""
+
+    kind: str  # "case" | "message"
+    data: dict[str, object]
+
+    def encode(self) -> bytes:
+        """A server-sent event."""
+        return f"event: {self.kind}\ndata: {json.dumps(self.data)}\n\n".encode()
+
+
+class Broadcaster:
+    """Fans updates out to every connected page (each has its own queue)."""
+
+    def __init__(self) -> None:
+        """No listeners yet."""
+        self._queues: set[asyncio.Queue[Update]] = set()
+
+    @asynccontextmanager
+    async def listen(self) -> AsyncIterator[asyncio.Queue[Update]]:
+        """A queue of updates for one page, while it stays connected."""
+        queue: asyncio.Queue[Update] = asyncio.Queue(maxsize=1000)
+        self._queues.add(queue)
+        try:
+            yield queue
+        finally:
+            self._queues.discard(queue)
+
+    def publish(self, update: Update) -> None:
+        """To every page; a page too slow to keep up loses old updates, not new ones."""
+        for queue in list(self._queues):
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(update)
+
+
+class Feed:
+    """The polling loop (see the module docstring)."""
+
+    def __init__(
+        self,
+        handoff: Handoff,
+        conversations: ConversationReader,
+        rasa: RasaClient,
+        broadcaster: Broadcaster,
+    ) -> None:
+        """Starts from what exists now: older messages are not news."""
+        self.handoff = handoff
+        self.store = handoff.store
+        self.conversations = conversations
+        self.rasa = rasa
+        self.broadcaster = broadcaster
+        self._after_in, self._after_out = conversations.latest_cursor()
+        self._cases_after = time.time()
+        self._next_hand_back = 0.0
+        self._next_assign = 0.0
+
+    async def run(self) -> None:
+        """Polls until cancelled; an error is logged and the loop goes on."""
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                logger.exception("handoff.feed.error error=%s", type(error).__name__)
+                await asyncio.sleep(1.0)
+            await asyncio.sleep(POLL_SECONDS)
+
+    async def tick(self) -> None:
+        """One round: messages, cases, hand-backs, assignments."""
+        received, changed = await asyncio.to_thread(
+            self.conversations.changes, self._after_in, self._after_out
+        )
+        for item in received:
+            self._after_in = max(self._after_in, item.row_id)
+            await self._customer_wrote(item.conversation_id, item.at)
+        for item in changed:
+            self._after_out = max(self._after_out, item.at)
+            await self._message_changed(item.conversation_id)
+        cases = await asyncio.to_thread(self.store.changed_since, self._cases_after)
+        for case in cases:
+            self._cases_after = max(self._cases_after, case.updated_at)
+            self.broadcaster.publish(Update("case", {"case": case.to_dict()}))
+        now = time.time()
+        if now >= self._next_hand_back:
+            self._next_hand_back = now + HAND_BACK_RETRY_SECONDS
+            await self.hand_back_resolved()
+        if now >= self._next_assign:
+            self._next_assign = now + ASSIGN_EVERY_SECONDS
+            await asyncio.to_thread(self.store.assign_waiting)
+
+    async def _message_changed(self, conversation_id: str) -> None:
+        case = await asyncio.to_thread(self.store.with_people, conversation_id)
+        self.broadcaster.publish(
+            Update(
+                "message",
+                {"conversation_id": conversation_id, "case_id": case.id if case else None},
+            )
+        )
+
+    async def _customer_wrote(self, conversation_id: str, at: float) -> None:
+        case = await asyncio.to_thread(self.store.with_people, conversation_id)
+        self.broadcaster.publish(
+            Update(
+                "message",
+                {"conversation_id": conversation_id, "case_id": case.id if case else None},
+            )
+        )
+        if case is None or case.status is Status.RESOLVED:
+            return
+        window = await asyncio.to_thread(
+            self.conversations.window, case.channel, conversation_id, time.time()
+        )
+        case = await asyncio.to_thread(self.store.customer_wrote, case.id, at, window["closes_at"])
+        await self._acknowledge(case)
+
+    async def _acknowledge(self, case: Case) -> None:
+        """At most one "we got it" per `ACK_SECONDS`, with when to expect a person.
+
+        The handoff's own promise counts as the first; once an agent is talking with the
+        customer, their replies are the acknowledgement.
+        """
+        if case.status is Status.ASSIGNED and case.first_reply_at is not None:
+            return
+        now = time.time()
+        last = await asyncio.to_thread(self.store.last_ack_at, case.id)
+        if now - (last if last is not None else case.created_at) < ACK_SECONDS:
+            return
+        when, closed = await asyncio.to_thread(self.handoff.promise, case)
+        text = received_notice(when, case.language)
+        try:
+            await self.rasa.hilo_says(
+                case.conversation_id, case.channel, f"{text} {closed}" if closed else text
+            )
+        except RasaError as error:
+            logger.warning("handoff.feed.ack_failed case=%d error=%s", case.id, error)
+            return
+        await asyncio.to_thread(self.store.acknowledged, case.id, now)
+
+    async def hand_back_resolved(self) -> None:
+        """Resumes the bot for resolved cases (again later if Rasa does not answer)."""
+        for case in await asyncio.to_thread(self.store.find, statuses=(Status.RESOLVED,)):
+            try:
+                await self.rasa.hand_back(
+                    case.conversation_id, corrections=case.corrections, outcome=case.outcome
+                )
+            except RasaError as error:
+                logger.warning(
+                    "handoff.feed.hand_back_failed case=%d sender=%s error=%s",
+                    case.id,
+                    sender_ref(case.conversation_id),
+                    error,
+                )
+                continue
+            await asyncio.to_thread(self.store.back_to_bot, case.id)

@@ -1,0 +1,207 @@
+"""The desk API as OpenAPI 3.0 (`GET /api/openapi.json`); docs/desk-api.md says it in prose."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR = {"$ref": "#/components/responses/Error"}
+
+
+def _op(
+    summary: str,
+    *,
+    body: dict[str, Any] | None = None,
+    answer: str = "Ok",
+    params: list[dict[str, Any]] | None = None,
+    public: bool = False,
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "responses": {
+            "200": {"$ref": f"#/components/responses/{answer}"},
+            "400": ERROR,
+            "401": ERROR,
+            "403": ERROR,
+            "404": ERROR,
+            "409": ERROR,
+        },
+    }
+    if body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": body}},
+        }
+    if params:
+        operation["parameters"] = params
+    if public:
+        operation["security"] = []
+    return operation
+
+
+def _obj(required: list[str], **properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+STRING: dict[str, Any] = {"type": "string"}
+BOOLEAN: dict[str, Any] = {"type": "boolean"}
+CASE_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {
+        "title": "Hilo desk API",
+        "version": "1.0",
+        "description": "Cases handed over by the bot, and the agents who answer them.",
+    },
+    "components": {
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "cookie": {"type": "apiKey", "in": "cookie", "name": "hilo_session"},
+        },
+        "schemas": {
+            "Error": _obj(["error"], error=STRING),
+            "Agent": _obj(
+                ["id", "username", "role"],
+                id={"type": "integer"},
+                username=STRING,
+                display_name=STRING,
+                role={"type": "string", "enum": ["agent", "supervisor", "admin"]},
+                team={"type": "string", "nullable": True},
+                capacity={"type": "integer"},
+                available=BOOLEAN,
+            ),
+            "Case": _obj(
+                ["id", "conversation_id", "channel", "status", "reason", "priority"],
+                id={"type": "integer"},
+                conversation_id=STRING,
+                channel=STRING,
+                status={
+                    "type": "string",
+                    "enum": ["bot", "queued", "assigned", "resolved", "closed"],
+                },
+                reason=STRING,
+                priority={"type": "string", "enum": ["urgent", "high", "normal", "low"]},
+                language=STRING,
+                assignee_id={"type": "integer", "nullable": True},
+                sla_due_at={"type": "number"},
+                window_closes_at={"type": "number", "nullable": True},
+                urgent_at={"type": "number"},
+                collected={"type": "object"},
+                summary=STRING,
+            ),
+        },
+        "responses": {
+            "Ok": {"description": "Done", "content": {"application/json": {"schema": {}}}},
+            "Error": {
+                "description": "What went wrong",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            },
+        },
+    },
+    "security": [{"bearer": []}, {"cookie": []}],
+    "paths": {
+        "/api/auth/login": {
+            "post": _op(
+                "Log in: a token (and the session cookie)",
+                body=_obj(["username", "password"], username=STRING, password=STRING),
+                public=True,
+            )
+        },
+        "/api/auth/logout": {"post": _op("Log out")},
+        "/api/me": {"get": _op("The logged-in agent and a CSRF token")},
+        "/api/me/availability": {
+            "put": _op("Take new cases or not", body=_obj(["available"], available=BOOLEAN))
+        },
+        "/api/cases": {
+            "get": _op(
+                "Cases by urgency",
+                params=[
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {
+                            "type": "string",
+                            "enum": [
+                                "open",
+                                "queued",
+                                "assigned",
+                                "mine",
+                                "resolved",
+                                "closed",
+                                "bot",
+                                "all",
+                            ],
+                        },
+                    }
+                ],
+            )
+        },
+        "/api/cases/next": {"post": _op("Claim the most urgent queued case")},
+        "/api/cases/{id}": {
+            "get": _op("A case with customer, history, notes, window, audit", params=[CASE_ID])
+        },
+        "/api/cases/{id}/claim": {"post": _op("Claim a queued case", params=[CASE_ID])},
+        "/api/cases/{id}/messages": {
+            "post": _op(
+                "Reply to the customer through their channel",
+                params=[CASE_ID],
+                body=_obj(["text"], text=STRING, send_template=BOOLEAN),
+            )
+        },
+        "/api/cases/{id}/notes": {
+            "post": _op("An internal note", params=[CASE_ID], body=_obj(["text"], text=STRING))
+        },
+        "/api/cases/{id}/transfer": {
+            "post": _op(
+                "To another agent or team",
+                params=[CASE_ID],
+                body=_obj([], agent={"type": "integer"}, team=STRING),
+            )
+        },
+        "/api/cases/{id}/release": {"post": _op("Back to the queue", params=[CASE_ID])},
+        "/api/cases/{id}/resolve": {
+            "post": _op(
+                "Resolve: back to the bot, or close",
+                params=[CASE_ID],
+                body=_obj(
+                    ["return_to_bot"],
+                    return_to_bot=BOOLEAN,
+                    outcome=STRING,
+                    corrections={"type": "object"},
+                ),
+            )
+        },
+        "/api/search": {
+            "get": _op(
+                "Find cases by customer, phone, order number or text",
+                params=[{"name": "q", "in": "query", "required": True, "schema": STRING}],
+            )
+        },
+        "/api/canned": {
+            "get": _op("Canned replies"),
+            "post": _op(
+                "Add a canned reply (admin)",
+                body=_obj(
+                    ["title", "text", "language"], title=STRING, text=STRING, language=STRING
+                ),
+            ),
+        },
+        "/api/agents": {
+            "get": _op("Agents"),
+            "post": _op(
+                "Create an agent (admin)",
+                body=_obj(
+                    ["username", "password", "role"],
+                    username=STRING,
+                    password=STRING,
+                    role=STRING,
+                    display_name=STRING,
+                    team=STRING,
+                    capacity={"type": "integer"},
+                ),
+            ),
+        },
+        "/api/stats": {"get": _op("Queue depth, waits, SLA breaches, agent load (supervisor)")},
+        "/api/events": {"get": _op("Server-sent events: cases and messages as they change")},
+    },
+}

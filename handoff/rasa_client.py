@@ -1,0 +1,153 @@
+"""The desk's way to the bot: Rasa's HTTP API, authenticated with a JWT.
+
+Everything the desk does to a conversation goes through Rasa, so the tracker keeps the
+whole story (an agent's message is a bot event with `source: agent` in its metadata) and
+the conversation's lock serializes it with the customer's messages:
+
+- an agent's reply: a `bot` event with `execute_side_effects` and the channel named
+  explicitly (`output_channel=latest` fails silently after a new session,
+  rasa-3.6-notes.md §2.2); the channel's `get_output_channel()` sends it, window rules
+  included;
+- handing back: the corrected slots, `handoff_active` off, the outcome, then `resume`.
+
+Rasa runs with `--enable-api --jwt-secret <HILO_RASA_JWT_SECRET>`; the desk signs a
+short-lived admin token with the same secret.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import jwt
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SECRET_FILE = REPO_ROOT / "var" / "rasa-jwt.secret"
+TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+class RasaError(Exception):
+    """Rasa did not accept a request (down, refused, or the channel cannot send)."""
+
+
+def rasa_url() -> str:
+    """`HILO_RASA_URL`, or the local server on `HILO_RASA_PORT`."""
+    default = f"http://127.0.0.1:{os.environ.get('HILO_RASA_PORT', '5005')}"
+    return (os.environ.get("HILO_RASA_URL") or default).rstrip("/")
+
+
+def jwt_secret() -> str:
+    """`HILO_RASA_JWT_SECRET`, else the one `make run` generated in var/rasa-jwt.secret."""
+    secret = os.environ.get("HILO_RASA_JWT_SECRET", "").strip()
+    if secret:
+        return secret
+    if SECRET_FILE.is_file():
+        return SECRET_FILE.read_text().strip()
+    raise RasaError("set HILO_RASA_JWT_SECRET (the secret the Rasa server checks tokens with)")
+
+
+class RasaClient:
+    """Async calls to one Rasa server's HTTP API."""
+
+    def __init__(self, base_url: str | None = None, secret: str | None = None) -> None:
+        """Defaults: `rasa_url()` and `jwt_secret()`."""
+        self.base_url = (base_url or rasa_url()).rstrip("/")
+        self._secret = secret
+        self._client: httpx.AsyncClient | None = None
+
+    def _token(self) -> str:
+        secret = self._secret or jwt_secret()
+        payload = {
+            "user": {"username": "hilo-desk", "role": "admin"},
+            "exp": int(time.time()) + 300,
+        }
+        return str(jwt.encode(payload, secret, algorithm="HS256"))
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """One client for the desk's event loop."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=TIMEOUT)
+        return self._client
+
+    async def close(self) -> None:
+        """Closes the HTTP client."""
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self._token()}"}
+        try:
+            reply = await self.client.request(
+                method, self.base_url + path, headers=headers, **kwargs
+            )
+        except httpx.HTTPError as error:
+            raise RasaError(f"the bot server did not answer ({type(error).__name__})") from error
+        if reply.status_code >= 300:
+            raise RasaError(f"the bot server refused the request (HTTP {reply.status_code})")
+        return reply.json() if reply.content else None
+
+    async def events(
+        self,
+        conversation_id: str,
+        events: list[dict[str, Any]],
+        *,
+        output_channel: str | None = None,
+        send: bool = False,
+    ) -> None:
+        """Appends events to a conversation (under its lock); `send` delivers bot events."""
+        params = {"include_events": "NONE"}
+        if output_channel:
+            params["output_channel"] = output_channel
+        if send:
+            params["execute_side_effects"] = "true"
+        await self._call(
+            "POST",
+            f"/conversations/{quote(conversation_id, safe='')}/tracker/events",
+            params=params,
+            json=events,
+        )
+
+    async def agent_says(
+        self, conversation_id: str, channel: str, text: str, *, agent_id: int, agent_name: str
+    ) -> None:
+        """An agent's message to the customer, through the conversation's channel."""
+        event = {
+            "event": "bot",
+            "text": text,
+            "metadata": {"source": "agent", "agent_id": agent_id, "agent_name": agent_name},
+        }
+        await self.events(conversation_id, [event], output_channel=channel, send=True)
+
+    async def hilo_says(self, conversation_id: str, channel: str, text: str) -> None:
+        """A message of the handoff itself ("we got your message"), not the bot's."""
+        event = {"event": "bot", "text": text, "metadata": {"source": "handoff"}}
+        await self.events(conversation_id, [event], output_channel=channel, send=True)
+
+    async def hand_back(
+        self, conversation_id: str, *, corrections: dict[str, Any], outcome: str | None
+    ) -> None:
+        """The bot owns the conversation again, knowing what the agent settled."""
+        events: list[dict[str, Any]] = [
+            {"event": "slot", "name": name, "value": value} for name, value in corrections.items()
+        ]
+        events += [
+            {"event": "slot", "name": "handoff_active", "value": False},
+            {"event": "slot", "name": "handoff_outcome", "value": outcome},
+            {"event": "resume"},
+        ]
+        await self.events(conversation_id, events)
+
+    async def slots(self, conversation_id: str) -> dict[str, Any]:
+        """The conversation's current slot values."""
+        tracker = await self._call(
+            "GET",
+            f"/conversations/{quote(conversation_id, safe='')}/tracker",
+            params={"include_events": "NONE"},
+        )
+        return dict((tracker or {}).get("slots") or {})
