@@ -112,13 +112,19 @@ class ConversationReader:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         with self.engine.connect() as connection:
             rows = connection.execute(
-                sa.select(inbound.c.conversation_id)
+                sa.select(inbound.c.conversation_id, inbound.c.body)
                 .where(inbound.c.body.ilike(pattern, escape="\\"))
-                .group_by(inbound.c.conversation_id)
-                .order_by(sa.func.max(inbound.c.id).desc())
-                .limit(limit)
+                .order_by(inbound.c.id.desc())
+                .limit(limit * 20)
             ).all()
-        return [row.conversation_id for row in rows]
+        # The body is the message as JSON: keep matches in what the customer wrote.
+        wanted = text.casefold()
+        found: list[str] = []
+        for row in rows:
+            words = str(json.loads(row.body).get("text") or "").casefold()
+            if wanted in words and row.conversation_id not in found:
+                found.append(row.conversation_id)
+        return found[:limit]
 
     def latest_cursor(self) -> tuple[int, float]:
         """Where the live feed starts: the last inbound id and the last outbound change."""

@@ -1,0 +1,259 @@
+"""The desk's JSON API over real HTTP, on SQLite and PostgreSQL, with a fake Rasa HTTP API."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+
+from connectors.messages import OutboundPart
+from connectors.outbox import Outbox
+from handoff.case import Status
+from tests.integration.handoff.conftest import DeskWorld
+
+
+def test_login_gives_a_token_and_wrong_credentials_do_not(world: DeskWorld) -> None:
+    client = world.server.client()
+    wrong = client.post("/api/auth/login", json={"username": "ana", "password": "nope-nope"})
+    unknown = client.post("/api/auth/login", json={"username": "zoe", "password": "nope-nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json() == {"error": "wrong username or password"}
+    ok = client.post("/api/auth/login", json={"username": "Ana", "password": "password-123"})
+    assert ok.status_code == 200
+    assert set(ok.json()) == {"token", "csrf_token", "agent"}
+    assert ok.json()["agent"]["role"] == "agent"
+    assert "password" not in json.dumps(ok.json()["agent"])
+    assert "HttpOnly" in ok.headers["set-cookie"]
+    assert "SameSite=Strict" in ok.headers["set-cookie"]
+
+
+def test_everything_but_login_needs_a_session(world: DeskWorld) -> None:
+    client = world.server.client()
+    for method, path in (("GET", "/api/cases"), ("GET", "/api/me"), ("POST", "/api/cases/next")):
+        reply = client.request(method, path)
+        assert reply.status_code == 401
+        assert "error" in reply.json()
+    assert client.get("/api/openapi.json").status_code == 200
+    assert "Content-Security-Policy" in client.get("/api/openapi.json").headers
+
+
+def test_cookie_sessions_must_send_the_csrf_token_to_change_anything(world: DeskWorld) -> None:
+    case_id = world.park()
+    browser = world.server.client()
+    login = browser.post("/api/auth/login", json={"username": "ana", "password": "password-123"})
+    assert browser.get("/api/cases").status_code == 200  # reading is fine with the cookie
+    forged = browser.post(f"/api/cases/{case_id}/claim")
+    assert forged.status_code == 403
+    assert "CSRF" in forged.json()["error"]
+    assert world.store.get(case_id).status is Status.QUEUED
+    good = browser.post(
+        f"/api/cases/{case_id}/claim", headers={"X-CSRF-Token": login.json()["csrf_token"]}
+    )
+    assert good.status_code == 200
+
+
+def test_roles_are_checked_on_every_endpoint(world: DeskWorld) -> None:
+    agent, supervisor, admin = world.login("ana"), world.login("sara"), world.login("admin")
+    assert agent.get("/api/stats").status_code == 403
+    assert supervisor.get("/api/stats").status_code == 200
+    new_user = {"username": "nuevo", "password": "password-123", "role": "agent"}
+    assert agent.post("/api/agents", json=new_user).status_code == 403
+    assert supervisor.post("/api/agents", json=new_user).status_code == 403
+    assert admin.post("/api/agents", json=new_user).status_code == 200
+    assert admin.post("/api/agents", json=new_user).status_code == 409
+    canned = {"title": "Hola", "text": "Hola {nombre}", "language": "es"}
+    assert agent.post("/api/canned", json=canned).status_code == 403
+    assert admin.post("/api/canned", json=canned).status_code == 200
+
+
+def test_the_queue_by_urgency_and_claiming(world: DeskWorld) -> None:
+    now = time.time()
+    later = world.park("telegram:1", sla_due_at=now + 7200)
+    first = world.park("telegram:2", sla_due_at=now + 600)
+    ana, beto = world.login("ana"), world.login("beto")
+    listed = [c["id"] for c in ana.get("/api/cases").json()["cases"]]
+    assert listed == [first, later]
+    taken = ana.post("/api/cases/next").json()["case"]
+    assert (taken["id"], taken["status"], taken["assignee_name"]) == (first, "assigned", "Ana")
+    assert beto.post(f"/api/cases/{first}/claim").status_code == 409
+    assert beto.post(f"/api/cases/{later}/claim").status_code == 200
+    assert ana.post("/api/cases/next").status_code == 404
+    mine = ana.get("/api/cases", params={"status": "mine"}).json()["cases"]
+    assert [c["id"] for c in mine] == [first]
+    assert ana.get("/api/cases", params={"status": "nonsense"}).status_code == 400
+
+
+def test_a_reply_goes_to_rasa_through_the_customers_channel(world: DeskWorld) -> None:
+    case_id = world.park("telegram:1111")
+    ana, beto = world.login("ana"), world.login("beto")
+    assert ana.post(f"/api/cases/{case_id}/messages", json={"text": "hola"}).status_code == 403
+    ana.post(f"/api/cases/{case_id}/claim")
+    assert beto.post(f"/api/cases/{case_id}/messages", json={"text": "x"}).status_code == 403
+    assert ana.post(f"/api/cases/{case_id}/messages", json={"text": "  "}).status_code == 400
+    reply = ana.post(f"/api/cases/{case_id}/messages", json={"text": "Hola Ana, ya lo reviso"})
+    assert reply.status_code == 200
+    assert reply.json()["case"]["first_reply_at"] is not None
+    ((path, query, events),) = world.rasa_events()
+    assert path == "/conversations/telegram%3A1111/tracker/events"
+    assert query["output_channel"] == "telegram"
+    assert query["execute_side_effects"] == "true"
+    assert events == [
+        {
+            "event": "bot",
+            "text": "Hola Ana, ya lo reviso",
+            "metadata": {"source": "agent", "agent_id": 1, "agent_name": "Ana"},
+        }
+    ]
+
+
+def test_a_closed_whatsapp_window_is_said_and_the_template_is_opt_in(world: DeskWorld) -> None:
+    case_id = world.park("whatsapp:+5215512345678", last_at=time.time() - 25 * 3600)
+    ana = world.login("ana")
+    ana.post(f"/api/cases/{case_id}/claim")
+    detail = ana.get(f"/api/cases/{case_id}").json()
+    assert detail["window"]["kind"] == "whatsapp"
+    assert detail["window"]["open"] is False
+    refused = ana.post(f"/api/cases/{case_id}/messages", json={"text": "Hola"})
+    assert refused.status_code == 409
+    assert "window is closed" in refused.json()["error"]
+    assert refused.json()["window"]["open"] is False
+    assert world.rasa_events() == []
+    sent = ana.post(f"/api/cases/{case_id}/messages", json={"text": "Hola", "send_template": True})
+    assert sent.status_code == 200
+    assert len(world.rasa_events()) == 1
+
+
+def test_the_case_view_has_customer_history_notes_window_and_audit(world: DeskWorld) -> None:
+    conversation = "whatsapp:+5215512345678"
+    case_id = world.park(conversation, text="<script>alert('x')</script> mi pedido no llega")
+    Outbox(world.channels.engine).begin(
+        channel="whatsapp",
+        conversation_id=conversation,
+        part=OutboundPart(text="Te comunico con una persona"),
+        source="handoff",
+    )
+    ana = world.login("ana")
+    ana.post(f"/api/cases/{case_id}/notes", json={"text": "Revisar con almacén"})
+    detail = ana.get(f"/api/cases/{case_id}").json()
+    assert detail["case"]["collected"] == {"order_id": "10001"}
+    assert detail["customer"]["phone"] == "+5215512345678"
+    assert detail["customer"]["identities"][0]["conversation_id"] == conversation
+    history = detail["history"]
+    assert [m["source"] for m in history] == ["customer", "handoff"]
+    assert history[0]["text"] == "<script>alert('x')</script> mi pedido no llega"  # as text
+    assert history[1]["status"] == "sending"
+    assert [n["text"] for n in detail["notes"]] == ["Revisar con almacén"]
+    assert [a["action"] for a in detail["audit"]] == ["opened", "noted"]
+    assert detail["window"]["open"] is True
+
+
+def test_transfer_release_and_resolve(world: DeskWorld) -> None:
+    case_id = world.park()
+    ana, beto = world.login("ana"), world.login("beto")
+    ana.post(f"/api/cases/{case_id}/claim")
+    beto_id = next(
+        a["id"] for a in ana.get("/api/agents").json()["agents"] if a["username"] == "beto"
+    )
+    moved = ana.post(f"/api/cases/{case_id}/transfer", json={"agent": beto_id}).json()["case"]
+    assert moved["assignee_id"] == beto_id
+    released = beto.post(f"/api/cases/{case_id}/release").json()["case"]
+    assert released["status"] == "queued"
+    beto.post(f"/api/cases/{case_id}/claim")
+    bad = beto.post(f"/api/cases/{case_id}/resolve", json={"return_to_bot": "yes"})
+    assert bad.status_code == 400
+    done = beto.post(
+        f"/api/cases/{case_id}/resolve",
+        json={
+            "return_to_bot": True,
+            "outcome": "Se reenvió el pedido",
+            "corrections": {"delivery_city": "Monterrey"},
+        },
+    ).json()["case"]
+    assert done["status"] == "resolved"
+    assert done["corrections"] == {"delivery_city": "Monterrey"}
+    assert beto.post(f"/api/cases/{case_id}/claim").status_code == 409
+
+
+def test_search_by_name_phone_order_and_message_text(world: DeskWorld) -> None:
+    case_id = world.park(text="la chamarra vino rota")
+    other = world.park("telegram:99", customer_name="Luis", collected={"order_id": "10002"})
+    ana = world.login("ana")
+
+    def found(query: str) -> list[int]:
+        return [c["id"] for c in ana.get("/api/search", params={"q": query}).json()["cases"]]
+
+    assert found("ana") == [case_id]
+    assert found("55 1234 5678") == [case_id]
+    assert found("10002") == [other]
+    assert found("chamarra") == [case_id]
+    assert ana.get("/api/search", params={"q": "a"}).status_code == 400
+
+
+def test_customer_files_are_served_to_agents_only_and_safely(world: DeskWorld) -> None:
+    image = world.media.put(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, "png")
+    document = world.media.put(b"%PDF-1.4 x", "pdf")
+    ana = world.login("ana")
+    assert world.server.client().get(f"/media/{image.name}").status_code == 401
+    shown = ana.get(f"/media/{image.name}")
+    assert (shown.status_code, shown.headers["content-type"]) == (200, "image/png")
+    assert shown.headers["content-disposition"] == "inline"
+    assert shown.headers["x-content-type-options"] == "nosniff"
+    download = ana.get(f"/media/{document.name}", params={"filename": '../"evil".pdf'})
+    assert download.headers["content-disposition"].startswith("attachment;")
+    assert '"' not in download.headers["content-disposition"].split("filename=")[1].strip('"')
+    for bad in ("../../etc/passwd", "x.pdf", "%2e%2e%2fsecret.pdf"):
+        assert ana.get(f"/media/{bad}").status_code == 404
+
+
+def test_the_openapi_document_lists_the_api(world: DeskWorld) -> None:
+    spec = world.server.client().get("/api/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    for path in (
+        "/api/auth/login",
+        "/api/cases",
+        "/api/cases/{id}",
+        "/api/cases/{id}/claim",
+        "/api/cases/{id}/messages",
+        "/api/cases/{id}/notes",
+        "/api/cases/{id}/transfer",
+        "/api/cases/{id}/resolve",
+    ):
+        assert path in spec["paths"]
+
+
+@pytest.mark.feed
+def test_live_updates_and_the_hand_back_to_the_bot(world: DeskWorld) -> None:
+    ana = world.login("ana")
+    with httpx.stream(
+        "GET", f"{world.server.url}/api/events", headers=ana.headers, timeout=10
+    ) as stream:
+        lines = stream.iter_lines()
+        assert next(lines) == ": connected"
+        case_id = world.park("telegram:5")
+        seen = []
+        deadline = time.monotonic() + 5
+        for line in lines:
+            if line.startswith("data: "):
+                seen.append(json.loads(line[6:]))
+                if any(d.get("case", {}).get("id") == case_id for d in seen):
+                    break
+            assert time.monotonic() < deadline
+    ana.post(f"/api/cases/{case_id}/claim")
+    ana.post(
+        f"/api/cases/{case_id}/resolve",
+        json={"return_to_bot": True, "corrections": {"order_id": "10004"}, "outcome": "ok"},
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and world.store.get(case_id).status is not Status.BOT:
+        time.sleep(0.1)
+    assert world.store.get(case_id).status is Status.BOT
+    (_, query, events) = world.rasa_events()[-1]
+    assert "execute_side_effects" not in query
+    assert events == [
+        {"event": "slot", "name": "order_id", "value": "10004"},
+        {"event": "slot", "name": "handoff_active", "value": False},
+        {"event": "slot", "name": "handoff_outcome", "value": "ok"},
+        {"event": "resume"},
+    ]
