@@ -6,13 +6,14 @@ cd "$(dirname "$0")/.."
 
 rasa_port="${HILO_RASA_PORT:-5005}"
 actions_port="${HILO_ACTIONS_PORT:-5055}"
-export HILO_ACTIONS_PORT="$actions_port"
+desk_port="${HILO_DESK_PORT:-8080}"
+export HILO_ACTIONS_PORT="$actions_port" HILO_RASA_PORT="$rasa_port" HILO_DESK_PORT="$desk_port"
 mkdir -p var/log
 
-for port in "$rasa_port" "$actions_port"; do
+for port in "$rasa_port" "$actions_port" "$desk_port"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "error: port $port is already in use (is Hilo already running?). Stop it, or choose" >&2
-    echo "       other ports: HILO_RASA_PORT=6005 HILO_ACTIONS_PORT=6055 make run" >&2
+    echo "       other ports: HILO_RASA_PORT=6005 HILO_ACTIONS_PORT=6055 HILO_DESK_PORT=6080 make run" >&2
     exit 1
   fi
 done
@@ -21,6 +22,22 @@ done
 .venv/bin/python -m actions.commerce.seed --if-empty
 # The handoff's cases and agents (var/handoff.db, or DATABASE_URL).
 .venv/bin/python -m handoff.database upgrade
+# Rasa's HTTP API (the desk sends agents' replies through it) only takes tokens signed with
+# this secret; a local one is made on first start.
+if [ -z "${HILO_RASA_JWT_SECRET:-}" ]; then
+  if [ ! -s var/rasa-jwt.secret ]; then
+    (umask 077; .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))' >var/rasa-jwt.secret)
+  fi
+  HILO_RASA_JWT_SECRET="$(cat var/rasa-jwt.secret)"
+fi
+export HILO_RASA_JWT_SECRET
+# A desk user to try it with, on a desk that has none (the password is in var/demo-password).
+demo_note=""
+if [ -z "$(.venv/bin/hilo users list)" ]; then
+  (umask 077; .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(9))' >var/demo-password)
+  .venv/bin/hilo users create demo --role supervisor --display-name "Demo" <var/demo-password >/dev/null
+  demo_note="user demo, password $(cat var/demo-password) (create yours: .venv/bin/hilo users create NAME --role agent)"
+fi
 store="var/commerce.db (SQLite)"
 if [ -n "${DATABASE_URL:-}" ]; then store="the database in DATABASE_URL"; fi
 
@@ -37,12 +54,16 @@ trap stop INT TERM EXIT
 .venv/bin/rasa run actions --port "$actions_port" >var/log/actions.log 2>&1 &
 pids+=($!)
 .venv/bin/rasa run --model models/hilo.tar.gz --port "$rasa_port" \
-  --endpoints endpoints.yml --credentials credentials.yml >var/log/rasa.log 2>&1 &
+  --endpoints endpoints.yml --credentials credentials.yml \
+  --enable-api --jwt-secret "$HILO_RASA_JWT_SECRET" >var/log/rasa.log 2>&1 &
+pids+=($!)
+.venv/bin/hilo desk --port "$desk_port" >var/log/desk.log 2>&1 &
 pids+=($!)
 
 echo "run: starting (the model takes a few seconds to load; logs in var/log/)"
 .venv/bin/python scripts/wait_ready.py "http://127.0.0.1:$actions_port/health" \
-  "http://127.0.0.1:$rasa_port/" --pids "${pids[@]}" --logs var/log/actions.log var/log/rasa.log
+  "http://127.0.0.1:$rasa_port/" "http://127.0.0.1:$desk_port/api/openapi.json" \
+  --pids "${pids[@]}" --logs var/log/actions.log var/log/rasa.log var/log/desk.log
 
 sandbox="http://localhost:$rasa_port/webhooks/sandbox/"
 # Open the sandbox page where there is a desktop to open it on (HILO_OPEN_BROWSER=0: don't).
@@ -58,11 +79,12 @@ cat <<MSG
 
   Hilo is running.
     Chat with it    $sandbox   (a phone-like page: no credentials needed)
+    Agent desk      http://localhost:$desk_port   ${demo_note:-(log in with a user from hilo users list)}
     Rasa server     http://localhost:$rasa_port   (channels: /webhooks/<channel>/webhook)
     Action server   http://localhost:$actions_port
     Conversations   var/tracker.db; channel messages var/channels.db (SQLite)
     Store           $store (demo data: docs/demo-store.md; reset it with make seed)
-    Logs            var/log/rasa.log, var/log/actions.log
+    Logs            var/log/rasa.log, var/log/actions.log, var/log/desk.log
 
   Or, in another terminal:
     make shell

@@ -23,8 +23,14 @@ pytestmark = pytest.mark.model
 @pytest.fixture(scope="module")
 def running_hilo(root: Path, model_path: Path) -> Iterator[str]:
     """scripts/run.sh (what `make run` calls after setup and train) on free ports."""
-    rasa_port, actions_port = free_port(), free_port()
-    env = {**os.environ, "HILO_RASA_PORT": str(rasa_port), "HILO_ACTIONS_PORT": str(actions_port)}
+    rasa_port, actions_port, desk_port = free_port(), free_port(), free_port()
+    env = {
+        **os.environ,
+        "HILO_RASA_PORT": str(rasa_port),
+        "HILO_ACTIONS_PORT": str(actions_port),
+        "HILO_DESK_PORT": str(desk_port),
+        "HILO_OPEN_BROWSER": "0",
+    }
     process = subprocess.Popen(  # noqa: S603
         ["/bin/bash", str(root / "scripts" / "run.sh")],
         cwd=root,
@@ -35,6 +41,8 @@ def running_hilo(root: Path, model_path: Path) -> Iterator[str]:
     )
     try:
         wait_for(f"http://127.0.0.1:{rasa_port}/", process, timeout=180)
+        wait_for(f"http://127.0.0.1:{desk_port}/api/openapi.json", process, timeout=60)
+        os.environ["HILO_TEST_DESK_URL"] = f"http://127.0.0.1:{desk_port}"
         yield f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
     finally:
         os.killpg(process.pid, signal.SIGINT)
@@ -101,3 +109,29 @@ def test_the_sandbox_page_chats_with_the_running_bot(running_hilo: str) -> None:
             replies = json.load(reply)["bot"]
         time.sleep(0.2)
     assert "Lumen" in replies[0]["text"]
+
+
+def test_the_desk_runs_beside_the_bot_and_shows_a_handoff(running_hilo: str, root: Path) -> None:
+    desk = os.environ["HILO_TEST_DESK_URL"]
+    with urllib.request.urlopen(f"{desk}/", timeout=30) as page:
+        assert "text/html" in page.headers["Content-Type"]
+    sender = f"run-{uuid.uuid4().hex[:8]}"
+    say(running_hilo, sender, "quiero hablar con una persona")
+    from handoff.auth import Accounts
+    from handoff.database import make_engine
+
+    accounts = Accounts(make_engine(f"sqlite:///{root / 'var' / 'handoff.db'}"))
+    if not any(agent.username == "run-test" for agent in accounts.all()):
+        accounts.create("run-test", "password-123", role="supervisor")
+    login = json.dumps({"username": "run-test", "password": "password-123"}).encode()
+    request = urllib.request.Request(
+        f"{desk}/api/auth/login", data=login, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        token = json.load(reply)["token"]
+    listing = urllib.request.Request(
+        f"{desk}/api/cases?status=all", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(listing, timeout=30) as reply:
+        cases = json.load(reply)["cases"]
+    assert any(case["conversation_id"] == sender for case in cases)
