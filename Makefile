@@ -11,7 +11,7 @@ export HILO_ACTIONS_PORT ?= 5055
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup lock train migrate seed run shell actions lint format types validate unit e2e test crossval bench bench-channels channels-status telegram-webhook clean
+.PHONY: help setup lock train migrate seed run shell actions lint format types validate unit e2e test crossval bench bench-channels bench-desk channels-status telegram-webhook clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ bench: setup train ## Benchmarks against stock Rasa; writes docs/benchmarks.md
 
 bench-channels: setup train ## Webhook ack under 2x load and exactly-once through kill -9; docs/channels-benchmark.md
 	@$(BIN)/python -m bench.channels
+
+bench-desk: setup train ## Customer message -> desk p95, claim-next p99 at 100,000 cases (PostgreSQL); docs/desk-benchmark.md
+	@$(BIN)/python -m bench.desk
 
 channels-status: setup ## Inbox and outbound counts, and the latest messages that could not be sent
 	@$(BIN)/python -m connectors.status

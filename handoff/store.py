@@ -276,20 +276,48 @@ class CaseStore:
             return self._case(connection, case_id)
 
     def claim_next(self, agent: Agent) -> Case | None:
-        """The most urgent queued case of the agent's team (or any), now theirs; None if none."""
+        """The most urgent queued case of the agent's team (or any), now theirs; None if none.
+
+        On PostgreSQL one statement picks and takes it (`UPDATE … WHERE id = (SELECT …
+        FOR UPDATE SKIP LOCKED) RETURNING *`): concurrent claimers skip each other's row
+        and the claim costs a few round trips at 100,000 open cases (bench/desk.py).
+        """
         with self.engine.begin() as connection:
             self._check_capacity(connection, agent)
             query = sa.select(cases.c.id).where(cases.c.status == Status.QUEUED.value)
             if agent.team:
                 query = query.where(sa.or_(cases.c.team.is_(None), cases.c.team == agent.team))
             query = query.order_by(cases.c.urgent_at, cases.c.id).limit(1)
-            if self._postgres:
-                query = query.with_for_update(skip_locked=True)
-            case_id = connection.execute(query).scalar()
-            if case_id is None:
+            if not self._postgres:
+                case_id = connection.execute(query).scalar()
+                if case_id is None:
+                    return None
+                self._move(connection, case_id, Status.ASSIGNED, agent.actor, assignee=agent)
+                return self._case(connection, case_id)
+            # A claim lost to a database crash only puts the case back in the queue, so it
+            # need not wait for its WAL flush (the disk's fsync was most of its p99).
+            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            now = time.time()
+            row = connection.execute(
+                cases.update()
+                .where(cases.c.id == query.with_for_update(skip_locked=True).scalar_subquery())
+                .values(
+                    status=transition(0, Status.QUEUED, Status.ASSIGNED).value,
+                    assignee_id=agent.id,
+                    assigned_at=now,
+                    updated_at=now,
+                )
+                .returning(*cases.c)
+            ).first()
+            if row is None:
                 return None
-            self._move(connection, case_id, Status.ASSIGNED, agent.actor, assignee=agent)
-            return self._case(connection, case_id)
+            detail = {
+                "from": Status.QUEUED.value,
+                "to": Status.ASSIGNED.value,
+                "assignee": agent.id,
+            }
+            self._audit(connection, row.id, agent.actor, "status", detail)
+            return _to_case(_WithAssignee(row, agent.display_name))
 
     def auto_assign(self, case_id: int) -> Case:
         """Gives a queued case to the least-loaded available agent with room, if any."""
@@ -655,6 +683,17 @@ class CaseStore:
         }
 
 
+class _WithAssignee:
+    """A RETURNING row plus the assignee's name (what `_select()` joins in)."""
+
+    def __init__(self, row: Row, assignee_name: str) -> None:
+        self._row = row
+        self.assignee_name = assignee_name
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
+
+
 def _urgent(sla_due_at: float, window_closes_at: float | None) -> float:
     return sla_due_at if window_closes_at is None else min(sla_due_at, window_closes_at)
 
@@ -669,7 +708,7 @@ def _select() -> sa.sql.Select:
     )
 
 
-def _to_case(row: Row) -> Case:
+def _to_case(row: Any) -> Case:
     return Case(
         id=row.id,
         conversation_id=row.conversation_id,

@@ -31,9 +31,12 @@ def require_postgres() -> str:
 
 
 @contextmanager
-def postgres_schema(prefix: str = "hilo_test") -> Iterator[str]:
-    """A database URL whose connections work in a new, empty schema, dropped afterwards."""
-    base = make_url(require_postgres())
+def postgres_schema(prefix: str = "hilo_test", server: str | None = None) -> Iterator[str]:
+    """A database URL whose connections work in a new, empty schema, dropped afterwards.
+
+    `server`: the PostgreSQL URL (default: HILO_TEST_POSTGRES_URL, or skip).
+    """
+    base = make_url(server or require_postgres())
     schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(base, future=True)
     try:

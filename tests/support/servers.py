@@ -32,6 +32,9 @@ class HiloProcesses:
     actions_port: int = field(default_factory=free_port)
     actions: subprocess.Popen | None = None
     rasa: subprocess.Popen | None = None
+    desk: subprocess.Popen | None = None
+    desk_port: int = field(default_factory=free_port)
+    jwt_secret: str = "test-rasa-jwt-secret"
 
     @property
     def url(self) -> str:
@@ -51,9 +54,13 @@ class HiloProcesses:
             "HILO_ACTIONS_PORT": str(self.actions_port),
             "HILO_RASA_PORT": str(self.rasa_port),
             "DATABASE_URL": f"sqlite:///{self.workdir / 'commerce.db'}",
+            "HANDOFF_DATABASE_URL": f"sqlite:///{self.workdir / 'commerce.db'}",
             "CHANNELS_DATABASE_URL": f"sqlite:///{self.channels_db}",
             "HILO_MEDIA_DIR": str(self.workdir / "media"),
             "HILO_PUBLIC_URL": self.url,
+            "HILO_RASA_URL": self.url,
+            "HILO_RASA_JWT_SECRET": self.jwt_secret,
+            "HILO_DESK_PORT": str(self.desk_port),
             **self.env,
         }
 
@@ -95,6 +102,8 @@ class HiloProcesses:
                 "--endpoints",
                 str(self.workdir / "endpoints.yml"),
                 "--enable-api",
+                "--jwt-secret",
+                self.jwt_secret,
             ],
             cwd=ROOT,
             env=self.environment(),
@@ -102,6 +111,22 @@ class HiloProcesses:
             stderr=subprocess.STDOUT,
         )
         wait_for(f"{self.url}/", self.rasa, timeout=180)
+
+    @property
+    def desk_url(self) -> str:
+        return f"http://127.0.0.1:{self.desk_port}"
+
+    def start_desk(self) -> None:
+        """The agent desk (`hilo desk`), on the same databases as the bot."""
+        log = (self.workdir / "desk.log").open("a")
+        self.desk = subprocess.Popen(  # noqa: S603
+            [str(BIN / "hilo"), "desk", "--port", str(self.desk_port)],
+            cwd=ROOT,
+            env=self.environment(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(f"{self.desk_url}/api/openapi.json", self.desk, timeout=60)
 
     def kill_rasa(self) -> None:
         """kill -9: no shutdown hooks, nothing flushed."""
@@ -118,7 +143,7 @@ class HiloProcesses:
         self.actions.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
-        for process in (self.rasa, self.actions):
+        for process in (self.desk, self.rasa, self.actions):
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGCONT)
                 process.terminate()
