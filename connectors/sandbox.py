@@ -142,7 +142,7 @@ class SandboxInput(HiloInput):
             mime_type="text/html; charset=utf-8",
             headers={
                 "Content-Security-Policy": (
-                    "default-src 'self'; img-src 'self' http: https: data:; "
+                    "default-src 'self'; img-src 'self' http: https: data: blob:; "
                     "style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'"
                 ),
                 "X-Content-Type-Options": "nosniff",

@@ -50,6 +50,15 @@ def jwt_secret() -> str:
     raise RasaError("set HILO_RASA_JWT_SECRET (the secret the Rasa server checks tokens with)")
 
 
+def _path(conversation_id: str) -> str:
+    """The conversation id in a URL path, with ':' and '+' as they are.
+
+    Sanic hands path parameters to Rasa undecoded: "whatsapp%3A%2B52…" would name another
+    conversation, and the agent's reply would go to nobody.
+    """
+    return quote(conversation_id, safe=":+")
+
+
 class RasaClient:
     """Async calls to one Rasa server's HTTP API."""
 
@@ -108,7 +117,7 @@ class RasaClient:
             params["execute_side_effects"] = "true"
         await self._call(
             "POST",
-            f"/conversations/{quote(conversation_id, safe='')}/tracker/events",
+            f"/conversations/{_path(conversation_id)}/tracker/events",
             params=params,
             json=events,
         )
@@ -140,6 +149,10 @@ class RasaClient:
             {"event": "slot", "name": "handoff_active", "value": False},
             {"event": "slot", "name": "handoff_outcome", "value": outcome},
             {"event": "resume"},
+            # The pause stopped the turn before its action_listen, and the customer's messages
+            # since then had no turns: without this the policies see "action_handoff, then a
+            # question", match no rule, and fall back (found by the browser test).
+            {"event": "action", "name": "action_listen"},
         ]
         await self.events(conversation_id, events)
 
@@ -147,7 +160,7 @@ class RasaClient:
         """The conversation's current slot values."""
         tracker = await self._call(
             "GET",
-            f"/conversations/{quote(conversation_id, safe='')}/tracker",
+            f"/conversations/{_path(conversation_id)}/tracker",
             params={"include_events": "NONE"},
         )
         return dict((tracker or {}).get("slots") or {})

@@ -96,7 +96,7 @@ def test_a_reply_goes_to_rasa_through_the_customers_channel(world: DeskWorld) ->
     assert reply.status_code == 200
     assert reply.json()["case"]["first_reply_at"] is not None
     ((path, query, events),) = world.rasa_events()
-    assert path == "/conversations/telegram%3A1111/tracker/events"
+    assert path == "/conversations/telegram:1111/tracker/events"
     assert query["output_channel"] == "telegram"
     assert query["execute_side_effects"] == "true"
     assert events == [
@@ -256,4 +256,5 @@ def test_live_updates_and_the_hand_back_to_the_bot(world: DeskWorld) -> None:
         {"event": "slot", "name": "handoff_active", "value": False},
         {"event": "slot", "name": "handoff_outcome", "value": "ok"},
         {"event": "resume"},
+        {"event": "action", "name": "action_listen"},
     ]
