@@ -258,3 +258,73 @@ def test_live_updates_and_the_hand_back_to_the_bot(world: DeskWorld) -> None:
         {"event": "resume"},
         {"event": "action", "name": "action_listen"},
     ]
+
+
+def _customer_writes(world: DeskWorld, conversation: str, text: str) -> None:
+    from connectors.inbox import Inbox
+    from connectors.messages import InboundMessage, Kind
+
+    Inbox(world.channels.engine).accept(
+        InboundMessage(
+            conversation.split(":")[0],
+            conversation,
+            f"m-{time.time_ns()}",
+            Kind.TEXT,
+            time.time(),
+            text=text,
+        )
+    )
+
+
+def _hilo_said(world: DeskWorld) -> list[str]:
+    return [
+        event["text"]
+        for _, _, events in world.rasa_events()
+        for event in events
+        if event.get("metadata", {}).get("source") == "handoff"
+    ]
+
+
+@pytest.mark.feed
+def test_a_waiting_customer_hears_we_got_it_at_most_once_every_few_hours(
+    world: DeskWorld,
+) -> None:
+
+    from handoff.models import cases
+
+    case_id = world.park("telegram:77")
+    _customer_writes(world, "telegram:77", "hola?")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and world.store.get(case_id).last_customer_at is None:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert _hilo_said(world) == []  # the handoff's own promise was minutes ago
+    with world.store.engine.begin() as connection:  # four hours later
+        connection.execute(
+            cases.update().where(cases.c.id == case_id).values(created_at=time.time() - 4 * 3600)
+        )
+    _customer_writes(world, "telegram:77", "sigo esperando")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not _hilo_said(world):
+        time.sleep(0.05)
+    (notice,) = _hilo_said(world)
+    assert notice.startswith("Recibido 👍. Ya está con nuestro equipo; te responden ")
+    _customer_writes(world, "telegram:77", "???")
+    time.sleep(1.0)
+    assert len(_hilo_said(world)) == 1
+    (_, query, _) = world.rasa_events()[-1]
+    assert query["output_channel"] == "telegram"
+
+
+@pytest.mark.feed
+def test_a_closed_case_opens_again_when_the_customer_writes(world: DeskWorld) -> None:
+    case_id = world.park("telegram:78")
+    ana = world.login("ana")
+    ana.post(f"/api/cases/{case_id}/claim")
+    ana.post(f"/api/cases/{case_id}/resolve", json={"return_to_bot": False})
+    assert world.store.get(case_id).status is Status.CLOSED
+    _customer_writes(world, "telegram:78", "una cosa más")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and world.store.get(case_id).status is Status.CLOSED:
+        time.sleep(0.05)
+    assert world.store.get(case_id).status in (Status.QUEUED, Status.ASSIGNED)
