@@ -26,6 +26,8 @@ CASE_SLOT = "handoff_case_id"
 # Messages of the handoff itself: the channel lets them through while people own the thread
 # (bot messages are held back then, see connectors/core.py).
 SOURCE = "handoff"
+# Response placeholders this action fills (tests/unit/store/test_facts.py checks them).
+FILLED_PLACEHOLDERS = frozenset({"when"})
 
 # Why the customer needs a person, by the intent that led here.
 REASON_BY_INTENT = {

@@ -432,11 +432,6 @@ class MessengerInput(HiloInput):
             max_body_bytes=MAX_BODY_BYTES,
         )
 
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> MessengerInput:
-        """Everything comes from the environment; credentials.yml only names the class."""
-        return cls()
-
     def verify(self, request: Request) -> None:
         """`X-Hub-Signature-256` over the raw body with the App Secret (§2.3)."""
         meta.verify_signature(

@@ -75,11 +75,6 @@ class SandboxInput(HiloInput):
             max_body_bytes=MediaLimits.from_env().max_bytes + 64 * 1024,
         )
 
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> SandboxInput:
-        """No credentials."""
-        return cls()
-
     def verify(self, request: Request) -> None:
         """Local only: nothing to verify (like Rasa's REST channel)."""
 

@@ -562,11 +562,6 @@ class TelegramInput(HiloInput):
         )
         _redact_token_in_logs()
 
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> TelegramInput:
-        """Everything comes from the environment; credentials.yml only names the class."""
-        return cls()
-
     def verify(self, request: Request) -> None:
         """The secret token given to `setWebhook`, compared in constant time."""
         check_secret(request.headers.get(SECRET_HEADER), self.settings.secret_token)

@@ -412,11 +412,6 @@ class TwilioInput(HiloInput):
             max_body_bytes=MAX_BODY_BYTES,
         )
 
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> TwilioInput:
-        """Everything comes from the environment (credentials.yml only names the class)."""
-        return cls()
-
     def verify(self, request: Request) -> None:
         """`X-Twilio-Signature` over the public URL of this route and every form param."""
         signature = request.headers.get("X-Twilio-Signature", "")

@@ -509,11 +509,6 @@ class WhatsAppInput(HiloInput):
             max_body_bytes=MAX_BODY_BYTES,
         )
 
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> WhatsAppInput:
-        """Everything comes from the environment; credentials.yml only names the class."""
-        return cls()
-
     def verify(self, request: Request) -> None:
         """`X-Hub-Signature-256` over the raw body with the app secret."""
         meta.verify_signature(

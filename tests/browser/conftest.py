@@ -19,8 +19,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium for this module's tests.
+
+    Module-scoped: Playwright's sync API runs an event loop in the main thread while it is
+    open, and every later test that calls `asyncio.run` would fail.
+    """
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium") or shutil.which("chromium-browser")

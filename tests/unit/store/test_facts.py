@@ -28,9 +28,11 @@ def test_malformed_facts_are_errors(raw: object) -> None:
 
 
 def test_every_response_placeholder_is_a_fact_a_slot_or_filled_by_an_action(domain) -> None:
+    from actions.handoff import FILLED_PLACEHOLDERS as HANDOFF_FILLS
     from actions.orders.common import FILLED_PLACEHOLDERS
 
     names = load_facts().names | {slot.name for slot in domain.slots} | FILLED_PLACEHOLDERS
+    names |= HANDOFF_FILLS
     missing = set()
     for response, variations in domain.responses.items():
         for variation in variations:
