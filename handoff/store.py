@@ -438,18 +438,22 @@ class CaseStore:
                 self._update(connection, case_id, status, **values)
             return self._case(connection, case_id)
 
-    def acknowledged(self, case_id: int, at: float) -> None:
-        """The customer was told "we got your message" at `at`."""
-        with self.engine.begin() as connection:
-            connection.execute(cases.update().where(cases.c.id == case_id).values(last_ack_at=at))
+    def take_acknowledgement(self, case_id: int, now: float, every: float) -> bool:
+        """Whether to tell the customer "we got it" now: at most once per `every` seconds.
 
-    def last_ack_at(self, case_id: int) -> float | None:
-        """When the customer was last told "we got your message"."""
-        with self.engine.connect() as connection:
-            value = connection.execute(
-                sa.select(cases.c.last_ack_at).where(cases.c.id == case_id)
-            ).scalar()
-        return float(value) if value is not None else None
+        A conditional update, so two desk processes never both send it. The handoff's own
+        promise, at the case's creation, counts as the first.
+        """
+        since = now - every
+        with self.engine.begin() as connection:
+            taken = connection.execute(
+                cases.update()
+                .where(cases.c.id == case_id)
+                .where(cases.c.created_at <= since)
+                .where(sa.or_(cases.c.last_ack_at.is_(None), cases.c.last_ack_at <= since))
+                .values(last_ack_at=now)
+            ).rowcount
+        return bool(taken)
 
     def resolve(
         self,

@@ -18,6 +18,7 @@ customer message → visible in the desk.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -26,10 +27,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from connectors.core import sender_ref
-from handoff.case import Case, Status
+from handoff.case import Case, InvalidTransition, Status
 from handoff.conversations import ConversationReader
 from handoff.rasa_client import RasaClient, RasaError
 from handoff.service import Handoff
+from handoff.store import Conflict
 from handoff.texts import received_notice
 
 logger = logging.getLogger(__name__)
@@ -161,14 +163,13 @@ class Feed:
     async def _acknowledge(self, case: Case) -> None:
         """At most one "we got it" per `ACK_SECONDS`, with when to expect a person.
 
-        The handoff's own promise counts as the first; once an agent is talking with the
-        customer, their replies are the acknowledgement.
+        Once an agent is talking with the customer, their replies are the acknowledgement.
         """
         if case.status is Status.ASSIGNED and case.first_reply_at is not None:
             return
-        now = time.time()
-        last = await asyncio.to_thread(self.store.last_ack_at, case.id)
-        if now - (last if last is not None else case.created_at) < ACK_SECONDS:
+        if not await asyncio.to_thread(
+            self.store.take_acknowledgement, case.id, time.time(), ACK_SECONDS
+        ):
             return
         when, closed = await asyncio.to_thread(self.handoff.promise, case)
         text = received_notice(when, case.language)
@@ -178,8 +179,6 @@ class Feed:
             )
         except RasaError as error:
             logger.warning("handoff.feed.ack_failed case=%d error=%s", case.id, error)
-            return
-        await asyncio.to_thread(self.store.acknowledged, case.id, now)
 
     async def hand_back_resolved(self) -> None:
         """Resumes the bot for resolved cases (again later if Rasa does not answer)."""
@@ -196,4 +195,6 @@ class Feed:
                     error,
                 )
                 continue
-            await asyncio.to_thread(self.store.back_to_bot, case.id)
+            # Another desk process may have handed it back first.
+            with contextlib.suppress(Conflict, InvalidTransition):
+                await asyncio.to_thread(self.store.back_to_bot, case.id)

@@ -231,3 +231,13 @@ def test_fifty_concurrent_claimers_never_take_a_case_twice(
     assert len(set(ids)) == 120
     for case_id, person in taken:
         assert store.get(case_id).assignee_id == person
+
+
+def test_an_acknowledgement_is_taken_once_per_interval(store: CaseStore) -> None:
+    case, _ = store.open_case(new())
+    now = time.time()
+    assert not store.take_acknowledgement(case.id, now, 3600)  # the promise was just made
+    later = now + 4 * 3600
+    assert store.take_acknowledgement(case.id, later, 3600)
+    assert not store.take_acknowledgement(case.id, later + 60, 3600)  # another desk process
+    assert store.take_acknowledgement(case.id, later + 3601, 3600)
