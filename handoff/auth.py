@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from handoff.database import reader
 from handoff.models import ROLES, agents, sessions
 from handoff.store import DEFAULT_CAPACITY, Agent, NotFound, _to_agent
 
@@ -84,6 +85,7 @@ class Accounts:
     def __init__(self, engine: Engine) -> None:
         """Uses `engine` (migrated with `handoff.database.migrate`)."""
         self.engine = engine
+        self.reader = reader(engine)
 
     def create(
         self,
@@ -125,7 +127,7 @@ class Accounts:
 
     def get(self, agent_id: int) -> Agent:
         """One agent; `NotFound` if there is none."""
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             row = connection.execute(sa.select(agents).where(agents.c.id == agent_id)).first()
         if row is None:
             raise NotFound(f"agent {agent_id}")
@@ -133,7 +135,7 @@ class Accounts:
 
     def by_username(self, username: str) -> Agent:
         """One agent by username; `NotFound` if there is none."""
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             row = connection.execute(
                 sa.select(agents).where(agents.c.username == username.strip().lower())
             ).first()
@@ -143,7 +145,7 @@ class Accounts:
 
     def all(self) -> list[Agent]:
         """Every active agent, by name."""
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             rows = connection.execute(
                 sa.select(agents).where(agents.c.active.is_(True)).order_by(agents.c.display_name)
             ).all()
@@ -159,7 +161,7 @@ class Accounts:
 
     def login(self, username: str, password: str) -> Session:
         """A new session for valid credentials; `AuthError` otherwise (same error either way)."""
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             row = connection.execute(
                 sa.select(agents).where(agents.c.username == username.strip().lower())
             ).first()
@@ -185,7 +187,7 @@ class Accounts:
         """The live session of a token; `AuthError` if unknown or expired."""
         if not token:
             raise AuthError("not logged in")
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             row = connection.execute(
                 sa.select(sessions.c.csrf_token, sessions.c.expires_at, agents)
                 .join(agents, agents.c.id == sessions.c.agent_id)

@@ -50,10 +50,21 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "hilo_read_only"
+
+
 def _sqlite_begin(connection: Any) -> None:
-    # BEGIN IMMEDIATE: take the write lock at the start, so a claim (read, then update) never
-    # fails halfway with "database is locked" after another writer committed in between.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writes: BEGIN IMMEDIATE takes the write lock at the start, so a claim (read, then update)
+    # never fails halfway with "database is locked" after another writer committed in between.
+    # Reads (`reader()`): a plain BEGIN, so the Rasa server's check on every turn ("do people
+    # own this conversation?") never queues behind the desk's and the action server's writes.
+    read_only = connection.get_execution_options().get(READ_ONLY)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def reader(engine: Engine) -> Engine:
+    """The same engine and pool, for transactions that only read."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:

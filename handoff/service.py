@@ -121,7 +121,7 @@ class Handoff:
         """Open cases a person will answer before this one (0 once someone has it)."""
         if case.status is Status.ASSIGNED:
             return 0
-        with self.store.engine.connect() as connection:
+        with self.store.reader.connect() as connection:
             return int(
                 connection.execute(
                     sa.select(sa.func.count())
@@ -131,7 +131,7 @@ class Handoff:
             )
 
     def _agents_online(self) -> int:
-        with self.store.engine.connect() as connection:
+        with self.store.reader.connect() as connection:
             return int(
                 connection.execute(
                     sa.select(sa.func.count())

@@ -32,6 +32,7 @@ from handoff.case import (
     Status,
     transition,
 )
+from handoff.database import reader
 from handoff.models import agents, canned, case_events, cases, notes
 
 DEFAULT_CAPACITY = 5
@@ -116,6 +117,7 @@ class CaseStore:
     def __init__(self, engine: Engine) -> None:
         """Uses `engine` (migrated with `handoff.database.migrate`)."""
         self.engine = engine
+        self.reader = reader(engine)
         self._postgres = engine.dialect.name == "postgresql"
 
     # --- opening ----------------------------------------------------------------------
@@ -174,20 +176,20 @@ class CaseStore:
 
     def with_people(self, conversation_id: str) -> Case | None:
         """The conversation's case while people own it (queued, assigned, resolved, closed)."""
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             case_id = self._with_people(connection, conversation_id)
             return self._case(connection, case_id) if case_id is not None else None
 
     def parked(self, conversation_id: str) -> bool:
         """Whether people own the conversation (the bot must stay silent)."""
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return self._with_people(connection, conversation_id) is not None
 
     # --- reading ----------------------------------------------------------------------
 
     def get(self, case_id: int) -> Case:
         """One case; `NotFound` if there is none."""
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return self._case(connection, case_id)
 
     def find(
@@ -203,7 +205,7 @@ class CaseStore:
         if assignee_id is not None:
             query = query.where(cases.c.assignee_id == assignee_id)
         query = query.order_by(cases.c.urgent_at, cases.c.id).limit(limit)
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return [_to_case(row) for row in connection.execute(query)]
 
     def earlier(self, case: Case, limit: int = 20) -> list[Case]:
@@ -220,7 +222,7 @@ class CaseStore:
             .order_by(cases.c.created_at.desc())
             .limit(limit)
         )
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return [_to_case(row) for row in connection.execute(query)]
 
     def changed_since(self, since: float, limit: int = 500) -> list[Case]:
@@ -228,7 +230,7 @@ class CaseStore:
         query = (
             _select().where(cases.c.updated_at > since).order_by(cases.c.updated_at).limit(limit)
         )
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return [_to_case(row) for row in connection.execute(query)]
 
     def search(self, text: str, limit: int = 50) -> list[Case]:
@@ -247,7 +249,7 @@ class CaseStore:
             .order_by(cases.c.created_at.desc())
             .limit(limit)
         )
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return [_to_case(row) for row in connection.execute(query)]
 
     def by_conversations(self, conversation_ids: Iterable[str], limit: int = 50) -> list[Case]:
@@ -261,7 +263,7 @@ class CaseStore:
             .order_by(cases.c.created_at.desc())
             .limit(limit)
         )
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return [_to_case(row) for row in connection.execute(query)]
 
     # --- claiming and assigning -------------------------------------------------------
@@ -346,7 +348,7 @@ class CaseStore:
         return assigned
 
     def _anyone_free(self, team: str | None) -> bool:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return self._least_loaded(connection, team) is not None
 
     def _least_loaded(self, connection: Connection, team: str | None) -> Agent | None:
@@ -526,7 +528,7 @@ class CaseStore:
             .where(notes.c.case_id == case_id)
             .order_by(notes.c.id)
         )
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return [
                 {"id": r.id, "agent": r.display_name, "text": r.text, "at": r.at}
                 for r in connection.execute(query)
@@ -539,7 +541,7 @@ class CaseStore:
             .where(case_events.c.case_id == case_id)
             .order_by(case_events.c.id)
         )
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return [
                 AuditEntry(r.at, r.actor, r.action, json.loads(r.detail))
                 for r in connection.execute(query)
@@ -555,7 +557,7 @@ class CaseStore:
         query = sa.select(canned).order_by(canned.c.title)
         if language:
             query = query.where(canned.c.language == language)
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
 
     def add_canned_response(self, title: str, text: str, language: str) -> int:
@@ -652,7 +654,7 @@ class CaseStore:
     def stats(self, now: float | None = None) -> dict[str, Any]:
         """The supervisor's view: queue depth, waiting times, SLA breaches, agent load."""
         now = now or time.time()
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             queued = connection.execute(
                 sa.select(cases.c.created_at, cases.c.sla_due_at).where(
                     cases.c.status == Status.QUEUED.value
