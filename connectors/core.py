@@ -12,55 +12,51 @@ Outbound (`HiloOutput`, one subclass per channel): a Rasa response becomes parts
 each part is recorded, sent by the channel's `ChannelSender` with retries, and marked sent or
 failed with the provider's error (`connectors/outbox.py`).
 
-Adapters translate and nothing else: a `ChannelSender` knows how to send a part and fetch a
-file; a `HiloInput` subclass knows how to verify and parse its provider's webhook. Everything
-they share (storage, dedupe, ordering, windows, splitting, retries, media limits, logging
-without personal data) lives here, once.
+Adapters translate and nothing else (connectors/channel.py): a `ChannelSender` knows how to
+send a part and fetch a file; a `HiloInput` subclass knows how to verify and parse its
+provider's webhook. Everything they share (storage, dedupe, ordering, windows, splitting,
+retries, media limits, logging without personal data) lives here, once, in `ChannelHub`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import hashlib
 import logging
-import re
 import sys
 import threading
 import time
-import weakref
-from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Generic, TypeVar
+from dataclasses import dataclass, replace
+from typing import Any
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from sanic import Blueprint, response
-from sanic.request import Request
-from sanic.response import HTTPResponse
+from rasa.core.channels.channel import UserMessage
 from sqlalchemy.engine import Engine
 
+from connectors.channel import (
+    BUTTON_KEY,
+    Batch,
+    ChannelSender,
+    HiloInput,
+    HiloOutput,
+    sender_ref,
+)
 from connectors.customers import Customers
 from connectors.dispatcher import Dispatcher, Failed, Retry
-from connectors.errors import MediaError, PayloadError, SendError, SignatureError
+from connectors.errors import SendError
 from connectors.inbox import Inbox, InboxItem
 from connectors.media_inbound import store_inbound_media
 from connectors.media_store import LocalMediaStore, MediaStore
-from connectors.messages import (
-    InboundMessage,
-    Kind,
-    MediaRef,
-    OutboundPart,
-    StatusUpdate,
-)
+from connectors.messages import InboundMessage, Kind, OutboundPart
 from connectors.outbox import Outbox
-from connectors.render import match_button, numbered, parts_from_response, split_part
+from connectors.rasa_errors import watch_turn
+from connectors.render import match_button, numbered, split_part
 from connectors.settings import MediaLimits
 from connectors.storage import Database, make_engine
-from connectors.windows import Window, decide
+from connectors.windows import decide
+
+__all__ = ["ChannelHub", "default_hub", "metadata_for"]
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 # The handoff's fail-safe: (the message, its output channel, why) -> handled.
 Escalation = Callable[["InboundMessage", "HiloOutput", str], Awaitable[bool]]
 # httpx and twilio log every request at INFO: URLs carry credentials (the Bot API puts the
@@ -95,84 +91,6 @@ SORRY_MEDIA = {
         "download your file; could you send it again?"
     ),
 }
-
-
-BUTTON_KEY = re.compile(r"^#\d{1,2}$")
-
-
-def button_key(index: int) -> str:
-    """What a channel sends as a button's id when the payload is too long for it (1-based)."""
-    return f"#{index}"
-
-
-def sender_ref(conversation_id: str) -> str:
-    """A stable pseudonym for logs: conversation ids contain phone numbers."""
-    return hashlib.sha256(conversation_id.encode()).hexdigest()[:12]
-
-
-class PerLoop(Generic[T]):
-    """One client per event loop: HTTP clients may only be used on the loop that made them.
-
-    The bot's turns send on the bot loop; the desk's replies (Rasa's HTTP API) send on the
-    server loop.
-    """
-
-    def __init__(self, factory: Callable[[], T]) -> None:
-        """`factory` makes a client for the running loop."""
-        self._factory = factory
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, T] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._lock = threading.Lock()
-
-    def get(self) -> T:
-        """The running loop's client (made on first use; forgotten with its loop)."""
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            if loop not in self._clients:
-                self._clients[loop] = self._factory()
-            return self._clients[loop]
-
-
-@dataclass
-class Batch:
-    """What one webhook delivery carried."""
-
-    messages: list[InboundMessage] = field(default_factory=list)
-    statuses: list[StatusUpdate] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)  # event types we do not handle
-
-
-class ChannelSender(ABC):
-    """The adapter's outbound half: send one part, fetch one customer file."""
-
-    channel: ClassVar[str]
-    text_limit: ClassVar[int] = 4096
-    buttons_text_limit: ClassVar[int | None] = None  # text with buttons, when shorter
-
-    def window_for(self, conversation_id: str) -> Window:
-        """The messaging window that applies to this conversation."""
-        return Window.NONE
-
-    def template_configured(self, conversation_id: str) -> bool:
-        """Whether a re-engagement template is set for closed windows."""
-        return False
-
-    def numbered_buttons(self, part: OutboundPart) -> bool:
-        """Whether this part's buttons go out as a numbered list (no native form)."""
-        return False
-
-    @abstractmethod
-    async def send(self, conversation_id: str, part: OutboundPart) -> str | None:
-        """Sends one part; returns the provider's message id. Raises `SendError`."""
-
-    async def fetch_media(self, media: MediaRef) -> tuple[bytes, str]:
-        """Downloads a customer's file with the channel's credentials: (bytes, content type)."""
-        raise MediaError("download", f"{self.channel} does not fetch media")
-
-    async def before_turn(self, message: InboundMessage) -> None:
-        """Channel chores before the bot sees a message (Telegram: stop a button's spinner)."""
-        return None
 
 
 @dataclass
@@ -226,7 +144,6 @@ class ChannelHub:
         if self._started:
             return
         self._started = True
-        _watch_rasa_errors()
         # The bot thread computes (NLU) while the server loop answers webhooks; CPython hands
         # the GIL to a waiting thread every 5 ms by default, several times per webhook. 1 ms
         # keeps acknowledgements fast under load (bench/channels.py) at a negligible cost.
@@ -298,25 +215,22 @@ class ChannelHub:
             message_id=message.provider_id,
             metadata=metadata_for(message, profile_id),
         )
-        errors: list[str] = []
-        watching = _TURN_ERRORS.set(errors)
-        try:
-            await registration.on_new_message(user_message)
-        except Exception as error:
-            logger.exception(
-                "connectors.turn.failed channel=%s sender=%s attempt=%d error=%s",
-                message.channel,
-                sender_ref(message.conversation_id),
-                item.attempts,
-                type(error).__name__,
-            )
-            if item.attempts < MAX_ATTEMPTS:
-                raise Retry(type(error).__name__) from error
-            if not await self._escalate(message, output, "turn_failed"):
-                await output.say(message.conversation_id, SORRY_BOT_ERROR)
-            raise Failed(f"bot: {type(error).__name__}") from error
-        finally:
-            _TURN_ERRORS.reset(watching)
+        with watch_turn() as errors:
+            try:
+                await registration.on_new_message(user_message)
+            except Exception as error:
+                logger.exception(
+                    "connectors.turn.failed channel=%s sender=%s attempt=%d error=%s",
+                    message.channel,
+                    sender_ref(message.conversation_id),
+                    item.attempts,
+                    type(error).__name__,
+                )
+                if item.attempts < MAX_ATTEMPTS:
+                    raise Retry(type(error).__name__) from error
+                if not await self._escalate(message, output, "turn_failed"):
+                    await output.say(message.conversation_id, SORRY_BOT_ERROR)
+                raise Failed(f"bot: {type(error).__name__}") from error
         if errors and not held_by_people:
             # Rasa logs an action that failed (the action server down or raising) and goes on
             # with a fallback: the customer would get "sorry, I don't know" and nothing else.
@@ -546,51 +460,6 @@ class ChannelHub:
                 loop.call_soon_threadsafe(event.set)
 
 
-def _author(message: dict[str, Any]) -> str | None:
-    name = message.get("agent_name") or message.get("agent_id")
-    return str(name)[:120] if name else None
-
-
-# The errors Rasa logged during the current turn (None outside a turn). Each turn runs in its
-# own task, so the context variable is the turn's own.
-_TURN_ERRORS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
-    "hilo_turn_errors", default=None
-)
-# What Rasa 3.6 logs, at ERROR, when an action fails and it carries on without its events.
-_ACTION_FAILURES = ("Encountered an exception while running action", "Failed to run custom action")
-
-
-class _RasaErrorWatch(logging.Handler):
-    """Notes, for the turn in progress, that an action failed (Rasa only logs it)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        errors = _TURN_ERRORS.get()
-        if errors is not None and str(record.msg).startswith(_ACTION_FAILURES):
-            errors.append(record.name)
-
-
-_WATCH = _RasaErrorWatch(level=logging.ERROR)
-
-
-def _watch_rasa_errors() -> None:
-    for name in ("rasa.core.processor", "rasa.core.actions.action"):
-        rasa_logger = logging.getLogger(name)
-        if _WATCH not in rasa_logger.handlers:
-            rasa_logger.addHandler(_WATCH)
-
-
-def message_source(message: dict[str, Any]) -> str:
-    """Who a Rasa response is from: "agent", "handoff" or "system" when it says so, else "bot".
-
-    Agents' messages come through Rasa's HTTP API with `source` (or an `agent_id`) in their
-    metadata; the handoff action marks its promise `source: handoff`.
-    """
-    declared = message.get("source")
-    if declared in ("agent", "handoff", "system"):
-        return str(declared)
-    return "agent" if message.get("agent_id") else "bot"
-
-
 def _buttons_text_limit(sender: ChannelSender, part: OutboundPart) -> int | None:
     """How long the text that carries `part`'s buttons may be on this channel.
 
@@ -652,199 +521,3 @@ def default_hub() -> ChannelHub:
         if _default_hub is None:
             _default_hub = ChannelHub()
         return _default_hub
-
-
-class HiloOutput(OutputChannel):
-    """Sends Rasa's responses through a channel's `ChannelSender`, via the hub.
-
-    One instance per processed message (`reply_to` = its inbox id, so replies are sent once)
-    or, from `get_output_channel()`, for the desk and Rasa's HTTP API (`reply_to` None).
-    Messages whose metadata says `"source": "agent"` (or carries `agent_id`) are an agent's:
-    the window rules for people apply (Messenger's HUMAN_AGENT tag).
-    """
-
-    channel: ClassVar[str] = "hilo"
-
-    def __init__(self, sender: ChannelSender, hub: ChannelHub, reply_to: int | None) -> None:
-        """Sends through `sender`, recording in `hub`."""
-        self.sender = sender
-        self.hub = hub
-        self.reply_to = reply_to
-        self.responses = 0  # Rasa responses given to this output (0 after a turn: silence)
-        self._seq = 0
-
-    @classmethod
-    def name(cls) -> str:
-        """The channel name (selects channel-specific response variations)."""
-        return cls.channel
-
-    def _next_seq(self) -> int | None:
-        if self.reply_to is None:
-            return None
-        self._seq += 1
-        return self._seq
-
-    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        """One Rasa response: its parts, through the window check, recorded and sent."""
-        self.responses += 1
-        source = message_source(message)
-        parts = parts_from_response(message)
-        if message.get("custom") and not parts:
-            logger.info("connectors.send.custom_ignored channel=%s", self.channel)
-        await self.hub.deliver(
-            self.sender,
-            recipient_id,
-            parts,
-            source=source,
-            reply_to=self.reply_to,
-            next_seq=self._next_seq,
-            author=_author(message) if source == "agent" else None,
-        )
-
-    async def say(self, conversation_id: str, text: str) -> None:
-        """A message from Hilo itself (refusals, apologies), not from the bot's domain."""
-        await self.hub.deliver(
-            self.sender,
-            conversation_id,
-            [OutboundPart(text=text)],
-            source="system",
-            reply_to=self.reply_to,
-            next_seq=self._next_seq,
-        )
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        """Rasa's plain-text entry point (used by some built-in actions)."""
-        await self.send_response(recipient_id, {"text": text, **kwargs})
-
-
-class HiloInput(InputChannel):
-    """A channel's webhook over the shared core; subclasses verify and parse.
-
-    Mounted by Rasa at `/webhooks/<name>/` from credentials.yml, with `GET /` (health) and
-    `POST /webhook`. A subclass sets `channel`, `output_class` and `settings_class`, builds its
-    `sender`, and implements `verify` and `parse`; `extra_routes` adds provider-specific routes
-    (the Meta handshake, Twilio's status callbacks, the sandbox page).
-    """
-
-    channel: ClassVar[str] = "hilo"
-    output_class: ClassVar[type[HiloOutput]] = HiloOutput
-
-    def __init__(
-        self,
-        sender: ChannelSender,
-        *,
-        configured: bool,
-        missing: list[str],
-        hub: ChannelHub | None = None,
-        max_body_bytes: int = 1024 * 1024,
-    ) -> None:
-        """`configured` False: the webhook answers 503 naming the `missing` variables.
-
-        Bodies over `max_body_bytes` get 413 (providers' own payloads stay far below it).
-        """
-        self.sender = sender
-        self.configured = configured
-        self.missing = missing
-        self.max_body_bytes = max_body_bytes
-        self._hub = hub
-
-    @property
-    def hub(self) -> ChannelHub:
-        """The hub this channel stores into (the process's, unless a test gave one)."""
-        if self._hub is None:
-            self._hub = default_hub()
-        return self._hub
-
-    @classmethod
-    def name(cls) -> str:
-        """The Rasa channel name: URL prefix, `input_channel`, response variations."""
-        return cls.channel
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        """Everything comes from the environment; credentials.yml only names the class.
-
-        (Rasa refuses to start when a `${VAR}` in credentials.yml is unset, and a laptop has
-        no provider credentials: see connectors/settings.py.)
-        """
-        return cls()  # type: ignore[call-arg]  # every channel's settings default to the env
-
-    def output(self, reply_to: int | None = None) -> HiloOutput:
-        """An output channel for this channel's conversations."""
-        return self.output_class(self.sender, self.hub, reply_to)
-
-    def get_output_channel(self) -> OutputChannel | None:
-        """Works without a request: the desk and Rasa's HTTP API send through it."""
-        return self.output(reply_to=None) if self.configured else None
-
-    @abstractmethod
-    def verify(self, request: Request) -> None:
-        """Checks the request comes from the provider; raises `SignatureError`."""
-
-    @abstractmethod
-    def parse(self, request: Request) -> Batch:
-        """The delivery's messages and statuses; raises `PayloadError`."""
-
-    def acknowledge(self, batch: Batch) -> HTTPResponse:
-        """The provider's expected success answer."""
-        return response.json({"status": "ok"})
-
-    def extra_routes(self, blueprint: Blueprint) -> None:
-        """Adds provider-specific routes."""
-
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """Health, webhook and the channel's extra routes, wired to the hub."""
-        hub = self.hub
-        hub.register(self, on_new_message)
-        blueprint = Blueprint(f"hilo_{self.name()}", __name__)
-
-        @blueprint.listener("after_server_start")
-        async def start(app: Any, _loop: Any) -> None:
-            agent = getattr(app.ctx, "agent", None)
-            hub.start(bot_ready=(lambda: agent is not None and agent.is_ready()))
-
-        @blueprint.listener("before_server_stop")
-        async def stop(_app: Any, _loop: Any) -> None:
-            await asyncio.to_thread(hub.stop)
-
-        @blueprint.route("/", methods=["GET"])
-        async def index(request: Request) -> HTTPResponse:
-            return await self.index(request)
-
-        @blueprint.route("/webhook", methods=["POST"])
-        async def webhook(request: Request) -> HTTPResponse:
-            return await self.handle_webhook(request)
-
-        self.extra_routes(blueprint)
-        return blueprint
-
-    async def index(self, request: Request) -> HTTPResponse:
-        """`GET /`: whether the channel is configured (never which values it has)."""
-        return response.json(
-            {"status": "ok" if self.configured else "not configured", "channel": self.name()}
-        )
-
-    async def handle_webhook(self, request: Request) -> HTTPResponse:
-        """Verify, parse, store, acknowledge: no NLU, no sending."""
-        if not self.configured:
-            return self.not_configured()
-        if len(request.body or b"") > self.max_body_bytes:
-            return response.json({"error": "body too large"}, status=413)
-        try:
-            self.verify(request)
-        except SignatureError as error:
-            logger.warning("connectors.webhook.rejected channel=%s reason=%s", self.name(), error)
-            return response.json({"error": "invalid signature"}, status=403)
-        try:
-            batch = self.parse(request)
-        except PayloadError as error:
-            logger.warning("connectors.webhook.malformed channel=%s reason=%s", self.name(), error)
-            return response.json({"error": f"malformed body: {error}"}, status=400)
-        await self.hub.accept(batch)
-        return self.acknowledge(batch)
-
-    def not_configured(self) -> HTTPResponse:
-        """503 naming what to set (never the values)."""
-        return response.json(
-            {"error": f"{self.name()} is not configured", "set": self.missing}, status=503
-        )

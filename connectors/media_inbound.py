@@ -21,7 +21,7 @@ from connectors.messages import InboundMessage, MediaRef
 from connectors.settings import MediaLimits
 
 if TYPE_CHECKING:
-    from connectors.core import ChannelSender
+    from connectors.channel import ChannelSender
 
 logger = logging.getLogger(__name__)
 

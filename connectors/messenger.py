@@ -28,9 +28,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors import meta
-from connectors.core import (
+from connectors.channel import (
     Batch,
-    ChannelHub,
     ChannelSender,
     HiloInput,
     HiloOutput,
@@ -38,6 +37,7 @@ from connectors.core import (
     button_key,
     sender_ref,
 )
+from connectors.core import ChannelHub
 from connectors.errors import PayloadError, SendError
 from connectors.media_inbound import download
 from connectors.messages import (

@@ -28,7 +28,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.core import Batch, ChannelHub, ChannelSender, HiloInput, HiloOutput
+from connectors.channel import Batch, ChannelSender, HiloInput, HiloOutput
+from connectors.core import ChannelHub
 from connectors.errors import PayloadError
 from connectors.media_inbound import check_and_store
 from connectors.messages import InboundMessage, Kind, MediaRef, OutboundPart

@@ -72,10 +72,9 @@ from telegram.error import (
     TimedOut,
 )
 
-from connectors.core import (
+from connectors.channel import (
     BUTTON_KEY,
     Batch,
-    ChannelHub,
     ChannelSender,
     HiloInput,
     HiloOutput,
@@ -83,6 +82,7 @@ from connectors.core import (
     button_key,
     sender_ref,
 )
+from connectors.core import ChannelHub
 from connectors.errors import MediaError, PayloadError, SendError, SignatureError
 from connectors.media_store import FILES_PATH, LocalMediaStore, MediaStore, public_base_url
 from connectors.messages import (

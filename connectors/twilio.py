@@ -34,7 +34,8 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from connectors.core import Batch, ChannelHub, ChannelSender, HiloInput, HiloOutput, PerLoop
+from connectors.channel import Batch, ChannelSender, HiloInput, HiloOutput, PerLoop
+from connectors.core import ChannelHub
 from connectors.errors import MediaError, PayloadError, SendError, SignatureError
 from connectors.media_inbound import download
 from connectors.messages import (

@@ -26,9 +26,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors import meta
-from connectors.core import (
+from connectors.channel import (
     Batch,
-    ChannelHub,
     ChannelSender,
     HiloInput,
     HiloOutput,
@@ -36,6 +35,7 @@ from connectors.core import (
     button_key,
     sender_ref,
 )
+from connectors.core import ChannelHub
 from connectors.errors import MediaError, PayloadError, SendError
 from connectors.media_inbound import download
 from connectors.messages import (

@@ -26,7 +26,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.core import ChannelHub, HiloOutput, default_hub, sender_ref
+from connectors.channel import HiloOutput, sender_ref
+from connectors.core import ChannelHub, default_hub
 from connectors.messages import InboundMessage
 from handoff.case import Reason
 from handoff.service import Handoff

@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from connectors.core import sender_ref
+from connectors.channel import sender_ref
 from handoff.case import Case, InvalidTransition, Status
 from handoff.conversations import ConversationReader
 from handoff.rasa_client import RasaClient, RasaError
