@@ -21,7 +21,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,7 @@ class Desk:
     rasa: RasaClient
     media: MediaStore
     broadcaster: Broadcaster
+    login_failures: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def store(self) -> Any:
@@ -101,7 +102,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return web.json_response({"error": f"not found: {error}"}, status=404)
     except RasaError as error:
         return web.json_response({"error": str(error)}, status=502)
-    except web.HTTPException:
+    except web.HTTPException as error:
+        if error.status >= 400 and request.path.startswith("/api/"):
+            return web.json_response({"error": error.reason.lower()}, status=error.status)
         raise
     except Exception as error:
         logger.exception("handoff.desk.error error=%s", type(error).__name__)
@@ -192,16 +195,27 @@ def may_work_on(session: Session, case: Case) -> None:
 # --- auth ---------------------------------------------------------------------------------
 
 
+LOGIN_ATTEMPTS = 5
+LOGIN_WINDOW_SECONDS = 600.0
+
+
 async def login(request: web.Request) -> web.StreamResponse:
-    """POST /api/auth/login."""
+    """POST /api/auth/login (5 wrong passwords per username in 10 minutes, then 429)."""
     data = await body(request)
     username, password = data.get("username"), data.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         raise ApiError(400, "send username and password")
+    failures = request.app[DESK].login_failures.setdefault(username.strip().lower(), [])
+    now = time.monotonic()
+    failures[:] = [at for at in failures if now - at < LOGIN_WINDOW_SECONDS]
+    if len(failures) >= LOGIN_ATTEMPTS:
+        raise ApiError(429, "too many wrong passwords; try again in a few minutes")
     try:
         session = await asyncio.to_thread(request.app[DESK].accounts.login, username, password)
     except AuthError as error:
+        failures.append(now)
         raise ApiError(401, str(error)) from error
+    failures.clear()
     response = web.json_response(
         {"token": session.token, "csrf_token": session.csrf_token, "agent": session.agent.to_dict()}
     )

@@ -328,3 +328,14 @@ def test_a_closed_case_opens_again_when_the_customer_writes(world: DeskWorld) ->
     while time.monotonic() < deadline and world.store.get(case_id).status is Status.CLOSED:
         time.sleep(0.05)
     assert world.store.get(case_id).status in (Status.QUEUED, Status.ASSIGNED)
+
+
+def test_guessing_passwords_is_stopped_and_unknown_paths_answer_json(world: DeskWorld) -> None:
+    client = world.server.client()
+    for _ in range(5):
+        reply = client.post("/api/auth/login", json={"username": "beto", "password": "guess-123"})
+        assert reply.status_code == 401
+    blocked = client.post("/api/auth/login", json={"username": "beto", "password": "password-123"})
+    assert blocked.status_code == 429
+    assert "too many" in blocked.json()["error"]
+    assert world.login("ana").get("/api/nothing-here").json() == {"error": "not found"}
