@@ -43,7 +43,7 @@ class HandoffPlugin(InputChannel):
         """Uses the process's hub and handoff unless given (tests)."""
         self._hub = hub
         self._handoff = handoff
-        self._agent: Any = None
+        self._server: Any = None  # the Rasa app's context (its agent)
 
     @classmethod
     def name(cls) -> str:
@@ -71,7 +71,7 @@ class HandoffPlugin(InputChannel):
 
         @blueprint.listener("before_server_start")
         async def remember_agent(app: Any, _loop: Any) -> None:
-            self._agent = app.ctx
+            self._server = app.ctx
 
         @blueprint.route("/", methods=["GET"])
         async def health(_request: Request) -> HTTPResponse:
@@ -89,7 +89,7 @@ class HandoffPlugin(InputChannel):
 
     async def escalate(self, message: InboundMessage, output: HiloOutput, why: str) -> bool:
         """Parks the conversation after a bot failure and tells the customer when."""
-        agent = getattr(self._agent, "agent", None)
+        agent = getattr(self._server, "agent", None)
         if agent is None:
             return False
         conversation = message.conversation_id
