@@ -37,11 +37,16 @@ def _password() -> str:
 def _desk(port: int) -> int:
     from aiohttp import web
 
-    from handoff.desk.app import create_app
+    from handoff.desk.app import AccessLog, create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     migrate()
-    web.run_app(create_app(), host=os.environ.get("HILO_DESK_HOST", "0.0.0.0"), port=port)  # noqa: S104
+    web.run_app(
+        create_app(),
+        host=os.environ.get("HILO_DESK_HOST", "0.0.0.0"),  # noqa: S104 (a server: all interfaces)
+        port=port,
+        access_log_class=AccessLog,
+    )
     return 0
 
 
