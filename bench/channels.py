@@ -75,7 +75,7 @@ TEXTS = [
     "que horario tienen?",
 ]
 
-HILO_CREDENTIALS = "rest:\nconnectors.twilio.TwilioInput:\n"
+HILO_CREDENTIALS = "rest:\nconnectors.twilio.TwilioInput:\nhandoff.plugin.HandoffPlugin:\n"
 STOCK_TWILIO_CREDENTIALS = (
     "bench.stock_twilio.StockTwilioInput:\n"
     f"  account_sid: {ACCOUNT_SID}\n  auth_token: {AUTH_TOKEN}\n"

@@ -21,6 +21,7 @@ retries, media limits, logging without personal data) lives here, once, in `Chan
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 import threading
@@ -149,6 +150,11 @@ class ChannelHub:
         # times. 1 ms bounds that wait; bench/channels.py measured no cost to throughput (and,
         # since the database writer, no clear gain either: a cheap bound, not the fix).
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+        # The model and Rasa's objects stay for the life of the process: out of the garbage
+        # collector's generations, a full collection no longer walks them (it stalled every
+        # thread, webhooks included, for a few hundred milliseconds under load).
+        gc.collect()
+        gc.freeze()
         self.dispatcher.start()
         logger.info("connectors.hub.started channels=%s", ",".join(sorted(self._channels)))
 

@@ -13,9 +13,11 @@ Writes go through `Database.write`, one thread with group commit on SQLite (see 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = f"sqlite:///{REPO_ROOT / 'var' / 'channels.db'}"
@@ -162,12 +165,44 @@ def _add_missing_columns(engine: Engine) -> None:
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    """WAL for concurrent readers; FULL sync so an acknowledged message survives a crash."""
+    """WAL for concurrent readers; FULL sync so an acknowledged message survives a crash.
+
+    No automatic checkpoints: SQLite would run one inside whichever commit passes 1,000 WAL
+    pages, and every acknowledgement queued behind that commit would wait for it (stalls of
+    hundreds of milliseconds at load). `_Checkpointer` runs them on its own connection.
+    """
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
+
+
+class _Checkpointer:
+    """Copies the WAL back into the database every few seconds, beside the writer.
+
+    A PASSIVE checkpoint never waits for the writer or readers: it copies what it can, and
+    the WAL starts over once everything in it is copied and nobody reads it.
+    """
+
+    EVERY_SECONDS = 2.0
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._thread = threading.Thread(target=self._run, name="hilo-db-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.EVERY_SECONDS)
+            try:
+                with self.engine.connect() as connection:
+                    connection.connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception as error:  # the next round tries again; it is never urgent
+                logger.warning(
+                    "connectors.storage.checkpoint_failed error=%s", type(error).__name__
+                )
 
 
 class Database:
@@ -186,6 +221,7 @@ class Database:
         """Wraps `engine` (tables already created, see `make_engine`)."""
         self.engine = engine
         self._serial = _SerialWriter(engine) if engine.dialect.name == "sqlite" else None
+        self._checkpoints = _Checkpointer(engine) if self._serial is not None else None
 
     def write(self, job: Callable[[Connection], T], *, durable: bool = False) -> T:
         """Runs `job(connection)` in a committed transaction; returns its result (blocking).
