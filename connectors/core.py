@@ -152,8 +152,8 @@ class ChannelHub:
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         # The model and Rasa's objects stay for the life of the process: out of the garbage
         # collector's generations, a full collection no longer walks them (it stalled every
-        # thread, webhooks included, for a few hundred milliseconds under load).
-        gc.collect()
+        # thread, webhooks included, under load). Freezing is a list splice; a collection
+        # first would block the server loop while the first webhooks after a restart wait.
         gc.freeze()
         self.dispatcher.start()
         logger.info("connectors.hub.started channels=%s", ",".join(sorted(self._channels)))
@@ -321,21 +321,23 @@ class ChannelHub:
         and not sent (Rasa still runs slot mappings on a paused conversation, and anything
         they say would reach the customer); agents' and Hilo's own messages go out.
         """
+        def refuse(part: OutboundPart, code: str, reason: str) -> None:
+            """Records a part that is not sent, and why (the desk shows it)."""
+            record = self.outbox.begin(
+                channel=sender.channel,
+                conversation_id=conversation_id,
+                part=part,
+                source=source,
+                reply_to=reply_to,
+                seq=next_seq(),
+                author=author,
+            )
+            if record is not None:
+                self.outbox.failed(record.id, code, reason)
+
         if source == "bot" and await self._with_people(conversation_id):
             for part in parts:
-                record = await asyncio.to_thread(
-                    self.outbox.begin,
-                    channel=sender.channel,
-                    conversation_id=conversation_id,
-                    part=part,
-                    source=source,
-                    reply_to=reply_to,
-                    seq=next_seq(),
-                )
-                if record is not None:
-                    await asyncio.to_thread(
-                        self.outbox.failed, record.id, "held", "a person owns this conversation"
-                    )
+                await asyncio.to_thread(refuse, part, "held", "a person owns this conversation")
             return
         last_inbound = await asyncio.to_thread(self.customers.last_inbound_at, conversation_id)
         decision = decide(
@@ -347,20 +349,7 @@ class ChannelHub:
         )
         for part in parts:
             if not decision.send or decision.template:
-                record = await asyncio.to_thread(
-                    self.outbox.begin,
-                    channel=sender.channel,
-                    conversation_id=conversation_id,
-                    part=part,
-                    source=source,
-                    reply_to=reply_to,
-                    seq=next_seq(),
-                    author=author,
-                )
-                if record is not None:
-                    await asyncio.to_thread(
-                        self.outbox.failed, record.id, "window_closed", decision.reason or ""
-                    )
+                await asyncio.to_thread(refuse, part, "window_closed", decision.reason or "")
                 logger.warning(
                     "connectors.send.window_closed channel=%s sender=%s template=%s",
                     sender.channel,
