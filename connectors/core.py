@@ -321,6 +321,7 @@ class ChannelHub:
         and not sent (Rasa still runs slot mappings on a paused conversation, and anything
         they say would reach the customer); agents' and Hilo's own messages go out.
         """
+
         def refuse(part: OutboundPart, code: str, reason: str) -> None:
             """Records a part that is not sent, and why (the desk shows it)."""
             record = self.outbox.begin(
