@@ -39,7 +39,7 @@ shell: setup ## Chat with the running bot from the terminal (start `make run` fi
 
 actions: setup ## Start only the action server
 	@$(BIN)/python -m actions.commerce.seed --if-empty
-	@$(RASA) run actions --port $(HILO_ACTIONS_PORT)
+	@$(BIN)/python -m actions.server --port $(HILO_ACTIONS_PORT)
 
 lint: setup ## ruff (style, imports, docstrings, security checks)
 	@$(BIN)/ruff check .

@@ -2,8 +2,9 @@
 
 `make run` opens it at http://localhost:5005/webhooks/sandbox/. It goes through the same core
 as the real channels (durable inbox, dedupe on the page's message id, background processing,
-outbound store), so what works here works on WhatsApp. There are no credentials: like Rasa's
-REST channel it is for a local machine; leave it out of credentials.yml in production.
+outbound store), so what works here works on WhatsApp. There are no credentials, so it is for
+the developer's own machine: in development it answers only local requests, and in production
+it is not mounted (connectors/local.py).
 
 Routes under /webhooks/sandbox/:
 - `GET /`: the page.
@@ -21,9 +22,11 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -31,10 +34,12 @@ from sanic.response import HTTPResponse
 from connectors.channel import Batch, ChannelSender, HiloInput, HiloOutput
 from connectors.core import ChannelHub
 from connectors.errors import PayloadError
+from connectors.local import guard, unmounted
 from connectors.media_inbound import check_and_store
 from connectors.messages import InboundMessage, Kind, MediaRef, OutboundPart
 from connectors.outbox import OutboundRecord
 from connectors.settings import MediaLimits
+from hilo.profile import is_production
 
 PAGE = Path(__file__).with_name("static") / "sandbox.html"
 CONVERSATION = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -76,8 +81,14 @@ class SandboxInput(HiloInput):
             max_body_bytes=MediaLimits.from_env().max_bytes + 64 * 1024,
         )
 
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The page and its webhook for local requests; nothing in production."""
+        if is_production():
+            return unmounted(self.name())
+        return guard(super().blueprint(on_new_message))
+
     def verify(self, request: Request) -> None:
-        """Local only: nothing to verify (like Rasa's REST channel)."""
+        """Nothing to verify: the guard already limits the sandbox to this machine."""
 
     def parse(self, request: Request) -> Batch:
         """One message from the page: JSON, or multipart with a file."""

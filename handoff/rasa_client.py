@@ -10,23 +10,22 @@ the conversation's lock serializes it with the customer's messages:
   included;
 - handing back: the corrected slots, `handoff_active` off, the outcome, then `resume`.
 
-Rasa runs with `--enable-api --jwt-secret <HILO_RASA_JWT_SECRET>`; the desk signs a
-short-lived admin token with the same secret.
+Rasa runs with its API behind a JWT secret (connectors/server.py); the desk signs a
+short-lived admin token with the same secret (hilo/keys.py).
 """
 
 from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import jwt
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SECRET_FILE = REPO_ROOT / "var" / "rasa-jwt.secret"
+from hilo.keys import MissingSecret, rasa_jwt_secret
+
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 
@@ -41,13 +40,11 @@ def rasa_url() -> str:
 
 
 def jwt_secret() -> str:
-    """`HILO_RASA_JWT_SECRET`, else the one `make run` generated in var/rasa-jwt.secret."""
-    secret = os.environ.get("HILO_RASA_JWT_SECRET", "").strip()
-    if secret:
-        return secret
-    if SECRET_FILE.is_file():
-        return SECRET_FILE.read_text().strip()
-    raise RasaError("set HILO_RASA_JWT_SECRET (the secret the Rasa server checks tokens with)")
+    """The secret the Rasa server checks tokens with (hilo/keys.py)."""
+    try:
+        return rasa_jwt_secret()
+    except MissingSecret as error:
+        raise RasaError(str(error)) from error
 
 
 def _path(conversation_id: str) -> str:

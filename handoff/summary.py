@@ -24,6 +24,7 @@ INTERNAL_SLOTS = frozenset(
         "verification_failures",
         "order_lookup_blocked",
         "order_verified",
+        "verified_contact",
         "fallback_count",
     }
 )

@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -21,6 +22,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HILO_ACTIONS_PORT", "5055")
+# Hilo's key (sealed proofs, pseudonyms) is the same in this process and the servers it starts,
+# and no test writes secrets into the project's var/.
+os.environ.setdefault("HILO_SECRET_KEY", "hilo-test-secret-key")
+os.environ.setdefault("HILO_VAR_DIR", str(Path(tempfile.mkdtemp(prefix="hilo-var-"))))
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +80,7 @@ def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     migrate_handoff(database_url)  # the handoff's cases live beside the store (DATABASE_URL)
     log = (workdir / "actions.log").open("w")
     process = subprocess.Popen(  # noqa: S603
-        [str(Path(sys.executable).with_name("rasa")), "run", "actions", "--port", str(port)],
+        [sys.executable, "-m", "actions.server", "--port", str(port)],
         cwd=ROOT,
         env={**os.environ, "DATABASE_URL": database_url},
         stdout=log,

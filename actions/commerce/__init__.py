@@ -26,7 +26,10 @@ from __future__ import annotations
 from actions.commerce.backend import (
     LOOKUP_LIMIT_PER_MINUTE,
     LOOKUP_WINDOW,
+    ORDER_FAILURE_LIMIT,
     RETURN_WINDOW,
+    SOURCE_FAILURE_LIMIT,
+    VERIFICATION_WINDOW,
     Address,
     CancelResult,
     CommerceBackend,
@@ -54,6 +57,7 @@ from actions.commerce.backend import (
     ReturnWindowClosed,
     StockCheck,
     VariantView,
+    VerificationFailures,
     shipping_cents,
 )
 from actions.commerce.invoices import invoice_pdf
@@ -63,7 +67,10 @@ from actions.commerce.verification import contact_matches, normalize_email, norm
 __all__ = [
     "LOOKUP_LIMIT_PER_MINUTE",
     "LOOKUP_WINDOW",
+    "ORDER_FAILURE_LIMIT",
     "RETURN_WINDOW",
+    "SOURCE_FAILURE_LIMIT",
+    "VERIFICATION_WINDOW",
     "Address",
     "CancelResult",
     "CommerceBackend",
@@ -92,6 +99,7 @@ __all__ = [
     "SqlCommerceBackend",
     "StockCheck",
     "VariantView",
+    "VerificationFailures",
     "contact_matches",
     "invoice_pdf",
     "normalize_email",

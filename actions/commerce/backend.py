@@ -53,7 +53,10 @@ __all__ = [
     "LOOKUP_LIMIT_PER_MINUTE",
     "LOOKUP_WINDOW",
     "MAX_LINE_QUANTITY",
+    "ORDER_FAILURE_LIMIT",
     "RETURN_WINDOW",
+    "SOURCE_FAILURE_LIMIT",
+    "VERIFICATION_WINDOW",
     "Address",
     "CancelResult",
     "CommerceBackend",
@@ -81,6 +84,7 @@ __all__ = [
     "ReturnWindowClosed",
     "StockCheck",
     "VariantView",
+    "VerificationFailures",
     "normalize_order_number",
     "normalize_text",
     "rank_products",
@@ -134,6 +138,13 @@ RETURN_WINDOW = timedelta(days=30)
 # Order lookups are throttled per sender so that nobody can enumerate order numbers.
 LOOKUP_WINDOW = timedelta(seconds=60)
 LOOKUP_LIMIT_PER_MINUTE = 20
+# Wrong proofs of ownership (docs/security.md). An order whose proofs failed this often within
+# the window, whoever typed them, takes no more typed proofs until the window has passed: a
+# caller who picks a new conversation id for every guess gets no more guesses for it. One
+# source that failed this often, on any orders, is refused the same way.
+VERIFICATION_WINDOW = timedelta(hours=24)
+ORDER_FAILURE_LIMIT = 8
+SOURCE_FAILURE_LIMIT = 10
 # More than this many units of one item in a chat order is a typo or abuse, not a purchase.
 MAX_LINE_QUANTITY = 10
 MAX_ORDER_LINES = 20
@@ -549,6 +560,19 @@ class NewOrder:
     lines: tuple[OrderLine, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class VerificationFailures:
+    """Recent wrong proofs of ownership for one order (from anyone) and from one source."""
+
+    order: int
+    source: int
+
+    @property
+    def locked(self) -> bool:
+        """Whether no more typed proofs are taken for now."""
+        return self.order >= ORDER_FAILURE_LIMIT or self.source >= SOURCE_FAILURE_LIMIT
+
+
 # --------------------------------------------------------------------------- the interface
 
 
@@ -643,6 +667,18 @@ class CommerceBackend(Protocol):
 
         The count includes this attempt, and is shared by every process using the store, so
         `count > LOOKUP_LIMIT_PER_MINUTE` means "throttle this sender".
+        """
+        ...
+
+    def verification_failures(self, order_number: str, source: str) -> VerificationFailures:
+        """Wrong proofs within VERIFICATION_WINDOW for this order (any source) and this source."""
+        ...
+
+    def record_verification_failure(self, order_number: str, source: str) -> VerificationFailures:
+        """Records a wrong proof for `order_number` from `source`; the counts include it.
+
+        `order_number` need not exist: unknown orders are counted like any other, so the
+        counts say nothing about which orders exist.
         """
         ...
 

@@ -234,6 +234,25 @@ class LookupAttempt(Base):
     at = Column(UtcDateTime, nullable=False, index=True)
 
 
+class VerificationFailure(Base):
+    """A wrong proof of ownership: for which order, from which source, when.
+
+    `source` is a keyed pseudonym of the channel identity (hilo/pseudonyms.py). Failures for an
+    order are counted across every source, so many conversation ids do not buy more guesses.
+    """
+
+    __tablename__ = "verification_failures"
+    __table_args__ = (
+        Index("ix_verification_failures_order_number_at", "order_number", "at"),
+        Index("ix_verification_failures_source_at", "source", "at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    order_number = Column(String(20), nullable=False)
+    source = Column(String(64), nullable=False)
+    at = Column(UtcDateTime, nullable=False, index=True)
+
+
 class Counter(Base):
     """Named counters for customer-facing numbers (orders, returns).
 

@@ -42,6 +42,7 @@ from actions.commerce.backend import (
     MAX_LINE_QUANTITY,
     MAX_ORDER_LINES,
     RETURN_WINDOW,
+    VERIFICATION_WINDOW,
     Address,
     CancelResult,
     DeliveryOption,
@@ -64,6 +65,7 @@ from actions.commerce.backend import (
     ReturnWindowClosed,
     StockCheck,
     VariantView,
+    VerificationFailures,
     normalize_order_number,
     rank_products,
     shipping_cents,
@@ -76,6 +78,7 @@ from actions.commerce.models import (
     Product,
     Return,
     Variant,
+    VerificationFailure,
 )
 from actions.commerce.verification import normalize_email, normalize_phone, validate_address
 
@@ -685,6 +688,45 @@ class SqlCommerceBackend:
                 .where(LookupAttempt.sender == key, LookupAttempt.at > since)
             ).scalar_one()
         return count
+
+    def _failure_counts(self, session: Session, number: str, source: str) -> VerificationFailures:
+        since = self._clock() - VERIFICATION_WINDOW
+        recent = VerificationFailure.at > since
+        by_order = select(func.count()).where(VerificationFailure.order_number == number, recent)
+        by_source = select(func.count()).where(VerificationFailure.source == source, recent)
+        return VerificationFailures(
+            order=session.execute(by_order).scalar_one(),
+            source=session.execute(by_source).scalar_one(),
+        )
+
+    def verification_failures(self, order_number: str, source: str) -> VerificationFailures:
+        """Wrong proofs within VERIFICATION_WINDOW for this order (any source) and this source."""
+        number = str(order_number)[:20]
+        with self._session() as session:
+            return self._failure_counts(session, number, str(source)[:64])
+
+    def record_verification_failure(self, order_number: str, source: str) -> VerificationFailures:
+        """Records a wrong proof for `order_number` (existing or not) from `source`."""
+        number, source = str(order_number)[:20], str(source)[:64]
+        with self._session() as session, session.begin():
+            session.execute(
+                insert(VerificationFailure).values(
+                    order_number=number, source=source, at=self._clock()
+                )
+            )
+            return self._failure_counts(session, number, source)
+
+    def prune_verification_failures(self) -> int:
+        """Deletes failures older than VERIFICATION_WINDOW (they no longer count)."""
+        cutoff = self._clock() - VERIFICATION_WINDOW
+        with self._session() as session, session.begin():
+            result = session.execute(
+                delete(VerificationFailure)
+                .where(VerificationFailure.at <= cutoff)
+                .execution_options(synchronize_session=False)
+            )
+        deleted: int = result.rowcount
+        return deleted
 
     def prune_lookup_attempts(self, older_than: timedelta = timedelta(hours=1)) -> int:
         """Deletes lookup attempts older than `older_than` (senders who never came back).

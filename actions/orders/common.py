@@ -19,6 +19,7 @@ from actions.commerce.database import make_engine
 from actions.commerce.locale import MONTHS, WEEKDAYS, money
 from actions.commerce.sql import SqlCommerceBackend
 from actions.commerce.verification import normalize_email, normalize_phone
+from actions.orders.proof import unseal
 
 # Conversation ids of channels whose sender id is the customer's phone number
 # ("whatsapp:+5215512345678", "twilio:whatsapp:+52...", "sms:+52..."): the provider has
@@ -70,19 +71,20 @@ def phone_in_sender_id(sender_id: str) -> str | None:
 def verified_contacts(tracker: Tracker) -> dict[str, str]:
     """Contacts this customer has proven: the channel phone, plus any verified in this chat.
 
-    `verified_contact` holds "phone:+52..." or "email:ana@example.com", set by the order
-    status form when the customer passed verification.
+    `verified_contact` holds a sealed proof (actions/orders/proof.py), set by the lookup when
+    the customer passed verification; it counts only on the channel and conversation that
+    gave it, and until it expires.
     """
     contacts: dict[str, str] = {}
     phone = channel_phone(tracker)
     if phone:
         contacts["phone"] = phone
-    recorded = tracker.get_slot("verified_contact")
-    if isinstance(recorded, str) and ":" in recorded:
-        kind, value = recorded.split(":", 1)
-        normalized = normalize_phone(value) if kind == "phone" else normalize_email(value)
-        if normalized and kind in ("phone", "email"):
-            contacts.setdefault(kind, normalized)
+    proof = unseal(tracker.get_slot("verified_contact"), tracker)
+    if proof is not None:
+        normalize = normalize_phone if proof.kind == "phone" else normalize_email
+        normalized = normalize(proof.contact)
+        if normalized:
+            contacts.setdefault(proof.kind, normalized)
     return contacts
 
 

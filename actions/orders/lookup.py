@@ -12,7 +12,11 @@ exactly the same answers as somebody else's (no leak, not even of its existence)
 failed verifications stop every order flow and offer a person (`verification_failures`
 persists, so restarting a form does not buy more guesses); more than LOOKUP_LIMIT_PER_MINUTE
 lookups a minute from one sender are throttled, counted in the store so every action server
-shares the count.
+shares the count. Wrong proofs are also counted in the store per order, from every sender,
+and per source: an order with ORDER_FAILURE_LIMIT of them in a day takes no more typed proofs
+(not even a right one, which would confirm a guess), so a caller who starts a new
+conversation for every guess gets nowhere. What was proven is kept sealed and bound to the
+channel identity that proved it (actions/orders/proof.py).
 
 To add a flow, subclass `OrderLookupValidation`::
 
@@ -49,6 +53,8 @@ from actions.commerce.backend import (
 )
 from actions.commerce.verification import contact_matches, normalize_email, normalize_phone
 from actions.orders.common import entity_value, language, owns, slot_text, store, verified_contacts
+from actions.orders.proof import Proof, seal
+from hilo.pseudonyms import pseudonym
 
 MAX_VERIFICATION_FAILURES = 3
 BLOCKED_SLOT = "order_lookup_blocked"
@@ -65,6 +71,11 @@ def failures(tracker: Tracker) -> int:
     """Failed verifications so far in this conversation."""
     value = tracker.get_slot(FAILURES_SLOT)
     return int(value) if isinstance(value, (int, float)) else 0
+
+
+def proof_source(tracker: Tracker) -> str:
+    """Who typed a proof, for counting failures: a pseudonym of the channel identity."""
+    return pseudonym(f"{tracker.get_latest_input_channel() or ''}:{tracker.sender_id}", 32)
 
 
 def find_order(order_id: str | None) -> OrderView | None:
@@ -209,20 +220,33 @@ class OrderLookupValidation(FormValidationAction, abc.ABC):
             return {"order_verification": None}
         if self._throttled(tracker, dispatcher):
             return {"order_verification": None, BLOCKED_SLOT: "throttled"}
-        order = find_order(slot_text(tracker, "order_id"))
+        number = slot_text(tracker, "order_id") or ""
+        source = proof_source(tracker)
+        if store().verification_failures(number, source).locked:
+            # Checked before the proof itself: a locked order tells nobody whether it was right.
+            dispatcher.utter_message(response="utter_verification_locked")
+            return {"order_verification": None, BLOCKED_SLOT: "verification_failed"}
+        order = find_order(number)
         if order is not None and contact_matches(order, **proof):
-            contact = (
-                f"email:{normalize_email(order.email)}"
+            proven = (
+                Proof("email", str(normalize_email(order.email)))
                 if "email" in proof
-                else f"phone:{normalize_phone(order.phone)}"
+                else Proof("phone", str(normalize_phone(order.phone)))
             )
             return {
                 "order_verification": "ok",
-                "verified_contact": contact,
+                "verified_contact": seal(proven, tracker),
                 VERIFIED_SLOT: True,
                 FAILURES_SLOT: 0.0,
             }
         failed = failures(tracker) + 1
+        if store().record_verification_failure(number, source).locked:
+            dispatcher.utter_message(response="utter_verification_locked")
+            return {
+                "order_verification": None,
+                FAILURES_SLOT: float(failed),
+                BLOCKED_SLOT: "verification_failed",
+            }
         if failed < MAX_VERIFICATION_FAILURES:
             dispatcher.utter_message(
                 response="utter_verification_failed",

@@ -68,19 +68,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class ChannelApp:
-    """Serves `channels` on a free port in a background thread until `close()`."""
+class ServedApp:
+    """Serves a Sanic app on a free port of 127.0.0.1 in a background thread until `close()`."""
 
-    _count = 0
-
-    def __init__(self, channels: list[InputChannel], bot: EchoBot | None = None) -> None:
-        ChannelApp._count += 1
-        Sanic.test_mode = True  # several apps per process (what sanic-testing does)
-        self.bot = bot or EchoBot()
-        self.app = Sanic(f"hilo_test_{ChannelApp._count}")
-        self.app.ctx.agent = self.bot
-        self.channels = channels
-        register(channels, self.app, route="/webhooks/")
+    def __init__(self, app: Sanic) -> None:
+        self.app = app
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._loop = asyncio.new_event_loop()
@@ -112,6 +104,9 @@ class ChannelApp:
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return httpx.get(f"{self.url}{path}", timeout=10, **kwargs)
 
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.request(method, f"{self.url}{path}", timeout=10, **kwargs)
+
     def close(self) -> None:
         async def stop() -> None:
             await self._server.before_stop()
@@ -122,3 +117,19 @@ class ChannelApp:
         asyncio.run_coroutine_threadsafe(stop(), self._loop).result(timeout=60)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+
+class ChannelApp(ServedApp):
+    """Serves `channels` (registered as `rasa run` does) with `EchoBot` as the agent."""
+
+    _count = 0
+
+    def __init__(self, channels: list[InputChannel], bot: EchoBot | None = None) -> None:
+        ChannelApp._count += 1
+        Sanic.test_mode = True  # several apps per process (what sanic-testing does)
+        self.bot = bot or EchoBot()
+        app = Sanic(f"hilo_test_{ChannelApp._count}")
+        app.ctx.agent = self.bot
+        self.channels = channels
+        register(channels, app, route="/webhooks/")
+        super().__init__(app)

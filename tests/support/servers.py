@@ -35,6 +35,8 @@ class HiloProcesses:
     desk: subprocess.Popen | None = None
     desk_port: int = field(default_factory=free_port)
     jwt_secret: str = "test-rasa-jwt-secret"
+    actions_token: str = "test-actions-token"
+    secret_key: str = "test-hilo-secret-key"
 
     @property
     def url(self) -> str:
@@ -60,6 +62,9 @@ class HiloProcesses:
             "HILO_PUBLIC_URL": self.url,
             "HILO_RASA_URL": self.url,
             "HILO_RASA_JWT_SECRET": self.jwt_secret,
+            "HILO_ACTIONS_TOKEN": self.actions_token,
+            "HILO_SECRET_KEY": self.secret_key,
+            "HILO_VAR_DIR": str(self.workdir / "var"),
             "HILO_DESK_PORT": str(self.desk_port),
             **self.env,
         }
@@ -72,7 +77,7 @@ class HiloProcesses:
         migrate_handoff(f"sqlite:///{self.workdir / 'commerce.db'}")
         log = (self.workdir / "actions.log").open("a")
         self.actions = subprocess.Popen(  # noqa: S603
-            [str(BIN / "rasa"), "run", "actions", "--port", str(self.actions_port)],
+            [str(BIN / "python"), "-m", "actions.server", "--port", str(self.actions_port)],
             cwd=ROOT,
             env=self.environment(),
             stdout=log,
@@ -91,8 +96,9 @@ class HiloProcesses:
         log = (self.workdir / "rasa.log").open("a")
         self.rasa = subprocess.Popen(  # noqa: S603
             [
-                str(BIN / "rasa"),
-                "run",
+                str(BIN / "python"),
+                "-m",
+                "connectors.server",
                 "--model",
                 str(self.model),
                 "--port",
@@ -101,9 +107,6 @@ class HiloProcesses:
                 str(self.workdir / "credentials.yml"),
                 "--endpoints",
                 str(self.workdir / "endpoints.yml"),
-                "--enable-api",
-                "--jwt-secret",
-                self.jwt_secret,
             ],
             cwd=ROOT,
             env=self.environment(),

@@ -27,8 +27,11 @@ def test_tracker_store_and_nlg_are_hilos(root: Path) -> None:
     assert nlg.__name__ == "HiloNLG"
 
 
-def test_credentials_enable_the_rest_channel(root: Path) -> None:
-    assert "rest" in read_config_file(str(root / "credentials.yml"))
+def test_credentials_mount_rest_only_through_the_local_only_channel(root: Path) -> None:
+    """`make shell` needs REST; Rasa's own `rest` would be open to anyone (docs/security.md)."""
+    mounted = read_config_file(str(root / "credentials.yml"))
+    assert "connectors.local.LocalRestInput" in mounted
+    assert "rest" not in mounted
 
 
 CHANNELS = {

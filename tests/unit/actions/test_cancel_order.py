@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.commerce.backend import OrderStatus
 from actions.orders import common
 from actions.orders.cancel import ActionCancelOrder, ValidateCancelOrderForm
-from tests.unit.actions.support import slot_events, tracker
+from tests.unit.actions.support import proven, slot_events, tracker
 from tests.unit.actions.support import validate as run_validator
 
 pytestmark = pytest.mark.usefixtures("demo_store")
@@ -42,7 +42,7 @@ async def test_a_shipped_order_skips_the_confirmation(domain_dict) -> None:
 
 
 async def test_yes_cancels_a_paid_order_and_promises_the_refund(domain_dict) -> None:
-    slots = {"order_id": "10003", "verified_contact": "email:lucia@example.com"}
+    slots = {"order_id": "10003", "verified_contact": proven("email", "lucia@example.com")}
     messages, events = await cancel({**slots, "cancel_confirmed": True}, domain_dict)
     assert messages[0]["response"] == "utter_cancel_done_refund"
     assert messages[0]["total"].endswith("MXN")
@@ -51,13 +51,13 @@ async def test_yes_cancels_a_paid_order_and_promises_the_refund(domain_dict) -> 
 
 
 async def test_an_unpaid_order_is_cancelled_without_refund(domain_dict) -> None:
-    slots = {"order_id": "10005", "verified_contact": "email:ana@example.com"}
+    slots = {"order_id": "10005", "verified_contact": proven("email", "ana@example.com")}
     messages, _ = await cancel({**slots, "cancel_confirmed": True}, domain_dict)
     assert messages[0]["response"] == "utter_cancel_done"
 
 
 async def test_no_keeps_the_order(domain_dict) -> None:
-    slots = {"order_id": "10003", "verified_contact": "email:lucia@example.com"}
+    slots = {"order_id": "10003", "verified_contact": proven("email", "lucia@example.com")}
     messages, _ = await cancel({**slots, "cancel_confirmed": False}, domain_dict)
     assert messages[0]["response"] == "utter_cancel_kept"
     assert common.store().get_order("10003").status is OrderStatus.PAID
@@ -67,7 +67,11 @@ async def test_no_keeps_the_order(domain_dict) -> None:
 async def test_a_shipped_order_is_explained_with_return_or_person(
     domain_dict, lang: str, word: str
 ) -> None:
-    slots = {"order_id": "10001", "verified_contact": "email:ana@example.com", "language": lang}
+    slots = {
+        "order_id": "10001",
+        "verified_contact": proven("email", "ana@example.com"),
+        "language": lang,
+    }
     messages, _ = await cancel({**slots, "cancel_confirmed": True}, domain_dict)
     assert messages[0]["response"] == "utter_cancel_not_possible"
     assert messages[0]["status"] == word
@@ -75,7 +79,7 @@ async def test_a_shipped_order_is_explained_with_return_or_person(
 
 
 async def test_an_already_cancelled_order_says_so(domain_dict) -> None:
-    slots = {"order_id": "10007", "verified_contact": "phone:+525520000001"}
+    slots = {"order_id": "10007", "verified_contact": proven("phone", "+525520000001")}
     messages, _ = await cancel(slots, domain_dict)
     assert [m["response"] for m in messages] == ["utter_cancel_already"]
 

@@ -9,13 +9,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.orders import common
 from actions.orders.change import ActionChangeOrder, ValidateChangeOrderForm, change_kind_of
-from tests.unit.actions.support import slot_events, tracker
+from tests.unit.actions.support import proven, slot_events, tracker
 from tests.unit.actions.support import validate as run_validator
 
 pytestmark = pytest.mark.usefixtures("demo_store")
 
 FORM = "change_order_form"
-LUCIA = {"order_id": "10003", "verified_contact": "email:lucia@example.com"}
+LUCIA = {"order_id": "10003", "verified_contact": proven("email", "lucia@example.com")}
 
 
 async def validate(t, domain: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -116,7 +116,7 @@ async def test_a_shipped_order_goes_to_a_person(domain_dict) -> None:
     assert slots["requested_slot"] is None
     slots = {
         "order_id": "10001",
-        "verified_contact": "email:ana@example.com",
+        "verified_contact": proven("email", "ana@example.com"),
         "change_kind": "address",
     }
     messages, events = await change(slots, domain_dict)

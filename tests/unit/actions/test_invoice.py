@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.orders.invoice import ActionSendInvoice
 from connectors.media_store import LocalMediaStore
-from tests.unit.actions.support import tracker
+from tests.unit.actions.support import proven, tracker
 
 pytestmark = pytest.mark.usefixtures("demo_store")
 
@@ -29,7 +29,7 @@ async def send(slots: dict, domain_dict: dict) -> list[dict]:
 
 
 async def test_a_paid_order_gets_its_receipt_as_a_document_and_a_link(domain_dict) -> None:
-    slots = {"order_id": "10001", "verified_contact": "email:ana@example.com"}
+    slots = {"order_id": "10001", "verified_contact": proven("email", "ana@example.com")}
     [message] = await send(slots, domain_dict)
     assert message["response"] == "utter_invoice_ready"
     document = message["custom"]["document"]
@@ -43,7 +43,7 @@ async def test_a_paid_order_gets_its_receipt_as_a_document_and_a_link(domain_dic
 
 
 async def test_an_unpaid_order_has_no_receipt(domain_dict, media_dir: Path) -> None:
-    slots = {"order_id": "10005", "verified_contact": "email:ana@example.com"}
+    slots = {"order_id": "10005", "verified_contact": proven("email", "ana@example.com")}
     [message] = await send(slots, domain_dict)
     assert message["response"] == "utter_invoice_not_available"
     assert not media_dir.exists() or not any(media_dir.iterdir())

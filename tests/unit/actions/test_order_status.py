@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.commerce import ORDER_FAILURE_LIMIT
 from actions.orders.common import channel_phone, phone_in_sender_id
 from actions.orders.lookup import ActionAskOrderId, proof_in
+from actions.orders.proof import Proof, unseal
 from actions.orders.status import ActionOrderStatus, ValidateOrderStatusForm
-from tests.unit.actions.support import responses, slot_events, tracker
+from tests.unit.actions.support import proven, responses, slot_events, tracker
 from tests.unit.actions.support import validate as run_validator
 
 pytestmark = pytest.mark.usefixtures("demo_store")
@@ -48,10 +50,10 @@ async def test_number_then_email_verifies_and_the_answer_has_tracking(domain_dic
     slots, said = await validate(proof, domain_dict)
     assert slots["order_verification"] == "ok"
     assert slots["order_verified"] is True
-    assert slots["verified_contact"] == "email:ana@example.com"
+    assert unseal(slots["verified_contact"], proof) == Proof("email", "ana@example.com")
     assert slots["requested_slot"] is None
 
-    done = tracker({"order_id": "10001", "verified_contact": "email:ana@example.com"})
+    done = tracker({"order_id": "10001", "verified_contact": proven("email", "ana@example.com")})
     dispatcher = CollectingDispatcher()
     await ActionOrderStatus().run(dispatcher, done, domain_dict)
     answer = dispatcher.messages[0]
@@ -70,7 +72,7 @@ async def test_last_four_digits_of_the_phone_verify(domain_dict) -> None:
     )
     slots, _ = await validate(proof, domain_dict)
     assert slots["order_verification"] == "ok"
-    assert slots["verified_contact"] == "phone:+5491155551234"
+    assert unseal(slots["verified_contact"], proof) == Proof("phone", "+5491155551234")
 
 
 async def test_someone_elses_order_and_a_missing_order_get_the_same_reply(domain_dict) -> None:
@@ -197,7 +199,11 @@ async def test_the_21st_lookup_in_a_minute_is_throttled(domain_dict) -> None:
 
 async def test_english_answer_uses_english_dates(domain_dict) -> None:
     done = tracker(
-        {"order_id": "10002", "verified_contact": "email:john@example.com", "language": "en"}
+        {
+            "order_id": "10002",
+            "verified_contact": proven("email", "john@example.com"),
+            "language": "en",
+        }
     )
     dispatcher = CollectingDispatcher()
     await ActionOrderStatus().run(dispatcher, done, domain_dict)
@@ -246,3 +252,56 @@ async def test_a_whatsapp_looking_sender_on_an_open_channel_is_not_trusted(domai
     slots, _ = await validate(forged, domain_dict)
     assert slots["requested_slot"] == "order_verification"
     assert slots["order_verified"] is False
+
+
+async def test_guesses_from_many_conversation_ids_lock_the_order(domain_dict) -> None:
+    """The review's attack: new sender ids for every few guesses of 10003's phone digits.
+
+    Each id gets fewer than three tries, so the per-conversation limit never triggers; the
+    order's own count does, and from then on even the right digits are refused with the same
+    words, so the lock says nothing about which guess was right.
+    """
+    wrong = [f"{n:04d}" for n in range(ORDER_FAILURE_LIMIT)]
+    for index, digits in enumerate(wrong):
+        guess = tracker(
+            {"order_id": "10003", "verification_failures": float(index % 2)},
+            {"order_verification": digits},
+            sender=f"rest-attacker-{index // 2}",
+            requested="order_verification",
+        )
+        slots, said = await validate(guess, domain_dict)
+        assert slots["order_verification"] is None
+    assert said == ["utter_verification_locked"]
+    assert slots["order_lookup_blocked"] == "verification_failed"
+
+    right = tracker(
+        {"order_id": "10003"},
+        {"order_verification": "1234"},  # Lucía's real last four digits
+        sender="rest-attacker-new",
+        requested="order_verification",
+    )
+    slots, said = await validate(right, domain_dict)
+    assert slots["order_verification"] is None
+    assert "verified_contact" not in slots
+    assert said == ["utter_verification_locked"]
+
+
+async def test_a_locked_order_is_still_served_to_its_channel_identity(domain_dict) -> None:
+    """Ana writing from her own WhatsApp needs no typed proof, so the lock does not stop her."""
+    for index in range(ORDER_FAILURE_LIMIT):
+        guess = tracker(
+            {"order_id": "10001"},
+            {"order_verification": f"{index:04d}"},
+            sender=f"rest-attacker-{index}",
+            requested="order_verification",
+        )
+        await validate(guess, domain_dict)
+    ana = tracker(
+        {"order_id": "10001"},
+        sender="whatsapp:+5215512345678",
+        channel="whatsapp",
+        requested=None,
+    )
+    dispatcher = CollectingDispatcher()
+    await ActionOrderStatus().run(dispatcher, ana, domain_dict)
+    assert dispatcher.messages[0]["response"] == "utter_order_shipped"

@@ -8,13 +8,13 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.orders.returns import ActionCreateReturn, ValidateReturnForm, is_damage
-from tests.unit.actions.support import slot_events, tracker
+from tests.unit.actions.support import proven, slot_events, tracker
 from tests.unit.actions.support import validate as run_validator
 
 pytestmark = pytest.mark.usefixtures("demo_store")
 
 FORM = "return_form"
-JOHN = {"order_id": "10002", "verified_contact": "email:john@example.com"}
+JOHN = {"order_id": "10002", "verified_contact": proven("email", "john@example.com")}
 
 
 async def validate(t, domain: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -65,7 +65,7 @@ async def test_a_damaged_item_opens_the_return_and_goes_to_a_person(domain_dict)
 
 
 async def test_outside_the_window_says_until_when(domain_dict) -> None:
-    slots = {"order_id": "10004", "verified_contact": "email:ana@example.com"}
+    slots = {"order_id": "10004", "verified_contact": proven("email", "ana@example.com")}
     proof = tracker({"order_id": "10004"}, {"order_verification": "ana@example.com"}, form=FORM)
     form_slots, _ = await validate(proof, domain_dict)
     assert form_slots["requested_slot"] is None
@@ -76,7 +76,7 @@ async def test_outside_the_window_says_until_when(domain_dict) -> None:
 
 
 async def test_an_order_not_delivered_yet_cannot_be_returned(domain_dict) -> None:
-    slots = {"order_id": "10001", "verified_contact": "email:ana@example.com"}
+    slots = {"order_id": "10001", "verified_contact": proven("email", "ana@example.com")}
     messages, _ = await create(slots, domain_dict)
     assert messages[0]["response"] == "utter_return_not_delivered"
 

@@ -15,7 +15,10 @@ from sqlalchemy.engine import Engine
 
 from actions.commerce import (
     LOOKUP_LIMIT_PER_MINUTE,
+    ORDER_FAILURE_LIMIT,
     RETURN_WINDOW,
+    SOURCE_FAILURE_LIMIT,
+    VERIFICATION_WINDOW,
     Address,
     CommerceBackend,
     CommerceError,
@@ -955,3 +958,47 @@ def test_counters_are_consistent_after_seeding(engine: Engine, backend: SqlComme
     with engine.connect() as connection:
         counters = dict(connection.execute(select(Counter.name, Counter.value)).all())
     assert counters == {"order_number": 10060, "return_number": 7}
+
+
+def test_verification_failures_count_per_order_from_every_source_and_per_source(
+    backend: SqlCommerceBackend, clock: Clock
+) -> None:
+    """A new conversation id per guess does not reset the order's count (the review's attack)."""
+    counts = [backend.record_verification_failure("10001", f"source-{i}") for i in range(4)]
+    assert [c.order for c in counts] == [1, 2, 3, 4]
+    assert [c.source for c in counts] == [1, 1, 1, 1]
+    for _ in range(ORDER_FAILURE_LIMIT - 4):
+        last = backend.record_verification_failure("10001", "source-x")
+    assert last.order == ORDER_FAILURE_LIMIT
+    assert last.locked
+    assert backend.verification_failures("10001", "anyone-else").locked
+    assert not backend.verification_failures("10002", "anyone-else").locked  # other orders
+
+
+def test_verification_failures_lock_one_source_trying_many_orders(
+    backend: SqlCommerceBackend,
+) -> None:
+    for number in range(SOURCE_FAILURE_LIMIT):
+        counts = backend.record_verification_failure(str(20001 + number), "prober")
+    assert counts.source == SOURCE_FAILURE_LIMIT
+    assert counts.locked
+    assert backend.verification_failures("10001", "prober").locked
+    assert not backend.verification_failures("10001", "someone-else").locked
+
+
+def test_verification_failures_for_unknown_orders_count_the_same(
+    backend: SqlCommerceBackend,
+) -> None:
+    assert backend.record_verification_failure("99999", "s").order == 1  # no such order
+    assert backend.record_verification_failure("10001", "s").order == 1
+
+
+def test_verification_failures_expire_after_the_window_and_are_pruned(
+    backend: SqlCommerceBackend, clock: Clock
+) -> None:
+    for _ in range(ORDER_FAILURE_LIMIT):
+        backend.record_verification_failure("10003", "s")
+    assert backend.verification_failures("10003", "t").locked
+    clock.now = NOW + VERIFICATION_WINDOW + timedelta(seconds=1)
+    assert backend.verification_failures("10003", "t").order == 0
+    assert backend.prune_verification_failures() == ORDER_FAILURE_LIMIT

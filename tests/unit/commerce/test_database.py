@@ -45,8 +45,11 @@ from actions.commerce.seed import main as seed_main
 from actions.commerce.verification import normalize_phone
 from tests.unit.commerce import BACKENDS, NOW, database, postgres_schema, require_postgres
 
-TABLES = {"products", "variants", "orders", "order_items", "returns", "lookup_attempts", "counters"}
-HEAD = "0002"
+TABLES = {
+    *("products", "variants", "orders", "order_items", "returns", "lookup_attempts", "counters"),
+    "verification_failures",
+}
+HEAD = "0003"
 # The CHECK constraints on orders at 0001; 0002 adds ck_orders_contact.
 ORDER_CHECKS_0001 = {
     "ck_orders_status", "ck_orders_delivery_option", "ck_orders_payment_method", "ck_orders_total"
@@ -111,7 +114,7 @@ def test_migrations_up_down_up(url: str) -> None:
     assert current_revision(url) is None
     assert tables(url) == {VERSION_TABLE}  # Alembic keeps its (empty) version table
     migrate(url, "0001")
-    assert tables(url) & TABLES == TABLES
+    assert tables(url) & TABLES == TABLES - {"verification_failures"}  # added by 0003
     engine = make_engine(url)
     try:
         seed(engine, now=NOW)  # the re-created schema works
@@ -141,7 +144,7 @@ def test_schema_has_the_lookup_indexes(engine: Engine) -> None:
     inspector = inspect(engine)
     indexes = {
         table: {tuple(index["column_names"]) for index in inspector.get_indexes(table)}
-        for table in ("orders", "lookup_attempts", "order_items")
+        for table in ("orders", "lookup_attempts", "order_items", "verification_failures")
     }
     uniques = {
         tuple(constraint["column_names"])
@@ -150,6 +153,7 @@ def test_schema_has_the_lookup_indexes(engine: Engine) -> None:
     assert ("number",) in uniques
     assert {("phone",), ("email",)} <= indexes["orders"]
     assert ("sender", "at") in indexes["lookup_attempts"]
+    assert {("order_number", "at"), ("source", "at")} <= indexes["verification_failures"]
     assert ("order_id",) in indexes["order_items"]
     names = {constraint["name"] for constraint in inspector.get_check_constraints("orders")}
     assert names == ORDER_CHECKS_0001 | {"ck_orders_contact"}
@@ -210,7 +214,7 @@ def test_0002_upgrade_keeps_the_data_and_allows_one_contact(url: str) -> None:
         seed(engine, now=NOW)
         before = orders_table(engine)
         items = count(engine, OrderItem)
-        migrate(url)
+        migrate(url, "0002")
         assert current_revision(url) == "0002"
         assert orders_table(engine) == before  # SQLite copied the table: nothing lost
         assert count(engine, OrderItem) == items
@@ -295,7 +299,7 @@ def test_sqlite_migration_refuses_to_leave_broken_references(tmp_path: Path) -> 
     with closing(sqlite3.connect(tmp_path / "broken.db")) as connection, connection:
         connection.execute("UPDATE order_items SET order_id = 999999 WHERE id = 1")
     with pytest.raises(RuntimeError, match="broken foreign key"):
-        migrate(url)
+        migrate(url, "0002")
     assert current_revision(url) == "0001"  # rolled back, table rebuild included
     assert contact_columns(url)["nullable"] == (False, False)
 
