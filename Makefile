@@ -11,7 +11,7 @@ export HILO_ACTIONS_PORT ?= 5055
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup lock train migrate seed run shell actions lint format types validate unit e2e test crossval bench bench-channels bench-desk channels-status telegram-webhook clean
+.PHONY: help setup lock train migrate seed run shell actions lint format types validate unit e2e conversations test crossval bench bench-channels bench-desk channels-status telegram-webhook clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -61,7 +61,10 @@ unit: setup train ## pytest: unit tests and in-process model tests
 e2e: setup train ## rasa test: end-to-end test stories, failing on any prediction error
 	@scripts/e2e.sh
 
-test: lint types validate unit e2e ## Everything CI runs
+conversations: setup train ## Multi-turn customer conversations through the sandbox: pass rate per language and flow
+	@$(BIN)/python -m tests.conversations --transcripts --out results/conversations.txt
+
+test: lint types validate unit e2e ## Everything CI runs (unit includes the conversation suite)
 	@echo "make test: all checks passed"
 
 crossval: setup ## Cross-validate the NLU pipelines compared in docs/nlu.md
