@@ -8,8 +8,9 @@ that only Spanish uses (ñ, ¿, ¡, accented vowels). When the evidence is weak 
 says so (`None`), and the conversation keeps its previous language: "ok", "10234" or "👍"
 never flip it.
 
-`LanguageDetector` puts the verdict into the parse result as `language` (a top-level key, not
-an entity, so intent and entity evaluations are unaffected); the `language` slot follows it.
+`LanguageDetector` puts the verdict into the parse result as `language`, and the evidence as
+`language_scores` (top-level keys, not entities, so intent and entity evaluations are
+unaffected); actions/language.py decides when the conversation's `language` slot follows.
 """
 
 from __future__ import annotations
@@ -31,12 +32,13 @@ Language = Literal["es", "en"]
 LANGUAGES: tuple[Language, ...] = ("es", "en")
 DEFAULT_LANGUAGE: Language = "es"
 PARSE_KEY = "language"
+SCORES_KEY = "language_scores"
 
 # Words written without accents, lowercase. A word belongs here only if it is rare as a word
 # in the other language ("no", "me", "a", "ok", "come", "ten" are in neither list).
 _SPANISH = frozenset(
     """
-    que q k de del la las el los en y e o u un una unos unas por para con sin sobre entre hasta
+    que q k de del la las el los en y e o un una unos unas por para con sin sobre entre hasta
     desde mi mis tu tus su sus nuestro es son esta estan estoy estas estamos era fue ser soy eres
     sos hay tengo tiene tienen tienes tenes puedo puede pueden podes podria quiero quiere quieres
     queres quisiera necesito necesita necesitas gustaria hola holaa holaaa buenas buenos buen dia
@@ -89,16 +91,16 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def detect_language(text: str | None) -> Language | None:
-    """Returns "es" or "en" when the text says so clearly enough, otherwise None.
+def language_scores(text: str | None) -> dict[Language, float]:
+    """Evidence for each language: words only one of them uses, plus Spanish-only marks.
 
-    A language wins with at least one point and a lead of at least one point over the other;
-    accented vowels, ñ, ¿ and ¡ each add a point to Spanish, but only in a message with words.
+    Accented vowels, ñ, ¿ and ¡ each add a point to Spanish, but only in a message with words
+    ("¿¿??", "10234", "👍" score nothing).
     """
     text = text or ""
     words = _WORD.findall(_fold(text))
-    if not words:  # "¿¿??", "10234", "👍": punctuation alone says nothing
-        return None
+    if not words:
+        return {"es": 0.0, "en": 0.0}
     spanish = float(len(_SPANISH_MARKS.findall(text.lower())))
     english = 0.0
     for word in words:
@@ -106,9 +108,20 @@ def detect_language(text: str | None) -> Language | None:
             spanish += 1
         elif word in _ENGLISH:
             english += 1
-    if spanish >= english + 1:
+    return {"es": spanish, "en": english}
+
+
+def detect_language(text: str | None) -> Language | None:
+    """Returns "es" or "en" when the text leans that way by a point or more, otherwise None.
+
+    This is the message's language, not yet the conversation's: the `language` slot changes
+    only on clear evidence (actions/language.py), so a name, a street or a one-word goodbye
+    from the other language does not flip the replies.
+    """
+    scores = language_scores(text)
+    if scores["es"] >= scores["en"] + 1:
         return "es"
-    if english >= spanish + 1:
+    if scores["en"] >= scores["es"] + 1:
         return "en"
     return None
 
@@ -131,7 +144,9 @@ class LanguageDetector(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         """Sets the `language` output property of each message."""
         for message in messages:
+            scores = language_scores(message.get(TEXT))
             message.set(PARSE_KEY, detect_language(message.get(TEXT)), add_to_output=True)
+            message.set(SCORES_KEY, scores, add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

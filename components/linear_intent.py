@@ -23,6 +23,7 @@ to the pipeline's).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -31,11 +32,29 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+from rasa.nlu.constants import (
+    RESPONSE_SELECTOR_PREDICTION_KEY,
+    RESPONSE_SELECTOR_PROPERTY_NAME,
+    RESPONSE_SELECTOR_RANKING_KEY,
+    RESPONSE_SELECTOR_RESPONSES_KEY,
+    RESPONSE_SELECTOR_RETRIEVAL_INTENTS,
+    RESPONSE_SELECTOR_UTTER_ACTION_KEY,
+)
+from rasa.shared.nlu.constants import (
+    FEATURE_TYPE_SENTENCE,
+    INTENT,
+    INTENT_RANKING_KEY,
+    INTENT_RESPONSE_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    RESPONSE_IDENTIFIER_DELIMITER,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.utils.tensorflow.constants import RANKING_LENGTH
 from scipy.sparse import csr_matrix, diags, hstack, vstack
 from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -151,7 +170,68 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
         if example is not None:
             sparse = example.get_sparse_features(TEXT)[1]
             self.clf = self._pipeline(sparse.features.shape[1] if sparse else 0)
-        return super().train(training_data)
+        with warnings.catch_warnings():
+            # A small `max_iter` is a measured choice (config.yml), not a failure to converge.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return super().train(training_data)
+
+    def _create_training_matrix(self, training_data: TrainingData) -> tuple[csr_matrix, list[str]]:
+        """Examples and labels; a retrieval intent's examples are labelled with their key.
+
+        "faq/return_policy" and "faq/refund_times" are separate classes, so the same
+        regression that finds the intent also picks the FAQ answer (see `process`).
+        """
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        labels = [str(e.get(INTENT_RESPONSE_KEY) or e.get(INTENT)) for e in examples]
+        return self._create_X(examples), labels
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """The intent, its ranking and, for a retrieval intent, the chosen answer.
+
+        A retrieval intent's probability is the sum over its keys; the answer is its most
+        likely key, with its probability within that intent as confidence, written where
+        Rasa's ResponseSelector writes its prediction (`response_selector.<intent>`).
+        """
+        if not messages:
+            return messages
+        probabilities = self.clf.predict_proba(self._create_X(messages))
+        labels = [str(label) for label in self.clf.classes_]
+        for message, row in zip(messages, probabilities, strict=True):
+            by_intent: dict[str, float] = {}
+            keys: dict[str, list[tuple[str, float]]] = {}
+            for label, probability in zip(labels, row, strict=True):
+                intent, _, key = label.partition(RESPONSE_IDENTIFIER_DELIMITER)
+                by_intent[intent] = by_intent.get(intent, 0.0) + float(probability)
+                if key:
+                    keys.setdefault(intent, []).append((label, float(probability)))
+            ranking: list[dict[str, Any]] = [
+                {"name": name, "confidence": confidence}
+                for name, confidence in sorted(by_intent.items(), key=lambda item: -item[1])
+            ]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            length = int(self.config[RANKING_LENGTH])
+            message.set(
+                INTENT_RANKING_KEY, ranking[:length] if length > 0 else ranking, add_to_output=True
+            )
+            selectors: dict[str, Any] = {RESPONSE_SELECTOR_RETRIEVAL_INTENTS: sorted(keys)}
+            for intent, options in keys.items():
+                total = by_intent[intent] or 1.0
+                ranked = sorted(options, key=lambda option: -option[1])
+                best, best_probability = ranked[0]
+                selectors[intent] = {
+                    RESPONSE_SELECTOR_PREDICTION_KEY: {
+                        RESPONSE_SELECTOR_RESPONSES_KEY: [],
+                        PREDICTED_CONFIDENCE_KEY: best_probability / total,
+                        INTENT_RESPONSE_KEY: best,
+                        RESPONSE_SELECTOR_UTTER_ACTION_KEY: f"utter_{best}",
+                    },
+                    RESPONSE_SELECTOR_RANKING_KEY: [
+                        {INTENT_RESPONSE_KEY: label, PREDICTED_CONFIDENCE_KEY: p / total}
+                        for label, p in ranked[:10]
+                    ],
+                }
+            message.set(RESPONSE_SELECTOR_PROPERTY_NAME, selectors, add_to_output=True)
+        return messages
 
     def _create_X(self, messages: list[Message]) -> csr_matrix:
         """Sentence features of all messages: the sparse blocks, then the dense ones.

@@ -4,7 +4,8 @@ Forms that collect an address (change an order's address, place an order) list
 `delivery_street`, `delivery_city` and `delivery_postal_code` and mix `AddressValidation`
 into their validator. A customer who answers the street question with the whole address
 ("Av. Juárez 1200, Centro, Puebla 72000") is not asked for the city and postal code again:
-both are taken from that answer when present.
+both are taken from that answer when present (the city from the NLU's `city` entity, or as
+the last part of a "street, neighbourhood, city" address).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from actions.orders.common import entity_value
 
 ADDRESS_SLOTS = ("delivery_street", "delivery_city", "delivery_postal_code")
 _POSTAL_CODE = re.compile(r"(?<!\d)(\d{5})(?!\d)")
+_POSTAL_LABEL = re.compile(
+    r"\b(c\.?\s?p\.?|codigo postal|código postal|postal code|zip( code)?)\b", re.I
+)
 _MARKUP = re.compile(r"[<>{}]")
 
 
@@ -31,6 +35,22 @@ def clean(text: Any, limit: int) -> str | None:
     if not value or len(value) > limit or _MARKUP.search(value):
         return None
     return value
+
+
+def city_in(address: str) -> str | None:
+    """The city of a whole address written as "street, neighbourhood, city[, postal code]".
+
+    Only with at least three comma-separated parts (after the postal code): "Calle Durango
+    210, Roma Norte" names a neighbourhood, not a city, and the question is asked.
+    """
+    parts = []
+    for part in re.split(r"[,;\n]", address):
+        part = _POSTAL_LABEL.sub(" ", _POSTAL_CODE.sub(" ", part)).strip(" .")
+        if part:
+            parts.append(part)
+    if len(parts) < 3 or re.search(r"\d", parts[-1]):
+        return None
+    return clean(parts[-1], 100)
 
 
 def address_from_slots(tracker: Tracker, country: str = "MX") -> Address | None:
@@ -61,7 +81,7 @@ class AddressValidation:
         postal_code = _POSTAL_CODE.search(street)
         if postal_code and not tracker.get_slot("delivery_postal_code"):
             slots["delivery_postal_code"] = postal_code.group(1)
-        city = entity_value(tracker, "city")
+        city = entity_value(tracker, "city") or city_in(street)
         if city and not tracker.get_slot("delivery_city"):
             slots["delivery_city"] = city
         return slots

@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.commerce.backend import CommerceError, InvalidOrderState, OrderStatus, OrderView
 from actions.orders.common import language, say_money, store
+from actions.orders.flow import ConfirmationAsk
 from actions.orders.lookup import (
     STATUS_WORDS,
     OrderLookupValidation,
@@ -27,6 +28,10 @@ CONFIRM_SLOT = "cancel_confirmed"
 class ValidateCancelOrderForm(OrderLookupValidation):
     """Validates `cancel_order_form`: the lookup, then a confirmation if it can be cancelled."""
 
+    confirmation = CONFIRM_SLOT
+    hold_response = "utter_hold_cancel"
+    own_intent = "cancel_order"
+
     def name(self) -> str:
         """Rasa finds the validator of `cancel_order_form` by this name."""
         return "validate_cancel_order_form"
@@ -34,6 +39,12 @@ class ValidateCancelOrderForm(OrderLookupValidation):
     def slots_after_lookup(self, order: OrderView, tracker: Tracker) -> list[str]:
         """Ask for confirmation only when cancelling is still possible."""
         return [CONFIRM_SLOT] if order.can_cancel else []
+
+
+class ActionAskCancelConfirmed(ConfirmationAsk):
+    """Asks "do you confirm cancelling order N?", unless the customer just said "wait"."""
+
+    slot = CONFIRM_SLOT
 
 
 class ActionCancelOrder(Action):
@@ -49,8 +60,9 @@ class ActionCancelOrder(Action):
         """Cancels after a yes; the confirmation is cleared so the next request asks again."""
         reset: list[EventType] = [SlotSet("order_verification", None), SlotSet(CONFIRM_SLOT, None)]
         order, stop = order_to_act_on(dispatcher, tracker)
+        reset += stop  # the flow's one-turn markers, cleared however it ends
         if order is None:
-            return [*reset, *stop]
+            return [*reset]
         lang = language(tracker)
         if not order.can_cancel:
             self._explain(dispatcher, order, lang)

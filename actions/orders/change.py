@@ -8,10 +8,11 @@ from the first message when it says so:
   offered as buttons with what is in stock;
 - "items": anything else (add or remove products, quantities) goes to a person,
 
-then a confirmation; "no" at the confirmation forgets the new address or variant and asks
-again. `action_change_order` applies the change in the store, or sets `change_outcome` to
-"handoff" (other item changes, or an order already shipped) and the rules hand the
-conversation to a person with reason `order_change`.
+then a confirmation (actions/orders/flow.py: only a clear yes changes anything); "no" at the
+confirmation changes nothing, says so, and asks for the new address or variant again.
+`action_change_order` applies the change in the store, or sets `change_outcome` to "handoff"
+(other item changes, or an order already shipped) and the rules hand the conversation to a
+person with reason `order_change`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from actions.commerce.backend import (
 from actions.orders.address import ADDRESS_SLOTS, AddressValidation, address_from_slots
 from actions.orders.catalogue import COLOURS_EN, pick, variant_titles, with_singulars
 from actions.orders.common import language, say_items, say_money, store
+from actions.orders.flow import HELD_SLOT
 from actions.orders.lookup import (
     OrderLookupValidation,
     order_to_act_on,
@@ -102,6 +104,10 @@ def change_kind_of(text: str) -> str | None:
 
 class ValidateChangeOrderForm(AddressValidation, OrderLookupValidation):
     """Validates `change_order_form`: the lookup, what to change, the new address."""
+
+    confirmation = CONFIRM_SLOT
+    hold_response = "utter_hold_change"
+    own_intent = "change_order"
 
     def name(self) -> str:
         """Rasa finds the validator of `change_order_form` by this name."""
@@ -197,21 +203,18 @@ class ValidateChangeOrderForm(AddressValidation, OrderLookupValidation):
         kind = change_kind_of(str(message.get("text") or ""))
         return {KIND_SLOT: kind} if kind else {}
 
-    async def validate_change_confirmed(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """A "no" is a correction: forget the new address or variant and ask it again."""
-        if slot_value is not False:
-            return {CONFIRM_SLOT: slot_value}
+    async def declined(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """A "no": nothing changes (said), and the new address or variant is asked again.
+
+        "déjala así" at that question drops the change; the order stays as it was.
+        """
         if tracker.get_slot(KIND_SLOT) == "variant":
-            dispatcher.utter_message(response="utter_order_correction")
-            return {CONFIRM_SLOT: None, NEW_VARIANT_SLOT: None}
+            dispatcher.utter_message(response="utter_variant_correction")
+            return [SlotSet(CONFIRM_SLOT, None), SlotSet(NEW_VARIANT_SLOT, None)]
         dispatcher.utter_message(response="utter_address_correction")
-        return {CONFIRM_SLOT: None, **{name: None for name in ADDRESS_SLOTS}}
+        return [SlotSet(CONFIRM_SLOT, None), *(SlotSet(name, None) for name in ADDRESS_SLOTS)]
 
 
 class ActionAskChangeItem(Action):
@@ -277,7 +280,9 @@ class ActionAskChangeConfirmed(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """Utters the matching confirmation response."""
+        """Utters the matching confirmation response (nothing right after a "wait")."""
+        if tracker.get_slot(HELD_SLOT):
+            return [SlotSet(HELD_SLOT, None)]
         if tracker.get_slot(KIND_SLOT) != "variant":
             dispatcher.utter_message(response="utter_ask_change_confirmed")
             return []
@@ -319,8 +324,9 @@ class ActionChangeOrder(Action):
             SlotSet(CONFIRM_SLOT, None),
         ]
         order, stop = order_to_act_on(dispatcher, tracker)
+        reset += stop  # the flow's one-turn markers, cleared however it ends
         if order is None:
-            return [*reset, *stop, SlotSet(OUTCOME_SLOT, None)]
+            return [*reset, SlotSet(OUTCOME_SLOT, None)]
         if not order.can_change_address:
             dispatcher.utter_message(response="utter_change_not_possible", order_id=order.number)
             return [*reset, *self._to_a_person()]

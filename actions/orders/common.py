@@ -130,6 +130,19 @@ def slot_text(tracker: Tracker, name: str) -> str | None:
     return None if value is None else str(value)
 
 
+def media_in(tracker: Tracker) -> bool:
+    """Whether the latest customer message carried a photo or file the channel stored.
+
+    A photo with a caption reaches NLU as its caption (any intent), so the file is read from
+    the message metadata the channels core adds, not from the intent.
+    """
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            media = (event.get("metadata") or {}).get("media") or []
+            return any(item.get("url") and not item.get("refused") for item in media)
+    return False
+
+
 def say_money(cents: int) -> str:
     """An amount in the store's currency: "$1,299.00 MXN"."""
     return f"{money(cents)} MXN"

@@ -29,6 +29,8 @@ NO_RECEIPT = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED})
 class ValidateInvoiceForm(OrderLookupValidation):
     """Validates `invoice_form`: the lookup slots only."""
 
+    own_intent = "invoice_request"
+
     def name(self) -> str:
         """Rasa finds the validator of `invoice_form` by this name."""
         return "validate_invoice_form"
@@ -47,8 +49,9 @@ class ActionSendInvoice(Action):
         """Generates and sends the receipt of a verified, paid order."""
         reset: list[EventType] = [SlotSet("order_verification", None)]
         order, stop = order_to_act_on(dispatcher, tracker)
+        reset += stop  # the flow's one-turn markers, cleared however it ends
         if order is None:
-            return [*reset, *stop]
+            return [*reset]
         if order.status in NO_RECEIPT:
             dispatcher.utter_message(response="utter_invoice_not_available", order_id=order.number)
             return reset

@@ -39,7 +39,7 @@ import abc
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -53,7 +53,9 @@ from actions.commerce.backend import (
 )
 from actions.commerce.verification import contact_matches, normalize_email, normalize_phone
 from actions.orders.common import entity_value, language, owns, slot_text, store, verified_contacts
+from actions.orders.flow import FlowValidation, dropped, flow_end, latest
 from actions.orders.proof import Proof, seal
+from actions.replies import is_small_talk
 from hilo.pseudonyms import pseudonym
 
 MAX_VERIFICATION_FAILURES = 3
@@ -62,6 +64,12 @@ FAILURES_SLOT = "verification_failures"
 # Whether the customer proved owning the order in `order_id` (the desk shows it).
 VERIFIED_SLOT = "order_verified"
 
+# Intents whose messages are never a proof typed for the lookup.
+NOT_A_PROOF = frozenset(
+    {"faq", "deny", "human_handoff", "complaint", "greet", "goodbye", "thank", "bot_challenge"}
+    | {"out_of_scope", "cancel_order", "place_order", "change_order", "return_request"}
+    | {"invoice_request", "payment_issue"}
+)
 _EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[a-z]{2,}", re.IGNORECASE)
 _LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{7,18}\d")
@@ -71,6 +79,17 @@ def failures(tracker: Tracker) -> int:
     """Failed verifications so far in this conversation."""
     value = tracker.get_slot(FAILURES_SLOT)
     return int(value) if isinstance(value, (int, float)) else 0
+
+
+def email_given(tracker: Tracker) -> str | None:
+    """The latest email the customer wrote in this session, if any (newest message first)."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        email = _EMAIL.search(str(event.get("text") or ""))
+        if email and normalize_email(email.group(0)):
+            return email.group(0)
+    return None
 
 
 def proof_source(tracker: Tracker) -> str:
@@ -116,20 +135,24 @@ def order_to_act_on(
 ) -> tuple[OrderView | None, list[EventType]]:
     """For a flow's submit action: the verified order, or None and the events that end it.
 
-    Throttled: the validator already said so, and the block is lifted for next time.
-    Three failed verifications (or no proof at all): the customer is told and offered a
-    person (utter_verification_blocked); the rules take the yes or no from there.
+    Dropped ("olvídalo"): said, nothing done. Throttled: the validator already said so, and
+    the block is lifted for next time. Three failed verifications (or no proof at all): the
+    customer is told and offered a person (utter_verification_blocked); the rules take the
+    yes or no from there.
     """
+    if dropped(tracker):
+        dispatcher.utter_message(response="utter_order_lookup_stopped")
+        return None, flow_end()
     if tracker.get_slot(BLOCKED_SLOT) == "throttled":
-        return None, [SlotSet(BLOCKED_SLOT, None)]
+        return None, [SlotSet(BLOCKED_SLOT, None), *flow_end()]
     order = None if failures(tracker) >= MAX_VERIFICATION_FAILURES else verified_order(tracker)
     if order is None:
         dispatcher.utter_message(response="utter_verification_blocked")
-        return None, [SlotSet(BLOCKED_SLOT, "verification_failed")]
-    return order, []
+        return None, [SlotSet(BLOCKED_SLOT, "verification_failed"), *flow_end()]
+    return order, flow_end()
 
 
-class OrderLookupValidation(FormValidationAction, abc.ABC):
+class OrderLookupValidation(FlowValidation, abc.ABC):
     """Validates the lookup slots of an order form; subclasses add the flow's own slots.
 
     See the module docstring for how to use it. The SDK only registers concrete classes
@@ -166,6 +189,24 @@ class OrderLookupValidation(FormValidationAction, abc.ABC):
         number = entity_value(tracker, "order_id")
         return {"order_id": number} if number else {}
 
+    async def extract_order_verification(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The answer to "the order's email or phone digits?", or an email already given.
+
+        A customer who wrote their email before the order number ("my email is ana@…,
+        any news on 10001?", or in an earlier message) is not asked for it again.
+        """
+        if tracker.get_slot("order_verification") is not None:
+            return {}
+        text, intent = latest(tracker)
+        if tracker.get_slot("requested_slot") == "order_verification":
+            if intent in NOT_A_PROOF or is_small_talk(text, intent):
+                return {}
+            return {"order_verification": text}
+        email = email_given(tracker)
+        return {"order_verification": email} if email else {}
+
     async def required_slots(
         self,
         domain_slots: list[str],
@@ -174,7 +215,11 @@ class OrderLookupValidation(FormValidationAction, abc.ABC):
         domain: DomainDict,
     ) -> list[str]:
         """Nothing more when blocked; no verification when ownership is already proven."""
-        if tracker.get_slot(BLOCKED_SLOT) or failures(tracker) >= MAX_VERIFICATION_FAILURES:
+        if (
+            tracker.get_slot(BLOCKED_SLOT)
+            or failures(tracker) >= MAX_VERIFICATION_FAILURES
+            or dropped(tracker)
+        ):
             return []
         order = verified_order(tracker)
         if order is not None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -46,7 +46,7 @@ from actions.commerce.backend import (
 )
 from actions.commerce.verification import normalize_email, normalize_phone
 from actions.orders.address import ADDRESS_SLOTS, AddressValidation, address_from_slots, clean
-from actions.orders.catalogue import COLOURS_EN, fold, pick, with_singulars
+from actions.orders.catalogue import COLOURS_EN, fold, with_singulars
 from actions.orders.common import (
     channel_phone,
     entity_value,
@@ -55,35 +55,56 @@ from actions.orders.common import (
     slot_text,
     store,
 )
+from actions.orders.flow import DROPPED_SLOT, HELD_SLOT, FlowValidation, dropped, flow_end, latest
+from actions.replies import Reply, is_drop, is_small_talk, read_confirmation
+from store.pickup import PickupStore, pickup_stores, store_by_key, store_named
 
 PRODUCT_SLOTS = ("product", "product_size", "product_colour", "quantity")
 CUSTOMER_SLOTS = ("customer_name", *ADDRESS_SLOTS, "contact")
-CHOICE_SLOTS = ("delivery_option", "payment_method")
+PICKUP_SLOT = "pickup_store"
+CHOICE_SLOTS = ("delivery_option", PICKUP_SLOT, "payment_method")
 FORM_SLOTS = (*PRODUCT_SLOTS, *CUSTOMER_SLOTS, *CHOICE_SLOTS, "order_confirmed")
 # Cleared after an order: a second order asks for a product again but not who the customer is.
 PER_ORDER_SLOTS = (
     *PRODUCT_SLOTS,
     *CHOICE_SLOTS,
     "order_confirmed",
-    "order_abandoned",
     "order_correction_pending",
 )
-
+# Answers typed freely (a name, a street): product words in them are not corrections.
+FREE_TEXT_SLOTS = frozenset({"customer_name", *ADDRESS_SLOTS, "contact", "product"})
 # Slots whose answers are one or two words from a known set (buttons).
 SHORT_ANSWER_SLOTS = frozenset(
     {"product_size", "product_colour", "quantity", "delivery_option", "payment_method"}
+    | {PICKUP_SLOT}
 )
 _NUMBER = re.compile(r"(?<![\d.])(\d{1,4})(?![\d.])")
 _NUMBER_WORDS = {
-    "un": 1, "una": 1, "uno": 1, "one": 1, "a": 1, "dos": 2, "two": 2, "par": 2, "couple": 2,
+    "un": 1, "una": 1, "uno": 1, "one": 1, "a": 1, "single": 1, "dos": 2, "two": 2,
     "tres": 3, "three": 3, "cuatro": 4, "four": 4, "cinco": 5, "five": 5, "seis": 6, "six": 6,
     "siete": 7, "seven": 7, "ocho": 8, "eight": 8, "nueve": 9, "nine": 9, "diez": 10, "ten": 10,
 }  # fmt: skip
-_ABANDON = re.compile(
-    r"\b(olvida|olvidalo|ya no (lo )?quiero|dejalo|mejor no|cancela(lo)?|no quiero comprar|"
-    r"forget it|never ?mind|cancel( it)?|don ?t want it)"
+# A pair of shoes is one item; "un par de camisetas" is two.
+_PAIRS = re.compile(r"\b(par|pares|pair|pairs)\b")
+# Quantities said outright anywhere in the flow: "nada más uno", "just one", "2 pares", "x2".
+_EXPLICIT_QUANTITY = re.compile(
+    r"\b(nada mas|solo|solamente|nomas|just|only)\s+(un[oa]?|one|a|\d+)\b"
+    r"|\b(\d+|un[oa]?|dos|tres|cuatro|cinco|a|one|two|three|four|five)\s+"
+    r"(pares|par|pairs?|piezas?|pzas?|unidades|units?|pieces?|items?)\b"
+    r"|\bx\s?(\d+)\b|\b(cantidad|quantity)\b"
 )
-# What a correction names, checked in this order ("el color de la talla" is a colour).
+# Cues that a size or colour in the message replaces the one chosen ("mejor 41", "make it L").
+_CHANGE_CUE = re.compile(
+    r"\b(mejor|cambia|cambialo|cambiala|cambiar|cambio|change|make it|instead|actually|en vez"
+    r"|mas bien|talla|size|numero|color|colou?r|no era|rather|switch)\b"
+)
+# An address in the answer: its numbers and names are not sizes or colours.
+_ADDRESS_WORDS = re.compile(
+    r"\b(calle|av|avenida|col|colonia|cp|codigo postal|street|st|ave|avenue|road|rd|blvd"
+    r"|boulevard|calzada|privada|manzana|lote|depto|apt|int|num|no)\b"
+)
+# The words of each correction at the summary, checked in this order ("el color de la talla"
+# is a colour).
 _CORRECTIONS = (
     (
         "delivery_street",
@@ -94,11 +115,15 @@ _CORRECTIONS = (
     ("quantity", r"cantidad|cuant[oa]s|quantity|how many|piezas|unidades"),
     ("customer_name", r"nombre|name"),
     ("contact", r"telefono|celular|whats|correo|mail|phone|contacto"),
-    ("delivery_option", r"envio|entrega|express|estandar|shipping|delivery"),
+    ("delivery_option", r"envio|entrega|express|estandar|shipping|delivery|recoger|pick ?up"),
     ("payment_method", r"pago|pagar|tarjeta|oxxo|spei|paypal|mercado|payment|card"),
     ("product", r"producto|articulo|prenda|modelo|product|item"),
 )  # fmt: skip
 _DELIVERY_WORDS = {
+    DeliveryOption.PICKUP: (
+        r"recog|recoj|paso (a|por)|pasar (a|por)|voy por|ir por|pick ?it ?up|pick ?up|pickup"
+        r"|collect|en (la )?tienda|in store|in-store|at the store|sucursal|no necesito envio"
+    ),
     DeliveryOption.EXPRESS: r"expres|rapid|urgent|fast|next day|1 dia",
     DeliveryOption.STANDARD: r"estandar|normal|standard|regular|barat|cheap|gratis|free",
 }
@@ -109,6 +134,12 @@ _PAYMENT_WORDS = {
     PaymentMethod.OXXO: r"oxxo|efectivo|cash",
     PaymentMethod.CARD: r"tarjeta|card|credito|debito|visa|master|amex|credit|debit",
 }
+# "me llamo Ana", "my name is Ana", "a nombre de Ana": the name is what follows.
+_NAME_LEAD = re.compile(
+    r"^\s*(me llamo|mi nombre es|soy|a nombre de|es para|para|my name is|i am|i'm|im|"
+    r"it's|its|name:|nombre:|under|for)\s+",
+    re.IGNORECASE,
+)
 
 
 def product_name(product: ProductView, tracker: Tracker) -> str:
@@ -127,17 +158,27 @@ def chosen_product(tracker: Tracker) -> ProductView | None:
         return None
 
 
-def quantity_in(tracker: Tracker, text: str) -> int | None:
-    """A quantity from the `quantity` entity, digits, or a number word."""
-    value = entity_value(tracker, "quantity")
+def quantity_in(
+    tracker: Tracker, text: str, product: ProductView | None = None, use_entity: bool = True
+) -> int | None:
+    """A quantity from the `quantity` entity, digits, or a number word.
+
+    For footwear a pair is one item ("un par" = 1, "2 pares" = 2); otherwise "un par" is two.
+    """
+    folded = fold(text)
+    pairs = _PAIRS.search(folded)
+    footwear = product is not None and product.category == "calzado"
+    value = entity_value(tracker, "quantity") if use_entity else None
     if value is not None and value.strip().isdigit():
         return int(value)
     digits = _NUMBER.search(text)
     if digits:
         return int(digits.group(1))
-    for word in fold(text).split():
+    for word in folded.split():
         if word in _NUMBER_WORDS:
             return _NUMBER_WORDS[word]
+    if pairs:
+        return 1 if footwear else 2
     return None
 
 
@@ -161,8 +202,57 @@ def choose(words: dict[Any, str], text: str) -> str | None:
     return None
 
 
-class ValidatePlaceOrderForm(AddressValidation, FormValidationAction):
+def colour_words(product: ProductView) -> dict[str, str]:
+    """English colour names customers type, to the catalogue's Spanish name, for a product."""
+    words = dict(COLOURS_EN)
+    for variant in product.variants:
+        words.setdefault(fold(variant.colour_en), variant.colour)
+    return {word: spanish for word, spanish in words.items() if spanish in product.colours}
+
+
+def named_size(product: ProductView, text: str, current: str | None) -> str | None:
+    """A size of the product the text names; with several, the one that is not `current`."""
+    folded = f" {fold(text)} "
+    named = [
+        size
+        for size in product.sizes
+        if re.search(rf"(?<![\w]){re.escape(fold(size))}(?![\w])", folded)
+    ]
+    fresh = [size for size in named if size != current] or named
+    return fresh[0] if len(fresh) == 1 else None
+
+
+def named_colour(product: ProductView, text: str, current: str | None) -> str | None:
+    """A colour of the product the text names (Spanish or English); not `current` if possible."""
+    folded = f" {with_singulars(text)} "
+    named = []
+    for colour in sorted(product.colours, key=len, reverse=True):
+        if re.search(rf"(?<![\w]){re.escape(fold(colour))}(?![\w])", folded):
+            named.append(colour)
+            folded = folded.replace(fold(colour), " ")  # "azul marino" is not also "azul"
+    for word, spanish in colour_words(product).items():
+        if re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", folded) and spanish not in named:
+            named.append(spanish)
+    fresh = [colour for colour in named if colour != current] or named
+    return fresh[0] if len(fresh) == 1 else None
+
+
+def pickup_slots(pickup: PickupStore) -> dict[str, Any]:
+    """A pickup order is stored with the store's address."""
+    return {
+        PICKUP_SLOT: pickup.key,
+        "delivery_street": pickup.street,
+        "delivery_city": pickup.city,
+        "delivery_postal_code": pickup.postal_code,
+    }
+
+
+class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
     """Validates `place_order_form` (see the module docstring for what it asks and when)."""
+
+    confirmation = "order_confirmed"
+    hold_response = "utter_hold_order"
+    own_intent = "place_order"
 
     def name(self) -> str:
         """Rasa finds the validator of `place_order_form` by this name."""
@@ -175,8 +265,8 @@ class ValidatePlaceOrderForm(AddressValidation, FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
-        """Every slot, minus variants a product does not have and a contact we already know."""
-        if tracker.get_slot("order_abandoned"):
+        """Every slot, minus variants a product lacks, a known contact, and pickup's address."""
+        if dropped(tracker):
             return []
         product = chosen_product(tracker)
         slots = list(FORM_SLOTS)
@@ -186,13 +276,20 @@ class ValidatePlaceOrderForm(AddressValidation, FormValidationAction):
             slots.remove("product_colour")
         if channel_phone(tracker):
             slots.remove("contact")
+        if tracker.get_slot("delivery_option") == DeliveryOption.PICKUP.value:
+            slots = [slot for slot in slots if slot not in ADDRESS_SLOTS]
+        else:
+            slots.remove(PICKUP_SLOT)
         return slots
 
     # ------------------------------------------------------------------ extraction
 
     def _message(self, tracker: Tracker) -> tuple[str, str | None]:
-        message = tracker.latest_message or {}
-        return str(message.get("text") or ""), (message.get("intent") or {}).get("name")
+        return latest(tracker)
+
+    def _opening(self, tracker: Tracker) -> bool:
+        """The message that started the flow ("quiero 2 zapatillas blancas talla 42")."""
+        return tracker.get_slot("requested_slot") is None
 
     def _reading(self, tracker: Tracker, slot: str) -> bool:
         """Whether the latest message may fill `slot`: asked for it, or the opening request.
@@ -204,7 +301,21 @@ class ValidatePlaceOrderForm(AddressValidation, FormValidationAction):
         if tracker.get_slot("requested_slot") == slot:
             short_choice = slot in SHORT_ANSWER_SLOTS and len(text.split()) <= 4
             return short_choice or intent not in ("faq", "human_handoff", "deny", "out_of_scope")
-        return intent == "place_order" and tracker.get_slot(slot) is None
+        return self._opening(tracker) and tracker.get_slot(slot) is None
+
+    def _detail_named(self, tracker: Tracker) -> bool:
+        """Whether a size or colour named in the message counts.
+
+        At a product question, at the summary, in the opening request, or with a change cue
+        ("mejor en 41") anywhere but in a free-text answer (a street may be called "Blanco").
+        """
+        requested = tracker.get_slot("requested_slot")
+        if requested is None or requested in (*PRODUCT_SLOTS[1:], "order_confirmed"):
+            return True
+        text = fold(self._message(tracker)[0])
+        if requested in ADDRESS_SLOTS or _ADDRESS_WORDS.search(text):
+            return False
+        return bool(_CHANGE_CUE.search(text))
 
     async def extract_product(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -212,7 +323,9 @@ class ValidatePlaceOrderForm(AddressValidation, FormValidationAction):
         """The product entity, else the text; one clear match, or buttons to choose."""
         if not self._reading(tracker, "product"):
             return {}
-        text, _ = self._message(tracker)
+        text, intent = self._message(tracker)
+        if is_small_talk(text, intent):
+            return {}
         query = entity_value(tracker, "product") or text
         matches = store().find_products(query, limit=5)
         if not matches:
@@ -234,34 +347,54 @@ class ValidatePlaceOrderForm(AddressValidation, FormValidationAction):
     async def extract_product_size(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """A size of the chosen product named in the message."""
+        """A size of the chosen product named in the message (a new one replaces the old)."""
         product = chosen_product(tracker)
-        if product is None or not self._reading(tracker, "product_size"):
+        if product is None or not self._detail_named(tracker):
             return {}
-        size = pick(product.sizes, self._message(tracker)[0])
-        return {"product_size": size} if size else {}
+        current = slot_text(tracker, "product_size")
+        size = named_size(product, self._message(tracker)[0], current)
+        return {"product_size": size} if size and size != current else {}
 
     async def extract_product_colour(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """A colour of the chosen product named in the message (Spanish or English)."""
         product = chosen_product(tracker)
-        if product is None or not self._reading(tracker, "product_colour"):
+        if product is None or not self._detail_named(tracker):
             return {}
-        colour = pick(product.colours, with_singulars(self._message(tracker)[0]), COLOURS_EN)
-        return {"product_colour": colour} if colour else {}
+        current = slot_text(tracker, "product_colour")
+        colour = named_colour(product, self._message(tracker)[0], current)
+        return {"product_colour": colour} if colour and colour != current else {}
 
     async def extract_quantity(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """How many: the quantity entity, digits or a number word."""
-        if not self._reading(tracker, "quantity"):
+        """How many: the answer to "how many?", or a quantity said outright anywhere."""
+        text, intent = self._message(tracker)
+        requested = tracker.get_slot("requested_slot")
+        product = chosen_product(tracker)
+        # "talla 42", "las del 43": a size, whatever the entity extractor took it for.
+        without_sizes = re.sub(r"\b(talla|size|numero|del|en)\s*\d+", " ", text, flags=re.I)
+        entity = entity_value(tracker, "quantity")
+        if product is not None and entity is not None and entity in product.sizes:
+            entity = None
+        if requested == "quantity":
+            if intent in ("faq", "human_handoff", "out_of_scope") or is_small_talk(text, intent):
+                return {}
+            quantity = quantity_in(tracker, text, product)
+        elif requested in FREE_TEXT_SLOTS - {"product"}:
             return {}
-        asked = tracker.get_slot("requested_slot") == "quantity"
-        if not asked and entity_value(tracker, "quantity") is None:
-            return {}  # in the opening request only an explicit quantity counts, not "talla 42"
-        quantity = quantity_in(tracker, self._message(tracker)[0])
-        return {"quantity": float(quantity)} if quantity is not None else {}
+        elif _EXPLICIT_QUANTITY.search(fold(text)) or _PAIRS.search(fold(text)):
+            # "nada más uno", "just one", "2 pares".
+            quantity = quantity_in(tracker, without_sizes, product, use_entity=entity is not None)
+        elif entity is not None and entity.isdigit() and self._opening(tracker):
+            quantity = int(entity)
+        else:
+            return {}
+        current = tracker.get_slot("quantity")
+        if quantity is None or (current is not None and int(current) == quantity):
+            return {}
+        return {"quantity": float(quantity)}
 
     async def extract_customer_name(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -271,7 +404,11 @@ class ValidatePlaceOrderForm(AddressValidation, FormValidationAction):
             tracker, "customer_name"
         ):
             return {}
-        return {"customer_name": entity_value(tracker, "person") or self._message(tracker)[0]}
+        text, intent = self._message(tracker)
+        if is_small_talk(text, intent):
+            return {}
+        name = entity_value(tracker, "person") or _NAME_LEAD.sub("", text)
+        return {"customer_name": name}
 
     async def extract_contact(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -279,20 +416,42 @@ class ValidatePlaceOrderForm(AddressValidation, FormValidationAction):
         """The answer to the contact question, validated in validate_contact."""
         if tracker.get_slot("requested_slot") != "contact" or not self._reading(tracker, "contact"):
             return {}
-        return {
-            "contact": entity_value(tracker, "email")
-            or entity_value(tracker, "phone")
-            or self._message(tracker)[0]
-        }
+        text, intent = self._message(tracker)
+        if is_small_talk(text, intent):
+            return {}
+        return {"contact": entity_value(tracker, "email") or entity_value(tracker, "phone") or text}
 
     async def extract_delivery_option(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Standard or express, from the buttons or the words."""
-        if not self._reading(tracker, "delivery_option"):
+        """Standard, express or pickup: from the buttons or the words.
+
+        Picking up in a store may be said before the question, instead of an address
+        ("no necesito envío, paso a la tienda de la Roma").
+        """
+        text, _ = self._message(tracker)
+        if self._reading(tracker, "delivery_option"):
+            option = choose(_DELIVERY_WORDS, text)
+        elif chosen_product(tracker) is not None and tracker.get_slot("requested_slot") in (
+            *ADDRESS_SLOTS,
+            "delivery_option",
+            "order_confirmed",
+        ):
+            option = choose({DeliveryOption.PICKUP: _DELIVERY_WORDS[DeliveryOption.PICKUP]}, text)
+        else:
             return {}
-        option = choose(_DELIVERY_WORDS, self._message(tracker)[0])
-        return {"delivery_option": option} if option else {}
+        if option is None or option == tracker.get_slot("delivery_option"):
+            return {}
+        return {"delivery_option": option}
+
+    async def extract_pickup_store(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The store named (or tapped) once the customer picks up."""
+        if tracker.get_slot("delivery_option") != DeliveryOption.PICKUP.value:
+            return {}
+        pickup = store_named(self._message(tracker)[0])
+        return {PICKUP_SLOT: pickup.key} if pickup else {}
 
     async def extract_payment_method(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -303,20 +462,70 @@ class ValidatePlaceOrderForm(AddressValidation, FormValidationAction):
         method = choose(_PAYMENT_WORDS, self._message(tracker)[0])
         return {"payment_method": method} if method else {}
 
-    async def extract_order_confirmed(
+    # ------------------------------------------------------------------ the summary
+
+    async def confirm(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Yes places the order; "olvídalo" drops it; any other no is a correction."""
-        if tracker.get_slot("requested_slot") != "order_confirmed":
-            return {}
+    ) -> list[EventType] | None:
+        """At the summary: corrections first, then only a clear yes places the order.
+
+        A correction that brings its value ("make it L") is applied and the summary shown
+        again; the yes/no/wait reading is actions/orders/flow.py's.
+        """
         text, intent = self._message(tracker)
-        if _ABANDON.search(fold(text)):
-            return {"order_confirmed": False}  # validate_order_confirmed tells it apart
-        if intent == "affirm":
-            return {"order_confirmed": True}
-        if intent == "deny" or any(re.search(p, fold(text)) for _, p in _CORRECTIONS):
-            return {"order_confirmed": False}
-        return {}
+        changed = await self._corrections(dispatcher, tracker, domain)
+        if changed is not None:
+            return changed
+        clear_yes = read_confirmation(text, intent) is Reply.YES
+        if names_a_correction(text) and not clear_yes:  # "la dirección", "the size is wrong"
+            return await self.declined(dispatcher, tracker, domain)
+        if is_drop(text, intent):
+            return [SlotSet(DROPPED_SLOT, True), SlotSet("requested_slot", None)]
+        return await super().confirm(dispatcher, tracker, domain)
+
+    async def _corrections(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType] | None:
+        """New values named at the summary ("make it L", "cambia el color a negro")."""
+        found: dict[str, Any] = {}
+        for slot in ("product_size", "product_colour", "quantity", "delivery_option"):
+            found.update(await getattr(self, f"extract_{slot}")(dispatcher, tracker, domain))
+        text = self._message(tracker)[0]
+        payment = choose(_PAYMENT_WORDS, text)
+        if payment and payment != tracker.get_slot("payment_method"):
+            found["payment_method"] = payment
+        if not found:
+            return None
+        tracker.slots.update(found)
+        validated: dict[str, Any] = {}
+        for slot, value in found.items():
+            method = getattr(self, f"validate_{slot}", None)
+            result = await method(value, dispatcher, tracker, domain) if method else {slot: value}
+            validated.update(result)
+            tracker.slots.update(result)
+        dispatcher.utter_message(response="utter_order_correction")
+        return [*(SlotSet(k, v) for k, v in validated.items()), SlotSet("order_confirmed", None)]
+
+    async def declined(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """A no names what to fix ("no, la dirección es otra"), which is asked again.
+
+        A bare no gets "what do you want to fix?" with buttons.
+        """
+        text = fold(self._message(tracker)[0])
+        for slot, pattern in _CORRECTIONS:
+            if re.search(pattern, text):
+                forget: tuple[str, ...] = (slot,)
+                if slot == "delivery_street":
+                    forget = ADDRESS_SLOTS
+                elif slot == "product":
+                    forget = PRODUCT_SLOTS
+                elif slot == "delivery_option":
+                    forget = ("delivery_option", PICKUP_SLOT)
+                dispatcher.utter_message(response="utter_order_correction")
+                return [SlotSet("order_confirmed", None), *(SlotSet(n, None) for n in forget)]
+        return [SlotSet("order_confirmed", None), SlotSet("order_correction_pending", True)]
 
     # ------------------------------------------------------------------ validation
 
@@ -458,35 +667,63 @@ class ValidatePlaceOrderForm(AddressValidation, FormValidationAction):
         dispatcher.utter_message(response="utter_contact_invalid")
         return {"contact": None}
 
-    async def validate_order_confirmed(
+    async def validate_delivery_street(
         self,
         slot_value: Any,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        """Drops the order on "olvídalo"; a correction forgets what it names."""
-        if slot_value is not False:
-            return {"order_confirmed": slot_value}
-        text = fold(self._message(tracker)[0])
-        if _ABANDON.search(text):
-            return {"order_confirmed": None, "order_abandoned": True}
-        for slot, pattern in _CORRECTIONS:
-            if re.search(pattern, text):
-                forget: tuple[str, ...] = (slot,)
-                if slot == "delivery_street":
-                    forget = ADDRESS_SLOTS
-                elif slot == "product":
-                    forget = PRODUCT_SLOTS
-                dispatcher.utter_message(response="utter_order_correction")
-                return {"order_confirmed": None, **{name: None for name in forget}}
-        # Nothing named: the next question is "what do you want to fix?" (the ask action).
-        return {"order_confirmed": None, "order_correction_pending": True}
+        """The street, unless the answer says the order is picked up instead."""
+        if choose({DeliveryOption.PICKUP: _DELIVERY_WORDS[DeliveryOption.PICKUP]}, str(slot_value)):
+            return {"delivery_street": None}
+        return await super().validate_delivery_street(slot_value, dispatcher, tracker, domain)
+
+    async def validate_delivery_option(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """A delivery option; pickup takes the store's address (named now, or asked next)."""
+        if slot_value != DeliveryOption.PICKUP.value:
+            if tracker.get_slot(PICKUP_SLOT):  # no longer picked up: the address is asked
+                return {"delivery_option": slot_value, PICKUP_SLOT: None, **_NO_ADDRESS}
+            return {"delivery_option": slot_value}
+        pickup = store_named(self._message(tracker)[0])
+        if pickup is None:
+            return {"delivery_option": slot_value, PICKUP_SLOT: None, **_NO_ADDRESS}
+        return {"delivery_option": slot_value, **pickup_slots(pickup)}
+
+    async def validate_pickup_store(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """One of the pickup stores; its address becomes the order's."""
+        pickup = store_by_key(str(slot_value))
+        return pickup_slots(pickup) if pickup else {PICKUP_SLOT: None}
+
+
+_NO_ADDRESS = {name: None for name in ADDRESS_SLOTS}
+
+
+def names_a_correction(text: str) -> bool:
+    """Whether a message at the summary names something to fix."""
+    folded = fold(text)
+    return any(re.search(pattern, folded) for _, pattern in _CORRECTIONS)
 
 
 DELIVERY_NAMES = {
-    "es": {"standard": "envío estándar", "express": "envío express"},
-    "en": {"standard": "standard shipping", "express": "express shipping"},
+    "es": {"standard": "envío estándar", "express": "envío express", "pickup": "recoger en tienda"},
+    "en": {
+        "standard": "standard shipping",
+        "express": "express shipping",
+        "pickup": "store pickup",
+    },
 }
 PAYMENT_NAMES = {
     "es": {
@@ -604,7 +841,9 @@ class ActionAskOrderConfirmed(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """The summary with totals, or "what to fix?" after a bare "no"."""
+        """The summary with totals, "what to fix?" after a bare "no", nothing after "wait"."""
+        if tracker.get_slot(HELD_SLOT):
+            return [SlotSet(HELD_SLOT, None)]
         if tracker.get_slot("order_correction_pending"):
             dispatcher.utter_message(response="utter_ask_what_to_correct")
             return [SlotSet("order_correction_pending", None)]
@@ -615,6 +854,25 @@ class ActionAskOrderConfirmed(Action):
         contact = slot_text(tracker, "contact") or f"phone:{channel_phone(tracker)}"
         dispatcher.utter_message(
             response="utter_ask_order_confirmed", contact_shown=contact.split(":", 1)[1], **summary
+        )
+        return []
+
+
+class ActionAskPickupStore(Action):
+    """Asks which store the order is picked up at, one button per store."""
+
+    def name(self) -> str:
+        """Rasa asks for `pickup_store` with this action."""
+        return "action_ask_pickup_store"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """The stores as buttons (the payload is the store's key)."""
+        lang = language(tracker)
+        dispatcher.utter_message(
+            response="utter_ask_pickup_store",
+            buttons=[{"title": s.name(lang), "payload": s.key} for s in pickup_stores()],
         )
         return []
 
@@ -630,8 +888,8 @@ class ActionPlaceOrder(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Creates the order; per-order slots are cleared, who the customer is is kept."""
-        reset: list[EventType] = [SlotSet(name, None) for name in PER_ORDER_SLOTS]
-        if tracker.get_slot("order_abandoned") or tracker.get_slot("order_confirmed") is not True:
+        reset: list[EventType] = [*(SlotSet(name, None) for name in PER_ORDER_SLOTS), *flow_end()]
+        if dropped(tracker) or tracker.get_slot("order_confirmed") is not True:
             dispatcher.utter_message(response="utter_order_abandoned")
             return reset
         product = chosen_product(tracker)

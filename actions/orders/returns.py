@@ -1,18 +1,26 @@
 """Returns and refunds: inside the window a return is opened; damaged items go to a person.
 
-`return_form` is the lookup form (actions/orders/lookup.py) plus `return_reason` (the
-customer's words), asked only when the order can be returned (delivered, within
-RETURN_WINDOW), and `return_photo` when the reason says the item arrived damaged: a person
-decides those with the photo in front of them. `action_create_return` then opens the return
-and says its number, or explains why not (not delivered yet, window closed with its date, a
-return already open). For damaged items it sets `return_outcome` to "damaged" and the rules
-hand the conversation to a person (reason `damaged_item`).
+`return_form` is the lookup form (actions/orders/lookup.py) plus, only when the order can be
+returned (delivered, within RETURN_WINDOW):
+
+- `return_reason`, the customer's words; a reason already in the first message ("quiero
+  devolver el 10002, me quedaron chicos") is not asked again;
+- for a damaged item, `return_photo`: a person decides those with the photo in front of
+  them, so nothing is opened by the bot (`return_outcome` "damaged", then the rules hand the
+  conversation over with reason `damaged_item`); a photo sent with a caption that says what
+  broke answers both questions;
+- otherwise `return_confirmed`: the return opens only on a clear yes (actions/orders/flow.py).
+
+`action_create_return` then opens the return and says its number, keeps things as they were
+(a no), or explains why not (not delivered yet, window closed with its date, a return
+already open).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -28,23 +36,48 @@ from actions.commerce.backend import (
     ReturnWindowClosed,
     normalize_text,
 )
-from actions.orders.common import language, slot_text, store
+from actions.orders.common import language, media_in, slot_text, store
+from actions.orders.flow import ConfirmationAsk, latest
 from actions.orders.lookup import (
     OrderLookupValidation,
     order_to_act_on,
 )
 from actions.orders.status import local_date
+from actions.replies import is_question, is_small_talk
 
 REASON_SLOT = "return_reason"
 PHOTO_SLOT = "return_photo"
+CONFIRM_SLOT = "return_confirmed"
 OUTCOME_SLOT = "return_outcome"
 
 # Word stems that mean the item arrived damaged or defective, in both languages, without
 # accents (the text is folded before matching).
+# Intents whose messages are not a reason to return ("where's my order?" at "why?").
+NOT_A_REASON = frozenset(
+    {"human_handoff", "send_media", "cancel_order", "place_order", "order_status"}
+)
 _DAMAGE = re.compile(
     r"\b(danad|rot[oa]s?\b|rompi|defect|fall[ao]s?\b|manch|descosid|agujer|hoyo|rasgad"
     r"|(vino|llego) (mal|roto|rota)|damag|broken|torn\b|stain|ripped|holes?\b)"
 )
+
+
+# Why people send things back, in their words: a first message with one of these already
+# says the reason ("they're too small", "no me gustó el color", "llegó otro modelo").
+_REASON = re.compile(
+    r"\b(chic[oa]s?|pequen|grande|apretad|holgad|no me (qued|sirv|gust|convenc|ajust)"
+    r"|talla|numero equivocad|equivocad|otro (modelo|color|producto)|no es (lo|el|la) que"
+    r"|diferente|no coincide|calidad|cambie de opinion|ya no (lo|la|los|las) (quiero|necesito)"
+    r"|too (small|big|large|tight|loose)|doesn ?t fit|don ?t fit|didn ?t fit|wrong (size|colou?r"
+    r"|item|model|one)|not (what|as) (i|pictured|described|expected)|changed my mind|quality"
+    r"|don ?t (like|need)|didn ?t like|no longer need|fits? (small|big|weird|bad))"
+)
+
+
+def reason_in(text: str) -> bool:
+    """Whether a message already gives a reason to return (or says the item is damaged)."""
+    folded = normalize_text(text)
+    return bool(_REASON.search(folded) or _DAMAGE.search(folded))
 
 
 def is_damage(reason: str | None) -> bool:
@@ -60,19 +93,58 @@ def returnable(order: OrderView, now: datetime | None = None) -> bool:
 
 
 class ValidateReturnForm(OrderLookupValidation):
-    """Validates `return_form`: the lookup, then the reason and, if damaged, a photo."""
+    """Validates `return_form`: the lookup, the reason, then a photo or a confirmation."""
+
+    confirmation = CONFIRM_SLOT
+    hold_response = "utter_hold_return"
+    own_intent = "return_request"
 
     def name(self) -> str:
         """Rasa finds the validator of `return_form` by this name."""
         return "validate_return_form"
 
     def slots_after_lookup(self, order: OrderView, tracker: Tracker) -> list[str]:
-        """Reason only for returnable orders; a photo only for damaged items."""
+        """Reason only for returnable orders; a photo for damaged items, else a yes."""
         if not returnable(order):
             return []
         if is_damage(slot_text(tracker, REASON_SLOT)):
             return [REASON_SLOT, PHOTO_SLOT]
+        return [REASON_SLOT, CONFIRM_SLOT]
+
+    def slots_read_early(self) -> list[str]:
+        """The first message may already say why ("they're too small")."""
         return [REASON_SLOT]
+
+    async def extract_return_reason(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The answer to "why?", or a first message that already says why."""
+        if tracker.get_slot(REASON_SLOT):
+            return {}
+        text, intent = latest(tracker)
+        if tracker.get_slot("requested_slot") == REASON_SLOT:
+            if intent in NOT_A_REASON or is_small_talk(text, intent):
+                return {}
+            if intent == "faq" and is_question(text):
+                return {}  # a question at "why?": the rules answer it, then ask again
+            return {REASON_SLOT: text}
+        if reason_in(text) and intent != "send_media":
+            return {REASON_SLOT: text}
+        return {}
+
+    async def extract_return_photo(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A photo or file in the message (with or without a caption)."""
+        if tracker.get_slot(PHOTO_SLOT) or not media_in(tracker):
+            return {}
+        return {PHOTO_SLOT: "received"}
+
+
+class ActionAskReturnConfirmed(ConfirmationAsk):
+    """Asks "shall I open the return (reason)?", unless the customer just said "wait"."""
+
+    slot = CONFIRM_SLOT
 
 
 class ActionCreateReturn(Action):
@@ -85,17 +157,40 @@ class ActionCreateReturn(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """Creates the return in the store; the reason and photo stay in slots for the desk."""
-        reset: list[EventType] = [SlotSet("order_verification", None)]
+        """The outcome; the reason and photo are forgotten unless a person takes over next.
+
+        A damaged item goes to a person, whose case is built from those slots; any other
+        outcome clears them, so the next return request asks its own reason.
+        """
+        events = self._outcome(dispatcher, tracker)
+        if any(e.get("name") == OUTCOME_SLOT and e.get("value") == "damaged" for e in events):
+            return events
+        return [*events, SlotSet(REASON_SLOT, None), SlotSet(PHOTO_SLOT, None)]
+
+    def _outcome(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        """Creates the return in the store, keeps the order as it is, or explains why not."""
+        reset: list[EventType] = [SlotSet("order_verification", None), SlotSet(CONFIRM_SLOT, None)]
         order, stop = order_to_act_on(dispatcher, tracker)
+        reset += stop  # the flow's one-turn markers, cleared however it ends
         if order is None:
-            return [*reset, *stop, SlotSet(OUTCOME_SLOT, None)]
+            return [*reset, SlotSet(OUTCOME_SLOT, None)]
         reason = slot_text(tracker, REASON_SLOT)
         if order.status is not OrderStatus.DELIVERED:
             dispatcher.utter_message(response="utter_return_not_delivered", order_id=order.number)
             return [*reset, SlotSet(OUTCOME_SLOT, "refused")]
         if not returnable(order) or not reason:
             return [*reset, *self._window_closed(dispatcher, order, language(tracker))]
+        if is_damage(reason):
+            # A person decides with the photo; the rules hand over next (damaged_item).
+            dispatcher.utter_message(response="utter_return_damaged")
+            return [
+                *reset,
+                SlotSet(OUTCOME_SLOT, "damaged"),
+                SlotSet("handoff_reason", "damaged_item"),
+            ]
+        if tracker.get_slot(CONFIRM_SLOT) is not True:
+            dispatcher.utter_message(response="utter_return_kept", order_id=order.number)
+            return [*reset, SlotSet(OUTCOME_SLOT, "refused")]
         try:
             created = store().create_return(order.number, reason)
         except ReturnAlreadyRequested as error:
@@ -110,14 +205,6 @@ class ActionCreateReturn(Action):
         except (InvalidOrderState, CommerceError):
             dispatcher.utter_message(response="utter_order_action_failed")
             return [*reset, SlotSet(OUTCOME_SLOT, "refused")]
-        if is_damage(reason):
-            # The rules hand over to a person next; action_handoff keeps this reason.
-            dispatcher.utter_message(response="utter_return_damaged", return_number=created.number)
-            return [
-                *reset,
-                SlotSet(OUTCOME_SLOT, "damaged"),
-                SlotSet("handoff_reason", "damaged_item"),
-            ]
         dispatcher.utter_message(
             response="utter_return_created", order_id=order.number, return_number=created.number
         )

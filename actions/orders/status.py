@@ -32,6 +32,8 @@ def local_date(moment: datetime | None, lang: str) -> str:
 class ValidateOrderStatusForm(OrderLookupValidation):
     """Validates `order_status_form`: the lookup slots only."""
 
+    own_intent = "order_status"
+
     def name(self) -> str:
         """Rasa finds the validator of `order_status_form` by this name."""
         return "validate_order_status_form"
@@ -50,8 +52,9 @@ class ActionOrderStatus(Action):
         """Utters the order's status, or the stop message; resets the per-lookup slots."""
         reset: list[EventType] = [SlotSet("order_verification", None)]
         order, stop = order_to_act_on(dispatcher, tracker)
+        reset += stop  # the flow's one-turn markers, cleared however it ends
         if order is None:
-            return [*reset, *stop]
+            return [*reset]
         contacts = verified_contacts(tracker)
         lang = language(tracker)
         dispatcher.utter_message(

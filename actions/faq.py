@@ -1,0 +1,158 @@
+"""Answer a FAQ with the conversation in mind: a short follow-up refers to the topic just answered.
+
+The ResponseSelector picks a FAQ from the message alone. "y más o menos cuánto sale?" after
+an answer about international shipping names no topic, and "and where exactly is it?" after
+the stores' hours reads like a question about contact channels. So every FAQ answer goes
+through `action_answer_faq` (instead of `utter_faq`): when the message is a follow-up of a
+FAQ answered in the previous turn (it starts like one, "y…", "and…", "what about…", or is
+the `followup` intent), the previous topic and what the follow-up asks about (the cost,
+how long, where, which days) choose the answer. Otherwise the ResponseSelector's pick stands.
+The chosen key is kept in `last_faq` for the next follow-up.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.replies import fold
+from actions.requests import requests_in
+
+LAST_FAQ_SLOT = "last_faq"
+ACTION_NAME = "action_answer_faq"
+# What a follow-up asks about, in both languages (folded text).
+ASPECTS = {
+    "place": r"\b(donde|en donde|direcci\w*|ubicaci\w*|ubicad\w*|queda\w*|where|address"
+    r"|location)\b",
+    "hours": r"\b(horario\w*|abren|abre|cierran|cierra|domingo\w*|sabado\w*|festivo\w*|feriado\w*"
+    r"|lunes|open|opens|close|closes|sunday\w*|saturday\w*|weekend\w*|holiday\w*|hours)\b",
+    "time": r"\b(cuanto (tarda|tiempo|demora)|en cuanto (me|te|se|lo|la|llega)|tarda\w*|demora\w*"
+    r"|cuando llega\w*|cuantos dias"
+    r"|how long|how many days|when will|when does|takes?)\b",
+    "cost": r"\b(cuanto|cuesta\w*|sale|vale|precio\w*|costo\w*|cobran|how much|price\w*|cost\w*"
+    r"|fee\w*|charge\w*|roughly|aprox\w*)\b",
+}
+# (previous topic, aspect) -> the answer; anything not listed keeps the previous topic.
+FOLLOW_UPS = {
+    ("delivery_options", "cost"): "delivery_costs",
+    ("delivery_times", "cost"): "delivery_costs",
+    ("delivery_options", "time"): "delivery_times",
+    ("delivery_costs", "time"): "delivery_times",
+    ("return_policy", "time"): "refund_times",
+    ("refund_times", "cost"): "return_policy",
+    ("store_pickup", "hours"): "store_locations",
+    ("store_pickup", "place"): "store_locations",
+    ("business_hours", "place"): "store_locations",
+    ("contact_channels", "place"): "store_locations",
+    ("contact_channels", "hours"): "business_hours",
+    ("store_locations", "hours"): "store_locations",
+    ("gift_cards", "place"): "store_locations",
+    ("promotions", "cost"): "promotions",
+}
+# Any previous topic: a question about where the stores are is about the stores.
+ANY_TOPIC = {"place": "store_locations"}
+_OPENER = re.compile(
+    r"^(y|e|and|also|plus|what about|how about|and what about|and the|o sea|osea|entonces"
+    r"|tambien|ademas|pero|but|ok y|ok and|va y|ah y|oh and|so)\b"
+)
+FOLLOW_UP_WORDS = 6
+CONFIDENT = 0.85
+
+
+def aspect_of(text: str) -> str | None:
+    """What the follow-up asks about: "place", "hours", "time", "cost", or None."""
+    folded = fold(text)
+    for aspect, pattern in ASPECTS.items():
+        if re.search(pattern, folded):
+            return aspect
+    return None
+
+
+def is_follow_up(text: str, intent: str | None) -> bool:
+    """A follow-up shape: the `followup` intent, an opener ("y…", "and…"), or very short."""
+    folded = fold(text)
+    return (
+        intent == "followup"
+        or bool(_OPENER.match(folded))
+        or len(folded.replace("?", " ").split()) <= 3
+    )
+
+
+def previous_faq(tracker: Tracker) -> str | None:
+    """The FAQ answered in the turn just before this message, if the last turn was one."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            if seen_user:
+                return None  # the turn before had no FAQ answer
+            seen_user = True
+        elif kind == "action" and seen_user and event.get("name") not in ("action_listen", None):
+            if event.get("name") == ACTION_NAME:
+                value = tracker.get_slot(LAST_FAQ_SLOT)
+                return str(value) if value else None
+            return None
+    return None
+
+
+def selector_pick(tracker: Tracker) -> tuple[str | None, float]:
+    """The ResponseSelector's FAQ key (without "faq/") and its confidence."""
+    selector = (tracker.latest_message or {}).get("response_selector") or {}
+    picked = (selector.get("faq") or selector.get("default") or {}).get("response") or {}
+    key = picked.get("intent_response_key") or picked.get("full_retrieval_intent_name")
+    if not key or not str(key).startswith("faq/"):
+        return None, 0.0
+    return str(key).split("/", 1)[1], float(picked.get("confidence") or 0.0)
+
+
+def choose_answer(
+    text: str, intent: str | None, picked: str | None, confidence: float, previous: str | None
+) -> str | None:
+    """The FAQ key to answer with (see the module docstring), or None when there is none."""
+    if previous is None or not is_follow_up(text, intent):
+        # A follow-up with nothing before it is answered only if the selector is sure.
+        return picked if intent != "followup" or confidence >= CONFIDENT else None
+    aspect = aspect_of(text)
+    if aspect is not None:
+        return FOLLOW_UPS.get((previous, aspect)) or ANY_TOPIC.get(aspect) or previous
+    if intent != "followup" and picked is not None and confidence >= CONFIDENT:
+        return picked  # "and do you have gift cards?" names its own topic
+    return previous
+
+
+class ActionAnswerFaq(Action):
+    """Answers a FAQ, or a follow-up of the FAQ just answered."""
+
+    def name(self) -> str:
+        """Used by the rules wherever a FAQ is answered (data/rules/faq.yml, orders.yml)."""
+        return ACTION_NAME
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Utters the chosen FAQ answer and remembers its topic."""
+        message: dict[str, Any] = tracker.latest_message or {}
+        intent = (message.get("intent") or {}).get("name")
+        several = [
+            str(r["intent"]) for r in requests_in(tracker) if str(r["intent"]).startswith("faq/")
+        ]
+        if intent == "faq" and len(set(several)) > 1:
+            # "do you ship to Canada and do you take PayPal?": each, in the order asked.
+            topics = list(dict.fromkeys(name.split("/", 1)[1] for name in several))
+            for topic in topics:
+                dispatcher.utter_message(response=f"utter_faq/{topic}")
+            return [SlotSet(LAST_FAQ_SLOT, topics[-1])]
+        picked, confidence = selector_pick(tracker)
+        key = choose_answer(
+            str(message.get("text") or ""), intent, picked, confidence, previous_faq(tracker)
+        )
+        if key is None:
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return [SlotSet(LAST_FAQ_SLOT, None)]
+        dispatcher.utter_message(response=f"utter_faq/{key}")
+        return [SlotSet(LAST_FAQ_SLOT, key)]
