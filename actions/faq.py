@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -54,14 +54,27 @@ FOLLOW_UPS = {
     ("gift_cards", "place"): "store_locations",
     ("promotions", "cost"): "promotions",
 }
+# Topics whose answer already covers an aspect ("and how much?" after international shipping).
+COVERS = {
+    "cost": {"international_shipping", "delivery_costs", "delivery_options", "gift_cards"}
+    | {"promotions", "store_pickup"},
+    "time": {"international_shipping", "delivery_times", "delivery_options", "refund_times"}
+    | {"store_pickup"},
+    "place": {"store_locations", "store_pickup"},
+    "hours": {"store_locations", "business_hours", "contact_channels"},
+}
 # Any previous topic: a question about where the stores are is about the stores.
 ANY_TOPIC = {"place": "store_locations"}
+# Flow answers a follow-up may refer to ("and who delivered it?" after the order's status).
+FLOW_FOLLOW_UPS = frozenset({"action_order_status"})
 _OPENER = re.compile(
     r"^(y|e|and|also|plus|what about|how about|and what about|and the|o sea|osea|entonces"
     r"|tambien|ademas|pero|but|ok y|ok and|va y|ah y|oh and|so)\b"
 )
 FOLLOW_UP_WORDS = 6
 CONFIDENT = 0.85
+# Intents whose FAQ pick is a guess: the message was not read as a FAQ.
+NOT_A_TOPIC = frozenset({"followup", "nlu_fallback"})
 
 
 def aspect_of(text: str) -> str | None:
@@ -83,21 +96,26 @@ def is_follow_up(text: str, intent: str | None) -> bool:
     )
 
 
-def previous_faq(tracker: Tracker) -> str | None:
-    """The FAQ answered in the turn just before this message, if the last turn was one."""
+def previous_action(tracker: Tracker) -> str | None:
+    """The bot's last action before this message (what the customer is answering)."""
     seen_user = False
     for event in reversed(tracker.events):
         kind = event.get("event")
         if kind == "user":
             if seen_user:
-                return None  # the turn before had no FAQ answer
+                return None
             seen_user = True
         elif kind == "action" and seen_user and event.get("name") not in ("action_listen", None):
-            if event.get("name") == ACTION_NAME:
-                value = tracker.get_slot(LAST_FAQ_SLOT)
-                return str(value) if value else None
-            return None
+            return str(event.get("name"))
     return None
+
+
+def previous_faqs(tracker: Tracker) -> list[str]:
+    """The FAQ topics answered in the turn just before this message (several, or none)."""
+    if previous_action(tracker) != ACTION_NAME:
+        return []
+    value = tracker.get_slot(LAST_FAQ_SLOT)
+    return [topic for topic in str(value or "").split(",") if topic]
 
 
 def selector_pick(tracker: Tracker) -> tuple[str | None, float]:
@@ -111,18 +129,25 @@ def selector_pick(tracker: Tracker) -> tuple[str | None, float]:
 
 
 def choose_answer(
-    text: str, intent: str | None, picked: str | None, confidence: float, previous: str | None
+    text: str,
+    intent: str | None,
+    picked: str | None,
+    confidence: float,
+    previous: str | list[str] | None,
 ) -> str | None:
     """The FAQ key to answer with (see the module docstring), or None when there is none."""
-    if previous is None or not is_follow_up(text, intent):
+    topics = [previous] if isinstance(previous, str) else list(previous or [])
+    if not topics or not is_follow_up(text, intent):
         # A follow-up with nothing before it is answered only if the selector is sure.
-        return picked if intent != "followup" or confidence >= CONFIDENT else None
+        return picked if intent not in NOT_A_TOPIC or confidence >= CONFIDENT else None
     aspect = aspect_of(text)
     if aspect is not None:
-        return FOLLOW_UPS.get((previous, aspect)) or ANY_TOPIC.get(aspect) or previous
-    if intent != "followup" and picked is not None and confidence >= CONFIDENT:
+        mapped = [FOLLOW_UPS[(t, aspect)] for t in topics if (t, aspect) in FOLLOW_UPS]
+        covering = [t for t in topics if t in COVERS[aspect]]
+        return (mapped or covering or [ANY_TOPIC.get(aspect) or topics[-1]])[0]
+    if intent not in NOT_A_TOPIC and picked is not None and confidence >= CONFIDENT:
         return picked  # "and do you have gift cards?" names its own topic
-    return previous
+    return topics[-1]
 
 
 class ActionAnswerFaq(Action):
@@ -146,11 +171,18 @@ class ActionAnswerFaq(Action):
             topics = list(dict.fromkeys(name.split("/", 1)[1] for name in several))
             for topic in topics:
                 dispatcher.utter_message(response=f"utter_faq/{topic}")
-            return [SlotSet(LAST_FAQ_SLOT, topics[-1])]
+            return [SlotSet(LAST_FAQ_SLOT, ",".join(topics))]
         picked, confidence = selector_pick(tracker)
-        key = choose_answer(
-            str(message.get("text") or ""), intent, picked, confidence, previous_faq(tracker)
-        )
+        text = str(message.get("text") or "")
+        previous = previous_faqs(tracker)
+        if (
+            not previous
+            and previous_action(tracker) in FLOW_FOLLOW_UPS
+            and is_follow_up(text, intent)
+        ):
+            # "and who delivered it?" right after the order's status: the status again.
+            return [SlotSet(LAST_FAQ_SLOT, None), FollowupAction(str(previous_action(tracker)))]
+        key = choose_answer(text, intent, picked, confidence, previous)
         if key is None:
             dispatcher.utter_message(response="utter_ask_rephrase")
             return [SlotSet(LAST_FAQ_SLOT, None)]

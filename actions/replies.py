@@ -175,6 +175,19 @@ def read_confirmation(text: str, intent: str | None = None) -> Reply:
     return Reply.UNCLEAR
 
 
+_PERSON = _words(
+    r"persona", r"personas", r"humano", r"humana", r"agente", r"asesor", r"asesora",
+    r"alguien", r"ejecutivo", r"operador", r"encargado", r"gerente", r"person", r"human",
+    r"agent", r"someone", r"somebody", r"representative", r"rep", r"operator", r"manager",
+    r"real person", r"customer service", r"atencion al cliente", r"soporte", r"support",
+)  # fmt: skip
+
+
+def asks_for_person(text: str) -> bool:
+    """Whether the text names a person to talk to ("can I talk to someone first?")."""
+    return bool(_PERSON.search(fold(text)))
+
+
 def is_drop(text: str, intent: str | None = None) -> bool:
     """Whether the customer drops what is being collected ("olvídalo", "forget it, maybe later")."""
     folded = fold(text)

@@ -18,11 +18,12 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.language import LANGUAGE_SLOT
+from actions.orders.pending import PENDING_SLOT
 
 PARSE_KEY = "requests"
 # How the "comes next" message names each flow.
@@ -89,10 +90,12 @@ class ActionOtherRequests(Action):
             if intent.startswith("faq/"):
                 dispatcher.utter_message(response=f"utter_{intent}")
             elif intent in REQUEST_NAMES[lang]:
-                later.append(REQUEST_NAMES[lang][intent])
-        if later:
-            dispatcher.utter_message(
-                response="utter_request_comes_next",
-                request=" y ".join(later) if lang == "es" else " and ".join(later),
-            )
-        return []
+                later.append(intent)
+        if not later:
+            return []
+        names = [REQUEST_NAMES[lang][intent] for intent in later]
+        dispatcher.utter_message(
+            response="utter_request_comes_next",
+            request=" y ".join(names) if lang == "es" else " and ".join(names),
+        )
+        return [SlotSet(PENDING_SLOT, later[0])]

@@ -7,14 +7,17 @@ Two graph components, placed first and last in the NLU pipeline (see config.yml)
   second to parse in stock Rasa, and the first few hundred characters carry the intent anyway.
   The tracker keeps the full text; only the NLU input is cut.
 * `NoContentGuard` overrides the prediction with `nlu_fallback` when a message has nothing the
-  models can read: empty or blank text, or only symbols and emoji that never occur in the
-  training data. Stock Rasa classifies an empty message with high confidence as whatever
+  models can read: empty or blank text, only symbols and emoji that never occur in the
+  training data, or only words that never occur in it ("asdkjh qwe": keyboard mashing got a
+  confident `out_of_scope` or `inform`, and never reached "I didn't understand"). Stock Rasa
+  classifies an empty message with high confidence as whatever
   intent the bias favours ("affirm" at 0.94 in the init bot), so the FallbackClassifier alone
   cannot catch it. Emoji the training data does use ("👍" for affirm) go through untouched.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -45,6 +48,13 @@ def symbols_of(text: str) -> set[str]:
         for ch in text
         if not ch.isspace() and unicodedata.category(ch)[0] not in ("L", "N", "M", "C")
     }
+
+
+def words_of(text: str) -> list[str]:
+    """Lowercase words of two or more letters, without accents ("Envío" -> "envio")."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return [word for word in re.findall(r"[^\W\d_]{2,}", plain)]
 
 
 def has_words(text: str) -> bool:
@@ -107,10 +117,12 @@ class NoContentGuard(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         known_symbols: set[str] | None = None,
+        known_words: set[str] | None = None,
     ) -> None:
         self._model_storage = model_storage
         self._resource = resource
         self._known_symbols = known_symbols or set()
+        self._known_words = known_words or set()
 
     @classmethod
     def create(
@@ -126,13 +138,17 @@ class NoContentGuard(GraphComponent):
     def train(self, training_data: TrainingData) -> Resource:
         """Collects the symbols used by training examples that have no words."""
         known: set[str] = set()
+        words: set[str] = set()
         for example in training_data.intent_examples:
             text = example.get(TEXT) or ""
             if not has_words(text):
                 known |= symbols_of(text)
+            words |= set(words_of(text))
         self._known_symbols = known
+        self._known_words = words
         with self._model_storage.write_to(self._resource) as directory:
             (directory / "known_symbols.txt").write_text("".join(sorted(known)), encoding="utf-8")
+            (directory / "known_words.txt").write_text("\n".join(sorted(words)), encoding="utf-8")
         return self._resource
 
     @classmethod
@@ -147,13 +163,18 @@ class NoContentGuard(GraphComponent):
         """Loads the symbols collected at training time."""
         with model_storage.read_from(resource) as directory:
             known = set((directory / "known_symbols.txt").read_text(encoding="utf-8"))
-        return cls(model_storage, resource, known)
+            words = set((directory / "known_words.txt").read_text(encoding="utf-8").split())
+        return cls(model_storage, resource, known, words)
 
     def is_readable(self, text: str | None) -> bool:
         """True when the models have something to go on."""
         if not text or not text.strip():
             return False
-        return has_words(text) or bool(symbols_of(text) & self._known_symbols)
+        if not has_words(text):
+            return bool(symbols_of(text) & self._known_symbols)
+        if any(ch.isdigit() for ch in text) or "@" in text:
+            return True  # numbers and emails are data the forms read
+        return not self._known_words or any(w in self._known_words for w in words_of(text))
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Replaces the intent of unreadable messages with a certain `nlu_fallback`."""

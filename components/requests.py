@@ -47,8 +47,13 @@ _STARTERS = (
     r"|los|las|enviarian|envian|hacen|sale|cuesta|where|when|what|how|which|is|are|do|does"
     r"|can|could|would|will|i|my|please|pls|also|whats|wheres"
 )
+_QUESTION_STARTERS = (
+    r"cuanto|cuanta|cuando|donde|como|que|a que|qué|cuánto|cuándo|dónde|cómo|what|how|when"
+    r"|where|do|does|can|is|are"
+)
 _SPLIT = re.compile(
     r"(?<=[?!.])\s+(?=\S)"
+    rf"|\s*,\s*(?=(?:{_QUESTION_STARTERS})\b[^,]*\?)"
     rf"|\s*[,;]?\s+(?:y|e|and|also|tambien|también|ademas|además|plus|aparte)\s+(?=(?:{_STARTERS})\b)",
     re.IGNORECASE,
 )
@@ -63,7 +68,7 @@ FLOWS = frozenset(
     {"order_status", "place_order", "cancel_order", "change_order", "return_request"}
     | {"invoice_request", "payment_issue", "human_handoff", "complaint", "account_help"}
 )
-MIN_CONFIDENCE = 0.5
+MIN_CONFIDENCE = 0.4
 WHOLE_MESSAGE_FAQ_CONFIDENCE = 0.75
 QUESTION = re.compile(
     r"\?|^\s*(a )?(que|q|qué|como|cómo|cuando|cuándo|cuanto|cuánto|donde|dónde|what|how|when"

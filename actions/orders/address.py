@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 from actions.commerce.backend import Address, InvalidAddress
 from actions.commerce.verification import validate_address
 from actions.orders.common import entity_value
+from actions.replies import is_small_talk
 
 ADDRESS_SLOTS = ("delivery_street", "delivery_city", "delivery_postal_code")
 _POSTAL_CODE = re.compile(r"(?<!\d)(\d{5})(?!\d)")
@@ -62,8 +63,27 @@ def address_from_slots(tracker: Tracker, country: str = "MX") -> Address | None:
         return None
 
 
+def _chatter(text: Any, tracker: Tracker, dispatcher: CollectingDispatcher) -> bool:
+    """Small talk at an address question ("👍", "ok gracias"): acknowledged, not an address."""
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    if is_small_talk(str(text or ""), intent):
+        dispatcher.utter_message(response="utter_form_small_talk")
+        return True
+    return False
+
+
+def _looks_like_street(text: str) -> bool:
+    """A street line has a number and letters ("Calle Orizaba 101", "Lincoln 250")."""
+    return bool(re.search(r"\d", text)) and bool(re.search(r"[^\W\d_]{3,}", text))
+
+
 class AddressValidation:
-    """`validate_delivery_*` methods for a FormValidationAction (see the module docstring)."""
+    """`validate_delivery_*` methods for a FormValidationAction (see the module docstring).
+
+    Whichever of the three questions was asked, the answer is read for all three: a whole
+    address answered to "which city?" fills the street too, and "CDMX 11560" fills the city
+    and the postal code.
+    """
 
     async def validate_delivery_street(
         self,
@@ -73,6 +93,8 @@ class AddressValidation:
         domain: DomainDict,
     ) -> dict[str, Any]:
         """The street line; a postal code or city in the same answer fills those too."""
+        if _chatter(slot_value, tracker, dispatcher):
+            return {"delivery_street": None}
         street = clean(slot_value, 200)
         if street is None:
             dispatcher.utter_message(response="utter_address_invalid")
@@ -93,11 +115,25 @@ class AddressValidation:
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        """The city as the NLU recognized it, or as typed."""
-        city = entity_value(tracker, "city") or clean(slot_value, 100)
+        """The city as the NLU recognized it, or as typed; a whole address fills the rest."""
+        if _chatter(slot_value, tracker, dispatcher):
+            return {"delivery_city": None}
+        # The whole answer, not only the city entity Rasa mapped: "CDMX 11560" has a
+        # postal code, and a whole address may answer "which city?".
+        text = str((tracker.latest_message or {}).get("text") or slot_value or "")
+        if city_in(text) and _looks_like_street(text.split(",")[0]):
+            # "Calle Orizaba 101, Roma Norte, CDMX, 06700" answered to "which city?"
+            return await self.validate_delivery_street(text, dispatcher, tracker, domain)
+        slots: dict[str, Any] = {}
+        postal_code = _POSTAL_CODE.search(text)
+        if postal_code and not tracker.get_slot("delivery_postal_code"):
+            slots["delivery_postal_code"] = postal_code.group(1)
+        city = entity_value(tracker, "city") or clean(
+            _POSTAL_LABEL.sub(" ", _POSTAL_CODE.sub(" ", text)).strip(" ,."), 100
+        )
         if city is None:
             dispatcher.utter_message(response="utter_address_invalid")
-        return {"delivery_city": city}
+        return {**slots, "delivery_city": city}
 
     async def validate_delivery_postal_code(
         self,
@@ -107,6 +143,8 @@ class AddressValidation:
         domain: DomainDict,
     ) -> dict[str, Any]:
         """Five digits (Mexican postal codes), found anywhere in the answer."""
+        if _chatter(slot_value, tracker, dispatcher):
+            return {"delivery_postal_code": None}
         match = _POSTAL_CODE.search(str(slot_value or ""))
         if match is None:
             dispatcher.utter_message(response="utter_postal_code_invalid")

@@ -20,7 +20,9 @@ from actions.orders.lookup import (
     STATUS_WORDS,
     OrderLookupValidation,
     order_to_act_on,
+    verified_order,
 )
+from actions.orders.pending import after_flow
 
 CONFIRM_SLOT = "cancel_confirmed"
 
@@ -55,6 +57,14 @@ class ActionCancelOrder(Action):
         return "action_cancel_order"
 
     async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Ends the flow, then the other request of the same message, if one waits."""
+        events = await self._finish(dispatcher, tracker, domain)
+        order = verified_order(tracker)
+        return [*events, *after_flow(dispatcher, tracker, order, done="cancel_order")]
+
+    async def _finish(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Cancels after a yes; the confirmation is cleared so the next request asks again."""

@@ -45,6 +45,7 @@ from actions.orders.lookup import (
     order_to_act_on,
     verified_order,
 )
+from actions.orders.pending import after_flow
 
 KIND_SLOT = "change_kind"
 ITEM_SLOT = "change_item"
@@ -315,6 +316,14 @@ class ActionChangeOrder(Action):
         return "action_change_order"
 
     async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Ends the flow, then the other request of the same message, if one waits."""
+        events = await self._finish(dispatcher, tracker, domain)
+        order = verified_order(tracker)
+        return [*events, *after_flow(dispatcher, tracker, order, done="change_order")]
+
+    async def _finish(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Applies an address change; hands items and shipped orders to a person."""

@@ -27,7 +27,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.replies import Reply, is_drop, is_small_talk, read_confirmation
+from actions.replies import Reply, asks_for_person, is_drop, is_small_talk, read_confirmation
 
 REQUESTED = "requested_slot"
 DROPPED_SLOT = "flow_dropped"
@@ -146,6 +146,10 @@ class FlowValidation(FormValidationAction, abc.ABC):
             return await self.declined(dispatcher, tracker, domain)
         if reply is Reply.QUESTION and intent == "faq":
             return None  # the rules answer it, then the form asks again
+        if reply not in (Reply.YES, Reply.NO) and (
+            intent == "complaint" or (intent == "human_handoff" and asks_for_person(text))
+        ):
+            return None  # "can I talk to someone first?": the rules hand over, nothing done
         if reply is Reply.QUESTION:
             answer = faq_answer(tracker)
             if answer:

@@ -14,13 +14,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.commerce.backend import OrderStatus
+from actions.commerce.backend import OrderStatus, OrderView
 from actions.commerce.invoices import STORE_NAME, invoice_pdf
 from actions.orders.common import language
 from actions.orders.lookup import (
     OrderLookupValidation,
     order_to_act_on,
 )
+from actions.orders.pending import after_flow, register
 from connectors.media_store import LocalMediaStore
 
 NO_RECEIPT = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED})
@@ -52,20 +53,28 @@ class ActionSendInvoice(Action):
         reset += stop  # the flow's one-turn markers, cleared however it ends
         if order is None:
             return [*reset]
-        if order.status in NO_RECEIPT:
-            dispatcher.utter_message(response="utter_invoice_not_available", order_id=order.number)
-            return reset
-        stored = LocalMediaStore().put(invoice_pdf(order, language(tracker)), "pdf")
-        dispatcher.utter_message(
-            response="utter_invoice_ready",
-            order_id=order.number,
-            invoice_url=stored.url,
-            json_message={
-                "document": {
-                    "url": stored.url,
-                    "filename": f"{STORE_NAME}-{order.number}.pdf",
-                    "mime_type": stored.content_type,
-                }
-            },
-        )
-        return reset
+        send_invoice(dispatcher, tracker, order)
+        return [*reset, *after_flow(dispatcher, tracker, order, done="invoice_request")]
+
+
+def send_invoice(dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderView) -> None:
+    """The receipt as a PDF document and a link, or why a receipt cannot be issued yet."""
+    if order.status in NO_RECEIPT:
+        dispatcher.utter_message(response="utter_invoice_not_available", order_id=order.number)
+        return
+    stored = LocalMediaStore().put(invoice_pdf(order, language(tracker)), "pdf")
+    dispatcher.utter_message(
+        response="utter_invoice_ready",
+        order_id=order.number,
+        invoice_url=stored.url,
+        json_message={
+            "document": {
+                "url": stored.url,
+                "filename": f"{STORE_NAME}-{order.number}.pdf",
+                "mime_type": stored.content_type,
+            }
+        },
+    )
+
+
+register("invoice_request", send_invoice)

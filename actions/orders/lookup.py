@@ -204,6 +204,8 @@ class OrderLookupValidation(FlowValidation, abc.ABC):
             if intent in NOT_A_PROOF or is_small_talk(text, intent):
                 return {}
             return {"order_verification": text}
+        if not (tracker.get_slot("order_id") or entity_value(tracker, "order_id")):
+            return {}  # nothing to check it against yet
         email = email_given(tracker)
         return {"order_verification": email} if email else {}
 
@@ -266,6 +268,8 @@ class OrderLookupValidation(FlowValidation, abc.ABC):
         if self._throttled(tracker, dispatcher):
             return {"order_verification": None, BLOCKED_SLOT: "throttled"}
         number = slot_text(tracker, "order_id") or ""
+        if not number:
+            return {"order_verification": None}  # asked again once there is an order number
         source = proof_source(tracker)
         if store().verification_failures(number, source).locked:
             # Checked before the proof itself: a locked order tells nobody whether it was right.

@@ -56,7 +56,7 @@ from actions.orders.common import (
     store,
 )
 from actions.orders.flow import DROPPED_SLOT, HELD_SLOT, FlowValidation, dropped, flow_end, latest
-from actions.replies import Reply, is_drop, is_small_talk, read_confirmation
+from actions.replies import Reply, is_drop, is_question, is_small_talk, read_confirmation
 from store.pickup import PickupStore, pickup_stores, store_by_key, store_named
 
 PRODUCT_SLOTS = ("product", "product_size", "product_colour", "quantity")
@@ -101,7 +101,7 @@ _CHANGE_CUE = re.compile(
 # An address in the answer: its numbers and names are not sizes or colours.
 _ADDRESS_WORDS = re.compile(
     r"\b(calle|av|avenida|col|colonia|cp|codigo postal|street|st|ave|avenue|road|rd|blvd"
-    r"|boulevard|calzada|privada|manzana|lote|depto|apt|int|num|no)\b"
+    r"|boulevard|calzada|privada|manzana|lote|depto|apt|int|num)\b"
 )
 # The words of each correction at the summary, checked in this order ("el color de la talla"
 # is a colour).
@@ -430,6 +430,8 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         ("no necesito envío, paso a la tienda de la Roma").
         """
         text, _ = self._message(tracker)
+        if is_question(text):
+            return {}  # "is pickup free?" asks about pickup; the rules answer it
         if self._reading(tracker, "delivery_option"):
             option = choose(_DELIVERY_WORDS, text)
         elif chosen_product(tracker) is not None and tracker.get_slot("requested_slot") in (
@@ -642,9 +644,9 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        """A name: letters, not too long, no markup."""
+        """A name: letters, no digits ("mejor en 41" is not a name), not too long, no markup."""
         name = clean(slot_value, 100)
-        if name is None or not re.search(r"[^\W\d_]", name):
+        if name is None or not re.search(r"[^\W\d_]", name) or re.search(r"\d", name):
             dispatcher.utter_message(response="utter_name_invalid")
             return {"customer_name": None}
         return {"customer_name": name}
@@ -691,10 +693,18 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
             if tracker.get_slot(PICKUP_SLOT):  # no longer picked up: the address is asked
                 return {"delivery_option": slot_value, PICKUP_SLOT: None, **_NO_ADDRESS}
             return {"delivery_option": slot_value}
-        pickup = store_named(self._message(tracker)[0])
+        pickup = store_named(self._message(tracker)[0]) or self._store_near(tracker)
         if pickup is None:
             return {"delivery_option": slot_value, PICKUP_SLOT: None, **_NO_ADDRESS}
         return {"delivery_option": slot_value, **pickup_slots(pickup)}
+
+    @staticmethod
+    def _store_near(tracker: Tracker) -> PickupStore | None:
+        """The store in the city of the address the customer already gave, if there is one."""
+        if tracker.get_slot(PICKUP_SLOT):
+            return store_by_key(slot_text(tracker, PICKUP_SLOT))
+        given = " ".join(str(tracker.get_slot(name) or "") for name in ADDRESS_SLOTS[:2])
+        return store_named(given) if given.strip() else None
 
     async def validate_pickup_store(
         self,

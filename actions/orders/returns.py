@@ -41,14 +41,18 @@ from actions.orders.flow import ConfirmationAsk, latest
 from actions.orders.lookup import (
     OrderLookupValidation,
     order_to_act_on,
+    verified_order,
 )
+from actions.orders.pending import after_flow
 from actions.orders.status import local_date
-from actions.replies import is_question, is_small_talk
+from actions.replies import Reply, is_question, is_small_talk, read_confirmation
 
 REASON_SLOT = "return_reason"
 PHOTO_SLOT = "return_photo"
 CONFIRM_SLOT = "return_confirmed"
 OUTCOME_SLOT = "return_outcome"
+# The reason recorded when the customer answered "why?" with a photo and no words.
+PHOTO_REASON = "foto del producto (sin descripción)"
 
 # Word stems that mean the item arrived damaged or defective, in both languages, without
 # accents (the text is folded before matching).
@@ -58,7 +62,10 @@ NOT_A_REASON = frozenset(
 )
 _DAMAGE = re.compile(
     r"\b(danad|rot[oa]s?\b|rompi|defect|fall[ao]s?\b|manch|descosid|agujer|hoyo|rasgad"
-    r"|(vino|llego) (mal|roto|rota)|damag|broken|torn\b|stain|ripped|holes?\b)"
+    r"|despegad|se (despego|desprendio|deshizo|rompio|descosio|rasgo|decoloro|destino)"
+    r"|rayad|golpead|sucio|sucia|no funciona|(vino|llego|llegaron|vinieron) (mal|rot|danad)"
+    r"|damag|broken|torn\b|stain|ripped|holes?\b|scratch|dented|peel|came apart|fell apart"
+    r"|falling apart|faded|defective|faulty|doesn ?t work|dirty|cracked)"
 )
 
 
@@ -70,7 +77,10 @@ _REASON = re.compile(
     r"|diferente|no coincide|calidad|cambie de opinion|ya no (lo|la|los|las) (quiero|necesito)"
     r"|too (small|big|large|tight|loose)|doesn ?t fit|don ?t fit|didn ?t fit|wrong (size|colou?r"
     r"|item|model|one)|not (what|as) (i|pictured|described|expected)|changed my mind|quality"
-    r"|don ?t (like|need)|didn ?t like|no longer need|fits? (small|big|weird|bad))"
+    r"|don ?t (like|need)|didn ?t like|no longer need|fits? (small|big|weird|bad)"
+    r"|no era (lo|el|la) que|no (me )?(gusto|gustaron|sirvio|sirvieron|quedo|quedaron)"
+    # a cause given: "porque…", "xq…", "because…" is the reason, whatever it says
+    r"|porque|por que|xq|pq|porq|ya que|because|cuz|since|as it|as they)"
 )
 
 
@@ -82,7 +92,14 @@ def reason_in(text: str) -> bool:
 
 def is_damage(reason: str | None) -> bool:
     """Whether the customer's reason says the item arrived damaged or defective."""
-    return bool(reason) and bool(_DAMAGE.search(normalize_text(str(reason))))
+    return reason == PHOTO_REASON or (
+        bool(reason) and bool(_DAMAGE.search(normalize_text(str(reason))))
+    )
+
+
+def damaged(tracker: Tracker) -> bool:
+    """A damaged item: its reason says so, or the customer sent a photo of it."""
+    return bool(tracker.get_slot(PHOTO_SLOT)) or is_damage(slot_text(tracker, REASON_SLOT))
 
 
 def returnable(order: OrderView, now: datetime | None = None) -> bool:
@@ -107,7 +124,7 @@ class ValidateReturnForm(OrderLookupValidation):
         """Reason only for returnable orders; a photo for damaged items, else a yes."""
         if not returnable(order):
             return []
-        if is_damage(slot_text(tracker, REASON_SLOT)):
+        if damaged(tracker):
             return [REASON_SLOT, PHOTO_SLOT]
         return [REASON_SLOT, CONFIRM_SLOT]
 
@@ -122,9 +139,15 @@ class ValidateReturnForm(OrderLookupValidation):
         if tracker.get_slot(REASON_SLOT):
             return {}
         text, intent = latest(tracker)
+        if media_in(tracker) and tracker.get_slot("requested_slot") in (REASON_SLOT, None):
+            # A photo sent as the reason: a damaged item, which a person decides with it.
+            caption = "" if intent == "send_media" or is_small_talk(text, intent) else text
+            return {REASON_SLOT: caption or PHOTO_REASON, PHOTO_SLOT: "received"}
         if tracker.get_slot("requested_slot") == REASON_SLOT:
             if intent in NOT_A_REASON or is_small_talk(text, intent):
                 return {}
+            if read_confirmation(text, intent) is Reply.YES:
+                return {}  # "ok, sí, hagámosla": agreement, not a reason
             if intent == "faq" and is_question(text):
                 return {}  # a question at "why?": the rules answer it, then ask again
             return {REASON_SLOT: text}
@@ -157,6 +180,14 @@ class ActionCreateReturn(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        """Ends the flow, then the other request of the same message, if one waits."""
+        events = await self._finish(dispatcher, tracker, domain)
+        order = verified_order(tracker)
+        return [*events, *after_flow(dispatcher, tracker, order, done="return_request")]
+
+    async def _finish(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         """The outcome; the reason and photo are forgotten unless a person takes over next.
 
         A damaged item goes to a person, whose case is built from those slots; any other
@@ -180,7 +211,7 @@ class ActionCreateReturn(Action):
             return [*reset, SlotSet(OUTCOME_SLOT, "refused")]
         if not returnable(order) or not reason:
             return [*reset, *self._window_closed(dispatcher, order, language(tracker))]
-        if is_damage(reason):
+        if damaged(tracker):
             # A person decides with the photo; the rules hand over next (damaged_item).
             dispatcher.utter_message(response="utter_return_damaged")
             return [

@@ -14,12 +14,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.commerce.backend import OrderView
 from actions.commerce.locale import local
 from actions.orders.common import language, say_date, say_items, store, verified_contacts
 from actions.orders.lookup import (
     OrderLookupValidation,
     order_to_act_on,
 )
+from actions.orders.pending import after_flow, register
 
 
 def local_date(moment: datetime | None, lang: str) -> str:
@@ -55,26 +57,32 @@ class ActionOrderStatus(Action):
         reset += stop  # the flow's one-turn markers, cleared however it ends
         if order is None:
             return [*reset]
-        contacts = verified_contacts(tracker)
-        lang = language(tracker)
-        dispatcher.utter_message(
-            response=f"utter_order_{order.status.value}",
-            order_id=order.number,
-            items=say_items(order, lang),
-            carrier=order.carrier or "",
-            tracking_number=order.tracking_number or "",
-            expected_date=say_date(order.expected_delivery, lang)
-            if order.expected_delivery
-            else "",
-            delivered_date=local_date(order.delivered_at, lang),
+        tell_status(dispatcher, tracker, order)
+        return [*reset, *after_flow(dispatcher, tracker, order, done="order_status")]
+
+
+def tell_status(dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderView) -> None:
+    """The order's status, items, carrier and dates, and the customer's other orders."""
+    contacts = verified_contacts(tracker)
+    lang = language(tracker)
+    dispatcher.utter_message(
+        response=f"utter_order_{order.status.value}",
+        order_id=order.number,
+        items=say_items(order, lang),
+        carrier=order.carrier or "",
+        tracking_number=order.tracking_number or "",
+        expected_date=say_date(order.expected_delivery, lang) if order.expected_delivery else "",
+        delivered_date=local_date(order.delivered_at, lang),
+    )
+    others = [
+        other.number
+        for other in store().orders_for_contact(
+            phone=contacts.get("phone"), email=contacts.get("email")
         )
-        others = [
-            other.number
-            for other in store().orders_for_contact(
-                phone=contacts.get("phone"), email=contacts.get("email")
-            )
-            if other.number != order.number
-        ]
-        if others:
-            dispatcher.utter_message(response="utter_other_orders", orders=", ".join(others[:5]))
-        return reset
+        if other.number != order.number
+    ]
+    if others:
+        dispatcher.utter_message(response="utter_other_orders", orders=", ".join(others[:5]))
+
+
+register("order_status", tell_status)
