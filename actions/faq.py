@@ -141,12 +141,15 @@ def choose_answer(
         # A follow-up with nothing before it is answered only if the selector is sure.
         return picked if intent not in NOT_A_TOPIC or confidence >= CONFIDENT else None
     aspect = aspect_of(text)
+    names_its_topic = intent not in NOT_A_TOPIC and picked is not None and confidence >= CONFIDENT
+    if aspect == "place" and picked not in COVERS["place"]:
+        return ANY_TOPIC["place"]  # "and where exactly is it?": the stores
+    if names_its_topic and picked not in topics:
+        return picked  # "y si pago en OXXO, cuánto tiempo tengo?" names its own topic
     if aspect is not None:
         mapped = [FOLLOW_UPS[(t, aspect)] for t in topics if (t, aspect) in FOLLOW_UPS]
         covering = [t for t in topics if t in COVERS[aspect]]
-        return (mapped or covering or [ANY_TOPIC.get(aspect) or topics[-1]])[0]
-    if intent not in NOT_A_TOPIC and picked is not None and confidence >= CONFIDENT:
-        return picked  # "and do you have gift cards?" names its own topic
+        return (mapped or covering or [topics[-1]])[0]
     return topics[-1]
 
 

@@ -37,9 +37,9 @@ from actions.commerce.backend import (
     normalize_text,
 )
 from actions.orders.address import ADDRESS_SLOTS, AddressValidation, address_from_slots
-from actions.orders.catalogue import COLOURS_EN, pick, variant_titles, with_singulars
+from actions.orders.catalogue import COLOURS_EN, fold, pick, variant_titles, with_singulars
 from actions.orders.common import language, say_items, say_money, store
-from actions.orders.flow import HELD_SLOT
+from actions.orders.flow import HELD_SLOT, opening_text
 from actions.orders.lookup import (
     OrderLookupValidation,
     order_to_act_on,
@@ -84,6 +84,20 @@ def line_and_product(tracker: Tracker) -> tuple[OrderItemView | None, ProductVie
         return line, store().get_product(line.sku)
     except ProductNotFound:
         return line, None
+
+
+def names_item(item: OrderItemView, text: str) -> bool:
+    """Whether the text names the item: its Spanish or English name, or an alias."""
+    folded = normalize_text(text)
+    names = {item.product_name}
+    try:
+        product = store().get_product(item.sku)
+        names |= {product.name_en, *product.aliases}
+    except ProductNotFound:
+        pass
+    # One word of a name is enough: "the dress" (Shirt dress), "el vestido".
+    words = {word for name in names for word in normalize_text(name).split() if len(word) >= 4}
+    return any(re.search(rf"\b{re.escape(word)}\b", folded) for word in words)
 
 
 def describe(size: str, colour: str) -> str:
@@ -134,35 +148,45 @@ class ValidateChangeOrderForm(AddressValidation, OrderLookupValidation):
         order = verified_order(tracker)
         if order is None or tracker.get_slot(ITEM_SLOT):
             return {}
-        text = str((tracker.latest_message or {}).get("text") or "")
-        for item in order.items:  # a button's SKU, or the product's name in the answer
-            if item.sku.lower() == text.strip().lower() or normalize_text(
-                item.product_name
-            ) in normalize_text(text):
-                return {ITEM_SLOT: item.sku}
+        latest_text = str((tracker.latest_message or {}).get("text") or "")
+        # The answer, or the first message when it already named the item ("the dress").
+        for text in (latest_text, opening_text(tracker)):
+            for item in order.items:  # a button's SKU, or the product's name
+                if item.sku.lower() == text.strip().lower() or names_item(item, text):
+                    return {ITEM_SLOT: item.sku}
         return {}
 
     async def extract_change_new_variant(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """The new size and/or colour named in the answer (or a button's SKU)."""
-        # Also when naming the item: "el vestido en talla M" answers both questions.
-        if tracker.get_slot("requested_slot") not in (ITEM_SLOT, NEW_VARIANT_SLOT):
+        # Also when naming the item ("el vestido en talla M" answers both questions), and
+        # right after the proof, from the first message ("the dress … to white").
+        if tracker.get_slot("requested_slot") not in (
+            ITEM_SLOT,
+            NEW_VARIANT_SLOT,
+            "order_verification",
+        ):
             return {}
         line, product = line_and_product(tracker)
         if line is None or product is None:
             return {}
-        text = str((tracker.latest_message or {}).get("text") or "")
-        button = next((v for v in product.variants if v.sku.lower() == text.strip().lower()), None)
+        latest_text = str((tracker.latest_message or {}).get("text") or "")
+        button = next(
+            (v for v in product.variants if v.sku.lower() == latest_text.strip().lower()), None
+        )
         if button is not None:
             # The item's own SKU is the answer to "which item?", not a new variant.
             return {NEW_VARIANT_SLOT: button.sku} if button.sku != line.sku else {}
-        size = pick(product.sizes, text) or line.size
-        colour = pick(product.colours, with_singulars(text), COLOURS_EN) or line.colour
-        named = product.variant(size, colour)
-        if named is None or named.sku == line.sku:
-            return {}
-        return {NEW_VARIANT_SLOT: named.sku}
+        english = {fold(v.colour_en): v.colour for v in product.variants}
+        # The answer, or the first message when it already said what to ("to white").
+        for text in (latest_text, opening_text(tracker)):
+            size = pick(product.sizes, text) or line.size
+            colour = pick(product.colours, with_singulars(text), {**COLOURS_EN, **english})
+            named = product.variant(size, colour or line.colour)
+            if named is not None and named.sku != line.sku:
+                return {NEW_VARIANT_SLOT: named.sku}
+        return {}
 
     async def validate_change_new_variant(
         self,

@@ -20,6 +20,7 @@ whose validator derives from `FlowValidation`, so these rules hold in all of the
 from __future__ import annotations
 
 import abc
+import re
 from typing import Any, ClassVar
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -28,6 +29,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.replies import Reply, asks_for_person, is_drop, is_small_talk, read_confirmation
+from actions.replies import fold as fold_text
 
 REQUESTED = "requested_slot"
 DROPPED_SLOT = "flow_dropped"
@@ -146,8 +148,10 @@ class FlowValidation(FormValidationAction, abc.ABC):
             return await self.declined(dispatcher, tracker, domain)
         if reply is Reply.QUESTION and intent == "faq":
             return None  # the rules answer it, then the form asks again
-        if reply not in (Reply.YES, Reply.NO) and (
-            intent == "complaint" or (intent == "human_handoff" and asks_for_person(text))
+        if (
+            reply not in (Reply.YES, Reply.NO)
+            and intent in ("human_handoff", "complaint")
+            and asks_for_person(text)
         ):
             return None  # "can I talk to someone first?": the rules hand over, nothing done
         if reply is Reply.QUESTION:
@@ -165,6 +169,45 @@ class FlowValidation(FormValidationAction, abc.ABC):
     ) -> list[EventType]:
         """A no to the confirmation: passed on as False; the submit action keeps things."""
         return [SlotSet(str(self.confirmation), False), SlotSet(REQUESTED, None)]
+
+
+# The actions that end an order flow.
+FLOW_ENDS = frozenset(
+    {"action_order_status", "action_send_invoice", "action_cancel_order", "action_change_order"}
+    | {"action_create_return", "action_place_order"}
+)
+_CONTINUES = re.compile(
+    r"^(y|e|and|also|tambien|también|ademas|además|plus)\b|\b(tambien|también|also|too|as well)\b"
+)
+
+
+def opening_text(tracker: Tracker, form: str | None = None) -> str:
+    """The customer's message that started `form` (default: the active one)."""
+    form = form or (tracker.active_loop or {}).get("name")
+    started = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name") == form:
+            started = True
+        elif event.get("event") == "user" and started:
+            return str(event.get("text") or "")
+    return latest(tracker)[0]
+
+
+def continues_flow(tracker: Tracker, form: str) -> str | None:
+    """The flow `form`'s first message continues ("y también la del 10004" after a receipt).
+
+    That message must read as a continuation; the last flow that ended before `form`
+    started is returned (the name of its final action).
+    """
+    if not _CONTINUES.search(fold_text(opening_text(tracker, form))):
+        return None
+    started = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name") == form:
+            started = True
+        elif started and event.get("event") == "action" and event.get("name") in FLOW_ENDS:
+            return str(event["name"])
+    return None
 
 
 def _fills_anything(events: list[EventType]) -> bool:

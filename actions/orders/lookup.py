@@ -59,6 +59,7 @@ from actions.replies import is_small_talk
 from hilo.pseudonyms import pseudonym
 
 MAX_VERIFICATION_FAILURES = 3
+LOOKUP_SLOTS = ("order_id", "order_verification")
 BLOCKED_SLOT = "order_lookup_blocked"
 FAILURES_SLOT = "verification_failures"
 # Whether the customer proved owning the order in `order_id` (the desk shows it).
@@ -166,6 +167,46 @@ class OrderLookupValidation(FlowValidation, abc.ABC):
     def slots_after_lookup(self, order: OrderView, tracker: Tracker) -> list[str]:
         """The flow's own slots, asked once the customer has proven owning `order`."""
         return []
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """The lookup; once it succeeds, the flow's slots are read at once.
+
+        The flow's own slots are required only after ownership is proven, so what the
+        customer already said about them ("change the colour of the dress to white") is
+        read in the same turn the proof arrives, not after one more question.
+        """
+        was_verified = verified_order(tracker) is not None
+        answered = tracker.get_slot("requested_slot")
+        events = await super().run(dispatcher, tracker, domain)
+        proven = any(e.get("name") == VERIFIED_SLOT and e.get("value") is True for e in events)
+        if was_verified or not proven or tracker.get_slot(BLOCKED_SLOT):
+            return events
+        tracker.add_slots([e for e in events if e.get("event") == "slot"])
+        # This message answered the lookup's question, not the flow's first one.
+        tracker.slots["requested_slot"] = answered
+        extracted = [
+            event
+            for event in await self.get_extraction_events(dispatcher, tracker, domain)
+            if event.get("name") not in LOOKUP_SLOTS
+        ]
+        tracker.add_slots(extracted)
+        late: list[EventType] = []
+        for event in extracted:  # only what this second reading found
+            validate = getattr(self, f"validate_{event['name']}", None)
+            result = (
+                await validate(event["value"], dispatcher, tracker, domain)
+                if validate
+                else {event["name"]: event["value"]}
+            )
+            tracker.slots.update(result)
+            late += [SlotSet(name, value) for name, value in result.items()]
+        following = await self.next_requested_slot(dispatcher, tracker, domain)
+        # One question only: Rasa asks the first `requested_slot` it finds in the events, so
+        # the first pass's must go (else the next answer would answer a question not asked).
+        first = [e for e in events if e.get("name") != "requested_slot"]
+        return [*first, *late, *([following] if following else [])]
 
     def slots_read_early(self) -> list[str]:
         """Flow slots to read from the first messages already (asked only after the lookup).

@@ -62,6 +62,7 @@ from store.pickup import PickupStore, pickup_stores, store_by_key, store_named
 PRODUCT_SLOTS = ("product", "product_size", "product_colour", "quantity")
 CUSTOMER_SLOTS = ("customer_name", *ADDRESS_SLOTS, "contact")
 PICKUP_SLOT = "pickup_store"
+UNAVAILABLE_SLOT = "unavailable_product"
 CHOICE_SLOTS = ("delivery_option", PICKUP_SLOT, "payment_method")
 FORM_SLOTS = (*PRODUCT_SLOTS, *CUSTOMER_SLOTS, *CHOICE_SLOTS, "order_confirmed")
 # Cleared after an order: a second order asks for a product again but not who the customer is.
@@ -70,6 +71,7 @@ PER_ORDER_SLOTS = (
     *CHOICE_SLOTS,
     "order_confirmed",
     "order_correction_pending",
+    UNAVAILABLE_SLOT,
 )
 # Answers typed freely (a name, a street): product words in them are not corrections.
 FREE_TEXT_SLOTS = frozenset({"customer_name", *ADDRESS_SLOTS, "contact", "product"})
@@ -303,6 +305,16 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
             return short_choice or intent not in ("faq", "human_handoff", "deny", "out_of_scope")
         return self._opening(tracker) and tracker.get_slot(slot) is None
 
+    def _unavailable(self, tracker: Tracker) -> ProductView | None:
+        """The sold-out product the customer asked for last in this order, if any."""
+        key = slot_text(tracker, UNAVAILABLE_SLOT)
+        if not key or tracker.get_slot("requested_slot") != "product":
+            return None
+        try:
+            return store().get_product(key)
+        except ProductNotFound:
+            return None
+
     def _detail_named(self, tracker: Tracker) -> bool:
         """Whether a size or colour named in the message counts.
 
@@ -321,13 +333,23 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """The product entity, else the text; one clear match, or buttons to choose."""
-        if not self._reading(tracker, "product"):
-            return {}
         text, intent = self._message(tracker)
-        if is_small_talk(text, intent):
+        unavailable = self._unavailable(tracker)
+        if not self._reading(tracker, "product") and not (
+            unavailable is not None and intent in ("deny", "inform")
+        ):
+            return {}
+        if is_small_talk(text, intent) or is_drop(text, intent):
             return {}
         query = entity_value(tracker, "product") or text
         matches = store().find_products(query, limit=5)
+        if unavailable is not None and (not matches or matches[0].product.id == unavailable.id):
+            # "¿ni en negro?" about the sold-out product: it is sold out in every variant.
+            dispatcher.utter_message(
+                response="utter_product_out_of_stock",
+                product_name=product_name(unavailable, tracker),
+            )
+            return {UNAVAILABLE_SLOT: unavailable.id}
         if not matches:
             if tracker.get_slot("requested_slot") == "product":
                 dispatcher.utter_message(response="utter_product_not_found")
@@ -548,7 +570,7 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
             dispatcher.utter_message(
                 response="utter_product_out_of_stock", product_name=product_name(product, tracker)
             )
-            return {"product": None}
+            return {"product": None, UNAVAILABLE_SLOT: product.id}
         # A new product invalidates the previous one's variant.
         if tracker.get_slot("product") not in (None, product.id):
             return {"product": product.id, "product_size": None, "product_colour": None}

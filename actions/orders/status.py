@@ -17,6 +17,8 @@ from rasa_sdk.types import DomainDict
 from actions.commerce.backend import OrderView
 from actions.commerce.locale import local
 from actions.orders.common import language, say_date, say_items, store, verified_contacts
+from actions.orders.flow import continues_flow
+from actions.orders.invoice import send_invoice
 from actions.orders.lookup import (
     OrderLookupValidation,
     order_to_act_on,
@@ -57,7 +59,11 @@ class ActionOrderStatus(Action):
         reset += stop  # the flow's one-turn markers, cleared however it ends
         if order is None:
             return [*reset]
-        tell_status(dispatcher, tracker, order)
+        if continues_flow(tracker, "order_status_form") == "action_send_invoice":
+            # "y también la del 10004" right after a receipt: that order's receipt.
+            send_invoice(dispatcher, tracker, order)
+        else:
+            tell_status(dispatcher, tracker, order)
         return [*reset, *after_flow(dispatcher, tracker, order, done="order_status")]
 
 

@@ -35,6 +35,13 @@ from tests.conversations.script import GIVES, Conversation, Turn, fold
 from tests.support.servers import HiloProcesses
 
 TURN_TIMEOUT = 60.0
+# The questions before which an irreversible change may happen (the customer's yes to them),
+# and the "nothing done yet; reply yes or no" after a "wait", which asks the same.
+CONFIRMATION_QUESTIONS = frozenset(
+    {"utter_ask_cancel_confirmed", "utter_ask_change_confirmed", "utter_ask_return_confirmed"}
+    | {"utter_ask_change_item_confirmed", "utter_ask_order_confirmed"}
+    | {"utter_hold_cancel", "utter_hold_change", "utter_hold_return", "utter_hold_order"}
+)
 OPEN_CASE = ("queued", "assigned")
 # An irreversible step the script said must not happen: the worst kind of failure.
 IRREVERSIBLE = "irreversible"
@@ -232,6 +239,36 @@ class Stack:
                     turns[-1].append(str(event["value"]))
         return turns
 
+    def questions_before(self, conversation: str) -> list[set[str]]:
+        """Per customer message, the responses the bot gave right before it."""
+        query = sa.text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id")
+        with self.tracker.connect() as connection:
+            rows = connection.execute(query, {"s": f"sandbox:{conversation}"}).all()
+        before: list[set[str]] = []
+        said: set[str] = set()
+        for type_name, data in rows:
+            if type_name == "user":
+                before.append(said)
+                said = set()
+            elif type_name == "bot":
+                action = (json.loads(data).get("metadata") or {}).get("utter_action")
+                if action:
+                    said.add(str(action))
+        return before
+
+    def irreversible_state(self) -> dict[str, Any]:
+        """What an irreversible step changes: orders' status, address and items; returns."""
+        with self.commerce.connect() as connection:
+            orders = {
+                number: (status, street, city, postal_code)
+                for number, status, street, city, postal_code in connection.execute(
+                    sa.text("SELECT number, status, street, city, postal_code FROM orders")
+                )
+            }
+            items = sorted(connection.execute(sa.text("SELECT order_id, sku FROM order_items")))
+            returns = connection.execute(sa.text("SELECT count(*) FROM returns")).scalar_one()
+        return {"orders": orders, "items": items, "returns": returns}
+
     def cases(self, conversation: str) -> list[tuple[str, str]]:
         query = sa.text(
             "SELECT reason, status FROM handoff_cases WHERE conversation_id = :c ORDER BY id"
@@ -282,12 +319,18 @@ def run(stack: Stack, conversation: Conversation) -> Result:
     uid = f"{conversation.id[:40]}-{uuid.uuid4().hex[:8]}".replace(".", "-")
     language = conversation.lang
     last: list[Reply] = []
+    changed_at: list[int] = []  # turns after which an irreversible change was in the store
+    state = stack.irreversible_state()
     for number, turn in enumerate(conversation.turns, start=1):
         try:
             replies = stack.say(uid, number, turn, last)
         except (LookupError, TimeoutError, RuntimeError) as error:
             result.fail("turn", f"turn {number} ({turn.shown()}): {error}")
             return result
+        now = stack.irreversible_state()
+        if now != state:
+            changed_at.append(number)
+            state = now
         result.transcript.append((turn.shown(), replies))
         language = turn.expect.lang or language
         _judge_turn(result, number, turn, replies, language)
@@ -295,6 +338,15 @@ def run(stack: Stack, conversation: Conversation) -> Result:
             result.fail("silence", f"turn {number} ({turn.shown()}): no reply")
         last = replies or last
     _judge_questions(result, stack.asked(uid))
+    before = stack.questions_before(uid)
+    for number in changed_at:
+        asked = before[number - 1] if number - 1 < len(before) else set()
+        if not asked & CONFIRMATION_QUESTIONS:
+            result.fail(
+                IRREVERSIBLE,
+                f"turn {number} ({conversation.turns[number - 1].shown()}) changed the store,"
+                " but the bot had not just asked to confirm",
+            )
     _judge_outcome(result, stack, uid, marks)
     shown = fold(" ".join(r.text for _, replies in result.transcript for r in replies))
     for secret in conversation.never_shown:
