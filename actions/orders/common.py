@@ -33,7 +33,7 @@ FILLED_PLACEHOLDERS = frozenset(
     {"items", "carrier", "tracking_number", "expected_date", "delivered_date", "orders"}
     | {"attempts_left", "status", "total", "return_number", "deadline", "invoice_url"}
     | {"line", "subtotal", "shipping", "contact_shown", "delivery_shown", "payment_shown"}
-    | {"product_name", "options", "max_quantity", "available", "current", "new"}
+    | {"product_name", "options", "max_quantity", "available", "current", "new", "request"}
 )
 
 

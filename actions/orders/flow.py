@@ -102,13 +102,21 @@ class FlowValidation(FormValidationAction, abc.ABC):
             answered = await self.confirm(dispatcher, tracker, domain)
             if answered is not None:
                 return await self.then_ask(answered, dispatcher, tracker, domain)
+        said = len(dispatcher.messages)
         events = await super().run(dispatcher, tracker, domain)
-        if requested and not _fills_anything(events) and self._answer_expected(intent):
+        answered = len(dispatcher.messages) > said  # e.g. "no encontré ese producto"
+        if (
+            requested
+            and not _fills_anything(events)
+            and self._answer_expected(intent)
+            and not answered
+        ):
             response = (
                 "utter_form_small_talk" if is_small_talk(text, intent) else "utter_form_unclear"
             )
             dispatcher.utter_message(response=response)
-            events.append(SlotSet(requested, None))
+        if requested and not _fills_anything(events) and self._answer_expected(intent):
+            events.append(SlotSet(requested, None))  # keep the form on its question
         return events
 
     async def then_ask(

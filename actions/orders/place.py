@@ -503,7 +503,7 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         clear_yes = read_confirmation(text, intent) is Reply.YES
         if names_a_correction(text) and not clear_yes:  # "la dirección", "the size is wrong"
             return await self.declined(dispatcher, tracker, domain)
-        if is_drop(text, intent):
+        if is_drop(text):  # "olvídalo"; a bare "no" here asks what to fix instead
             return [SlotSet(DROPPED_SLOT, True), SlotSet("requested_slot", None)]
         return await super().confirm(dispatcher, tracker, domain)
 

@@ -1,4 +1,8 @@
-"""action_detect_language keeps the `language` slot on the customer's language."""
+"""The conversation's language: set by the first clear message, changed only by a clear switch.
+
+The review found replies flipping on a Spanish name in an English conversation, on a one-word
+goodbye, and on "mercado pago" answered to the payment question.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,25 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.language import ActionDetectLanguage
+from components.language import detect_language, language_scores
 
 
-def tracker_with(language_slot: str | None, detected: str | None) -> Tracker:
-    latest: dict[str, Any] = {"text": "x", "intent": {"name": "greet"}, "language": detected}
+def tracker_with(
+    text: str,
+    slot: str = "es",
+    seen: bool = True,
+    intent: str = "inform",
+    requested: str | None = None,
+) -> Tracker:
+    latest: dict[str, Any] = {
+        "text": text,
+        "intent": {"name": intent},
+        "language": detect_language(text),
+        "language_scores": language_scores(text),
+    }
     return Tracker(
         sender_id="t",
-        slots={"language": language_slot},
+        slots={"language": slot, "language_seen": seen, "requested_slot": requested},
         latest_message=latest,
         events=[],
         paused=False,
@@ -26,20 +42,41 @@ def tracker_with(language_slot: str | None, detected: str | None) -> Tracker:
     )
 
 
+async def run(tracker: Tracker) -> list[Any]:
+    return await ActionDetectLanguage().run(CollectingDispatcher(), tracker, {})
+
+
+async def test_the_first_clear_message_sets_the_language() -> None:
+    events = await run(tracker_with("r u a robot?", slot="es", seen=False, intent="bot_challenge"))
+    assert SlotSet("language", "en") in events
+    assert SlotSet("language_seen", True) in events
+
+
+async def test_a_clear_sentence_switches() -> None:
+    english = "actually can you tell me where my order is, I need it for the weekend"
+    assert SlotSet("language", "en") in await run(tracker_with(english, intent="order_status"))
+    spanish = "oye mejor dime en español, donde esta mi pedido por favor"
+    assert await run(tracker_with(spanish, slot="en", intent="order_status")) == [
+        SlotSet("language", "es")
+    ]
+
+
 @pytest.mark.parametrize(
-    ("slot", "detected", "expected"),
+    ("text", "slot", "intent", "requested"),
     [
-        ("es", "en", [SlotSet("language", "en")]),
-        ("en", "es", [SlotSet("language", "es")]),
-        ("es", "es", []),
-        ("en", None, []),
-        ("es", "fr", []),
+        ("María Guadalupe Hernández", "en", "inform", "customer_name"),
+        ("Calle de la Amargura 12, Colonia Centro", "en", "inform", "delivery_street"),
+        ("mercado pago", "en", "inform", "payment_method"),
+        ("221 Baker Street, Apt 4", "es", "inform", "delivery_street"),
+        ("gracias, chao", "en", "goodbye", None),
+        ("adios", "en", "goodbye", None),
+        ("bye", "es", "goodbye", None),
+        ("thanks!", "es", "thank", None),
+        ("ok", "en", "affirm", None),
+        ("10234", "en", "inform", None),
     ],
 )
-async def test_slot_follows_detected_language(
-    slot: str, detected: str | None, expected: list[Any]
+async def test_data_and_small_talk_never_switch(
+    text: str, slot: str, intent: str, requested: str | None
 ) -> None:
-    events = await ActionDetectLanguage().run(
-        CollectingDispatcher(), tracker_with(slot, detected), {}
-    )
-    assert events == expected
+    assert await run(tracker_with(text, slot=slot, intent=intent, requested=requested)) == []

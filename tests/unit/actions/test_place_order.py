@@ -223,11 +223,11 @@ async def test_forget_it_at_the_summary_drops_the_order(domain_dict) -> None:
         FILLED, text="mejor olvidalo", intent="deny", requested="order_confirmed", form=FORM
     )
     slots, _ = await validate(answer, domain_dict)
-    assert slots["order_abandoned"] is True
+    assert slots["flow_dropped"] is True
     assert slots["requested_slot"] is None
     dispatcher = CollectingDispatcher()
     await ActionPlaceOrder().run(
-        dispatcher, tracker({**FILLED, "order_abandoned": True}, form=FORM), domain_dict
+        dispatcher, tracker({**FILLED, "flow_dropped": True}, form=FORM), domain_dict
     )
     assert dispatcher.messages[0]["response"] == "utter_order_abandoned"
 

@@ -39,29 +39,77 @@ async def test_a_damaged_item_asks_for_a_photo(domain_dict) -> None:
     assert slots["requested_slot"] == "return_photo"
 
 
-async def test_a_plain_reason_completes_the_form(domain_dict) -> None:
+async def test_a_plain_reason_asks_to_confirm(domain_dict) -> None:
     slots, _ = await validate(
         tracker(JOHN, {"return_reason": "me quedan chicas"}, form=FORM), domain_dict
     )
-    assert slots["requested_slot"] is None
+    assert slots["requested_slot"] == "return_confirmed"
 
 
-async def test_the_return_is_opened_with_a_number(domain_dict) -> None:
-    messages, events = await create({**JOHN, "return_reason": "me quedan chicas"}, domain_dict)
+async def test_the_reason_in_the_first_message_is_not_asked_again(domain_dict) -> None:
+    first = tracker(
+        text="quiero devolver las zapatillas del 10002, me quedaron chicas",
+        intent="return_request",
+        entities=[{"entity": "order_id", "value": "10002"}],
+        form=FORM,
+    )
+    slots, _ = await validate(first, domain_dict)
+    assert "chicas" in slots["return_reason"]
+
+
+@pytest.mark.parametrize("answer", ["no", "mmm mejor no", "espera, lo pienso"])
+async def test_no_return_without_a_clear_yes(domain_dict, answer: str) -> None:
+    reply = tracker(
+        {**JOHN, "return_reason": "me quedan chicas"},
+        text=answer,
+        requested="return_confirmed",
+        form=FORM,
+    )
+    slots, _ = await validate(reply, domain_dict)
+    assert slots.get("return_confirmed") is not True
+    messages, events = await create(
+        {**JOHN, "return_reason": "me quedan chicas", "return_confirmed": False}, domain_dict
+    )
+    assert messages[0]["response"] == "utter_return_kept"
+    assert events["return_outcome"] == "refused"
+
+
+async def test_the_return_is_opened_with_a_number_after_a_yes(domain_dict) -> None:
+    yes = tracker(
+        {**JOHN, "return_reason": "me quedan chicas"},
+        text="si, abrela",
+        requested="return_confirmed",
+        form=FORM,
+    )
+    slots, _ = await validate(yes, domain_dict)
+    assert slots["return_confirmed"] is True
+    confirmed = {**JOHN, "return_reason": "me quedan chicas", "return_confirmed": True}
+    messages, events = await create(confirmed, domain_dict)
     assert messages[0]["response"] == "utter_return_created"
     assert messages[0]["return_number"].startswith("R-")
     assert events["return_outcome"] == "created"
-    again, events = await create({**JOHN, "return_reason": "otra vez"}, domain_dict)
+    assert events["return_reason"] is None  # the next return asks its own reason
+    again, events = await create(confirmed, domain_dict)
     assert again[0]["response"] == "utter_return_exists"
     assert again[0]["return_number"] == messages[0]["return_number"]
 
 
-async def test_a_damaged_item_opens_the_return_and_goes_to_a_person(domain_dict) -> None:
+async def test_a_damaged_item_goes_to_a_person_without_a_return(domain_dict) -> None:
     slots = {**JOHN, "return_reason": "arrived damaged", "return_photo": "received"}
     messages, events = await create(slots, domain_dict)
     assert messages[0]["response"] == "utter_return_damaged"
     assert events["return_outcome"] == "damaged"
     assert events["handoff_reason"] == "damaged_item"
+    assert "return_reason" not in events  # the person's case is built from it
+
+
+async def test_a_photo_answering_why_is_a_damaged_item(domain_dict) -> None:
+    photo = tracker(JOHN, text="asi llegaron", requested="return_reason", form=FORM)
+    photo.events[0]["metadata"] = {"media": [{"url": "http://x/f.jpg", "refused": None}]}
+    slots, _ = await validate(photo, domain_dict)
+    assert slots["return_reason"] == "asi llegaron"
+    assert slots["return_photo"] == "received"
+    assert slots["requested_slot"] is None  # straight to a person
 
 
 async def test_outside_the_window_says_until_when(domain_dict) -> None:
@@ -88,6 +136,8 @@ async def test_an_order_not_delivered_yet_cannot_be_returned(domain_dict) -> Non
         ("vino roto el cierre", True),
         ("tiene una mancha", True),
         ("the zipper is broken", True),
+        ("la suela se despegó", True),
+        ("came apart after one wash", True),
         ("me queda chica", False),
         ("no me gustó el color", False),
         ("wrong size", False),
