@@ -213,3 +213,22 @@ def is_small_talk(text: str, intent: str | None = None) -> bool:
         and len(folded.split()) <= 3
         and not any(ch.isdigit() for ch in folded)
     )
+
+
+# An aside that is not an answer: an apology or laughter about something else ("haha sorry my
+# dog is barking", "perdón, estaba manejando", "un momento, me llaman").
+_ASIDE = re.compile(
+    r"^(ja(ja)+|je(je)+|ha(ha)+|he(he)+|lol|lmao|xd|sorry|perdon|perdona|disculpa|disculpe"
+    r"|oops|ups|uy|one sec|un (momento|segundo|seg)|brb)\b"
+)
+
+
+def is_aside(text: str, intent: str | None = None) -> bool:
+    """Whether `text` is an aside (laughter, an apology, a pause) and no answer.
+
+    Such a message starting with laughter or "sorry" and short enough to carry nothing else
+    ("sorry my dog is barking like crazy 🐶"); callers check first that it does not answer
+    their question ("perdón, me quedaron chicos" is a reason to return).
+    """
+    folded = fold(text)
+    return bool(_ASIDE.match(folded)) and len(folded.split()) <= 10 and not re.search(r"\d", folded)

@@ -17,10 +17,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.commerce.backend import Address, InvalidAddress
+from actions.commerce.backend import Address, InvalidAddress, normalize_text
 from actions.commerce.verification import validate_address
 from actions.orders.common import entity_value
-from actions.replies import is_small_talk
+from actions.replies import is_aside, is_small_talk
 
 ADDRESS_SLOTS = ("delivery_street", "delivery_city", "delivery_postal_code")
 _POSTAL_CODE = re.compile(r"(?<!\d)(\d{5})(?!\d)")
@@ -54,6 +54,51 @@ def city_in(address: str) -> str | None:
     return clean(parts[-1], 100)
 
 
+_PARTS = (
+    (
+        "delivery_street",
+        r"\b(calle|numero|num|street|number|avenida|av|colonia|col|neighbou?rhood)\b",
+    ),
+    ("delivery_city", r"\b(ciudad|city|municipio|estado|town)\b"),
+    ("delivery_postal_code", r"\b(postal|cp|zip)\b"),
+)
+# A new address said in the request itself: "cambia la dirección del 10006 a Calle Hidalgo
+# 12, Centro", "change the address for 10005 to Av. Juárez 88, Mexico City".
+_NEW_ADDRESS_LEAD = re.compile(
+    r"(?:\b(?:to|a|por|hacia|es|is|now|ahora|nueva|new)\b|:)\s+(?=\w)", re.I
+)
+# Words of the request itself, never of the address that follows it.
+_REQUEST_WORDS = re.compile(r"\b(direcci\w*|address|pedido|order|orden|cambi\w*|change)\b")
+
+
+def address_parts_named(text: str) -> tuple[str, ...]:
+    """The parts of the address a correction names ("la calle está mal": the street only).
+
+    Naming none ("la dirección está mal") means all of it.
+    """
+    folded = normalize_text(text)
+    named = tuple(slot for slot, pattern in _PARTS if re.search(pattern, folded))
+    return named or ADDRESS_SLOTS
+
+
+def address_in_request(text: str) -> str | None:
+    """The new address a request already gives, from its last lead word on, if any.
+
+    Only a part that looks like a street line (letters and a number) counts, so "del
+    pedido 10006 a Guadalajara" gives no address.
+    """
+    leads = list(_NEW_ADDRESS_LEAD.finditer(text))
+    for lead in reversed(leads):
+        candidate = clean(text[lead.end() :], 200)
+        if (
+            candidate
+            and _looks_like_street(candidate.split(",")[0])
+            and not _REQUEST_WORDS.search(normalize_text(candidate))
+        ):
+            return candidate.rstrip(" .!")
+    return None
+
+
 def address_from_slots(tracker: Tracker, country: str = "MX") -> Address | None:
     """The collected address, validated by the store's rules, or None if it is not valid."""
     street, city, postal_code = (tracker.get_slot(name) for name in ADDRESS_SLOTS)
@@ -68,6 +113,9 @@ def _chatter(text: Any, tracker: Tracker, dispatcher: CollectingDispatcher) -> b
     intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
     if is_small_talk(str(text or ""), intent):
         dispatcher.utter_message(response="utter_form_small_talk")
+        return True
+    if is_aside(str(text or ""), intent):
+        dispatcher.utter_message(response="utter_form_aside")
         return True
     return False
 
@@ -96,7 +144,7 @@ class AddressValidation:
         if _chatter(slot_value, tracker, dispatcher):
             return {"delivery_street": None}
         street = clean(slot_value, 200)
-        if street is None:
+        if street is None or not re.search(r"[^\W\d_]{2,}", street):  # "8187654321" is no street
             dispatcher.utter_message(response="utter_address_invalid")
             return {"delivery_street": None}
         slots: dict[str, Any] = {"delivery_street": street}

@@ -36,7 +36,13 @@ from actions.commerce.backend import (
     ProductView,
     normalize_text,
 )
-from actions.orders.address import ADDRESS_SLOTS, AddressValidation, address_from_slots
+from actions.orders.address import (
+    ADDRESS_SLOTS,
+    AddressValidation,
+    address_from_slots,
+    address_in_request,
+    address_parts_named,
+)
 from actions.orders.catalogue import COLOURS_EN, fold, pick, variant_titles, with_singulars
 from actions.orders.common import language, say_items, say_money, store
 from actions.orders.flow import HELD_SLOT, opening_text
@@ -211,6 +217,26 @@ class ValidateChangeOrderForm(AddressValidation, OrderLookupValidation):
             return {NEW_VARIANT_SLOT: None}
         return {NEW_VARIANT_SLOT: variant.sku}
 
+    async def extract_delivery_street(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A new address already in the request ("…del 10006 a Calle Hidalgo 12, Centro").
+
+        Read when the request is made, or right after the proof; the city and postal code in
+        it are read by validate_delivery_street. Answers to the address questions come
+        through the domain's mappings as usual.
+        """
+        if tracker.get_slot("delivery_street") or tracker.get_slot("requested_slot") not in (
+            None,
+            "order_verification",
+        ):
+            return {}
+        request = opening_text(tracker) or str((tracker.latest_message or {}).get("text") or "")
+        if change_kind_of(request) != "address":
+            return {}
+        address = address_in_request(request)
+        return {"delivery_street": address} if address else {}
+
     def slots_read_early(self) -> list[str]:
         """The opening request may already say what to change ("cambiar la dirección")."""
         return [KIND_SLOT]
@@ -239,7 +265,10 @@ class ValidateChangeOrderForm(AddressValidation, OrderLookupValidation):
             dispatcher.utter_message(response="utter_variant_correction")
             return [SlotSet(CONFIRM_SLOT, None), SlotSet(NEW_VARIANT_SLOT, None)]
         dispatcher.utter_message(response="utter_address_correction")
-        return [SlotSet(CONFIRM_SLOT, None), *(SlotSet(name, None) for name in ADDRESS_SLOTS)]
+        text = str((tracker.latest_message or {}).get("text") or "")
+        # "la calle está mal": only the street is asked again; the city and code stay.
+        forget = address_parts_named(text)
+        return [SlotSet(CONFIRM_SLOT, None), *(SlotSet(name, None) for name in forget)]
 
 
 class ActionAskChangeItem(Action):

@@ -28,7 +28,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.replies import Reply, asks_for_person, is_drop, is_small_talk, read_confirmation
+from actions.replies import (
+    Reply,
+    asks_for_person,
+    is_aside,
+    is_drop,
+    is_small_talk,
+    read_confirmation,
+)
 from actions.replies import fold as fold_text
 
 REQUESTED = "requested_slot"
@@ -104,16 +111,18 @@ class FlowValidation(FormValidationAction, abc.ABC):
                 return await self.then_ask(answered, dispatcher, tracker, domain)
         said = len(dispatcher.messages)
         events = await super().run(dispatcher, tracker, domain)
-        answered = len(dispatcher.messages) > said  # e.g. "no encontré ese producto"
+        replied = len(dispatcher.messages) > said  # e.g. "no encontré ese producto"
         if (
             requested
             and not _fills_anything(events)
             and self._answer_expected(intent)
-            and not answered
+            and not replied
         ):
-            response = (
-                "utter_form_small_talk" if is_small_talk(text, intent) else "utter_form_unclear"
-            )
+            response = "utter_form_unclear"
+            if is_small_talk(text, intent):
+                response = "utter_form_small_talk"
+            elif is_aside(text, intent):
+                response = "utter_form_aside"
             dispatcher.utter_message(response=response)
         if requested and not _fills_anything(events) and self._answer_expected(intent):
             events.append(SlotSet(requested, None))  # keep the form on its question

@@ -39,13 +39,20 @@ from actions.commerce.backend import (
     OrderLine,
     OutOfStock,
     PaymentMethod,
+    ProductMatch,
     ProductNotFound,
     ProductView,
     VariantView,
     shipping_cents,
 )
 from actions.commerce.verification import normalize_email, normalize_phone
-from actions.orders.address import ADDRESS_SLOTS, AddressValidation, address_from_slots, clean
+from actions.orders.address import (
+    ADDRESS_SLOTS,
+    AddressValidation,
+    address_from_slots,
+    address_parts_named,
+    clean,
+)
 from actions.orders.catalogue import COLOURS_EN, fold, with_singulars
 from actions.orders.common import (
     channel_phone,
@@ -56,7 +63,26 @@ from actions.orders.common import (
     store,
 )
 from actions.orders.flow import DROPPED_SLOT, HELD_SLOT, FlowValidation, dropped, flow_end, latest
-from actions.replies import Reply, is_drop, is_question, is_small_talk, read_confirmation
+from actions.orders.order_answers import (
+    CORRECTIONS,
+    DELIVERY_CUE,
+    DELIVERY_WORDS,
+    PAYMENT_CUE,
+    PAYMENT_WORDS,
+    answers_elsewhere,
+    choose,
+    corrected_fields,
+    names_a_correction,
+    says_wrong,
+)
+from actions.replies import (
+    Reply,
+    is_aside,
+    is_drop,
+    is_question,
+    is_small_talk,
+    read_confirmation,
+)
 from store.pickup import PickupStore, pickup_stores, store_by_key, store_named
 
 PRODUCT_SLOTS = ("product", "product_size", "product_colour", "quantity")
@@ -73,8 +99,12 @@ PER_ORDER_SLOTS = (
     "order_correction_pending",
     UNAVAILABLE_SLOT,
 )
+# Details said back when they change in passing (actions/orders/place.py `_say_back`).
+_SAID_BACK = ("product_size", "product_colour", "quantity", "delivery_option", "payment_method")
 # Answers typed freely (a name, a street): product words in them are not corrections.
 FREE_TEXT_SLOTS = frozenset({"customer_name", *ADDRESS_SLOTS, "contact", "product"})
+# The questions answered in free text (not the product: it is matched to the catalogue).
+_ASKS_FREE_TEXT = frozenset(FREE_TEXT_SLOTS - {"product"})
 # Slots whose answers are one or two words from a known set (buttons).
 SHORT_ANSWER_SLOTS = frozenset(
     {"product_size", "product_colour", "quantity", "delivery_option", "payment_method"}
@@ -88,6 +118,7 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 # A pair of shoes is one item; "un par de camisetas" is two.
 _PAIRS = re.compile(r"\b(par|pares|pair|pairs)\b")
+_A_PAIR = re.compile(r"\b(a|un|one)\s+(par|pair)\b")
 # Quantities said outright anywhere in the flow: "nada más uno", "just one", "2 pares", "x2".
 _EXPLICIT_QUANTITY = re.compile(
     r"\b(nada mas|solo|solamente|nomas|just|only)\s+(un[oa]?|one|a|\d+)\b"
@@ -105,37 +136,6 @@ _ADDRESS_WORDS = re.compile(
     r"\b(calle|av|avenida|col|colonia|cp|codigo postal|street|st|ave|avenue|road|rd|blvd"
     r"|boulevard|calzada|privada|manzana|lote|depto|apt|int|num)\b"
 )
-# The words of each correction at the summary, checked in this order ("el color de la talla"
-# is a colour).
-_CORRECTIONS = (
-    (
-        "delivery_street",
-        r"direcci|domicilio|calle|colonia|postal|\bcp\b|ciudad|address|street|city",
-    ),
-    ("product_colour", r"\bcolou?r\b"),
-    ("product_size", r"talla|size|numero de calzado"),
-    ("quantity", r"cantidad|cuant[oa]s|quantity|how many|piezas|unidades"),
-    ("customer_name", r"nombre|name"),
-    ("contact", r"telefono|celular|whats|correo|mail|phone|contacto"),
-    ("delivery_option", r"envio|entrega|express|estandar|shipping|delivery|recoger|pick ?up"),
-    ("payment_method", r"pago|pagar|tarjeta|oxxo|spei|paypal|mercado|payment|card"),
-    ("product", r"producto|articulo|prenda|modelo|product|item"),
-)  # fmt: skip
-_DELIVERY_WORDS = {
-    DeliveryOption.PICKUP: (
-        r"recog|recoj|paso (a|por)|pasar (a|por)|voy por|ir por|pick ?it ?up|pick ?up|pickup"
-        r"|collect|en (la )?tienda|in store|in-store|at the store|sucursal|no necesito envio"
-    ),
-    DeliveryOption.EXPRESS: r"expres|rapid|urgent|fast|next day|1 dia",
-    DeliveryOption.STANDARD: r"estandar|normal|standard|regular|barat|cheap|gratis|free",
-}
-_PAYMENT_WORDS = {
-    PaymentMethod.MERCADO_PAGO: r"mercado",
-    PaymentMethod.PAYPAL: r"paypal|pay pal",
-    PaymentMethod.SPEI: r"spei|transferencia|transfer",
-    PaymentMethod.OXXO: r"oxxo|efectivo|cash",
-    PaymentMethod.CARD: r"tarjeta|card|credito|debito|visa|master|amex|credit|debit",
-}
 # "me llamo Ana", "my name is Ana", "a nombre de Ana": the name is what follows.
 _NAME_LEAD = re.compile(
     r"^\s*(me llamo|mi nombre es|soy|a nombre de|es para|para|my name is|i am|i'm|im|"
@@ -173,6 +173,8 @@ def quantity_in(
     value = entity_value(tracker, "quantity") if use_entity else None
     if value is not None and value.strip().isdigit():
         return int(value)
+    if _A_PAIR.search(folded):  # "a pair pls", "un par de playeras"
+        return 1 if footwear else 2
     digits = _NUMBER.search(text)
     if digits:
         return int(digits.group(1))
@@ -193,15 +195,6 @@ def variant_of(product: ProductView, tracker: Tracker) -> VariantView | None:
         product.colours[0] if len(product.colours) == 1 else None
     )
     return product.variant(size, colour) if size and colour else None
-
-
-def choose(words: dict[Any, str], text: str) -> str | None:
-    """The first option whose words appear in the text."""
-    folded = fold(text)
-    for option, pattern in words.items():
-        if re.search(pattern, folded):
-            return str(option.value)
-    return None
 
 
 def colour_words(product: ProductView) -> dict[str, str]:
@@ -237,6 +230,13 @@ def named_colour(product: ProductView, text: str, current: str | None) -> str | 
             named.append(spanish)
     fresh = [colour for colour in named if colour != current] or named
     return fresh[0] if len(fresh) == 1 else None
+
+
+def _clear(matches: list[ProductMatch]) -> bool:
+    """One match, or a best match well ahead of the next."""
+    if len(matches) == 1:
+        return True
+    return bool(matches) and matches[0].score >= 0.8 and matches[1].score < matches[0].score - 0.1
 
 
 def pickup_slots(pickup: PickupStore) -> dict[str, Any]:
@@ -301,7 +301,10 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         """
         text, intent = self._message(tracker)
         if tracker.get_slot("requested_slot") == slot:
-            short_choice = slot in SHORT_ANSWER_SLOTS and len(text.split()) <= 4
+            # "standard shipping, I'll pay at OXXO" may look like a FAQ; it is no question.
+            short_choice = slot in SHORT_ANSWER_SLOTS and (
+                len(text.split()) <= 4 or (intent == "faq" and not is_question(text))
+            )
             return short_choice or intent not in ("faq", "human_handoff", "deny", "out_of_scope")
         return self._opening(tracker) and tracker.get_slot(slot) is None
 
@@ -341,8 +344,7 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
             return {}
         if is_small_talk(text, intent) or is_drop(text, intent):
             return {}
-        query = entity_value(tracker, "product") or text
-        matches = store().find_products(query, limit=5)
+        matches = self._product_matches(tracker, text)
         if unavailable is not None and (not matches or matches[0].product.id == unavailable.id):
             # "¿ni en negro?" about the sold-out product: it is sold out in every variant.
             dispatcher.utter_message(
@@ -354,10 +356,8 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
             if tracker.get_slot("requested_slot") == "product":
                 dispatcher.utter_message(response="utter_product_not_found")
             return {}
-        best = matches[0]
-        clear = len(matches) == 1 or (best.score >= 0.8 and matches[1].score < best.score - 0.1)
-        if clear:
-            return {"product": best.product.id}
+        if _clear(matches):
+            return {"product": matches[0].product.id}
         english = language(tracker) == "en"
         buttons = [
             {"title": m.product.name_en if english else m.product.name, "payload": m.product.name}
@@ -365,6 +365,23 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         ]
         dispatcher.utter_message(response="utter_choose_product", buttons=buttons)
         return {}
+
+    @staticmethod
+    def _product_matches(tracker: Tracker, text: str) -> list[ProductMatch]:
+        """Catalogue matches for the product entity, or for the whole text when clearer.
+
+        The entity may hold only part of the name ("t-shirts" of "some basic t-shirts"),
+        which fits several products; the whole message then settles it, if it names one of
+        them clearly.
+        """
+        entity = entity_value(tracker, "product")
+        matches = store().find_products(entity or text, limit=5)
+        if entity and matches and not _clear(matches):
+            whole = store().find_products(text, limit=5)
+            named = {match.product.id for match in matches}
+            if _clear(whole) and whole[0].product.id in named:
+                return whole
+        return matches
 
     async def extract_product_size(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -427,7 +444,7 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         ):
             return {}
         text, intent = self._message(tracker)
-        if is_small_talk(text, intent):
+        if is_small_talk(text, intent) or is_aside(text, intent):
             return {}
         name = entity_value(tracker, "person") or _NAME_LEAD.sub("", text)
         return {"customer_name": name}
@@ -435,10 +452,18 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
     async def extract_contact(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """The answer to the contact question, validated in validate_contact."""
-        if tracker.get_slot("requested_slot") != "contact" or not self._reading(tracker, "contact"):
-            return {}
+        """The answer to the contact question, validated in validate_contact.
+
+        A phone or email alone, answered to the name or address question, is taken too (the
+        question is asked again).
+        """
         text, intent = self._message(tracker)
+        requested = tracker.get_slot("requested_slot")
+        if requested in _ASKS_FREE_TEXT and requested != "contact":
+            elsewhere = answers_elsewhere(text).get("contact")
+            return {"contact": elsewhere} if elsewhere else {}
+        if requested != "contact" or not self._reading(tracker, "contact"):
+            return {}
         if is_small_talk(text, intent):
             return {}
         return {"contact": entity_value(tracker, "email") or entity_value(tracker, "phone") or text}
@@ -452,18 +477,27 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         ("no necesito envío, paso a la tienda de la Roma").
         """
         text, _ = self._message(tracker)
+        requested = tracker.get_slot("requested_slot")
         if is_question(text):
             return {}  # "is pickup free?" asks about pickup; the rules answer it
+        option = None
         if self._reading(tracker, "delivery_option"):
-            option = choose(_DELIVERY_WORDS, text)
-        elif chosen_product(tracker) is not None and tracker.get_slot("requested_slot") in (
-            *ADDRESS_SLOTS,
-            "delivery_option",
-            "order_confirmed",
+            option = choose(DELIVERY_WORDS, text)
+        elif requested == "payment_method" and DELIVERY_CUE.search(fold(text)):
+            option = choose(DELIVERY_WORDS, text)  # "tarjeta, y que sea express"
+        elif requested in _ASKS_FREE_TEXT:
+            option = answers_elsewhere(text).get("delivery_option")
+        if (
+            option is None
+            and chosen_product(tracker) is not None
+            and requested
+            in (
+                *ADDRESS_SLOTS,
+                "delivery_option",
+                "order_confirmed",
+            )
         ):
-            option = choose({DeliveryOption.PICKUP: _DELIVERY_WORDS[DeliveryOption.PICKUP]}, text)
-        else:
-            return {}
+            option = choose({DeliveryOption.PICKUP: DELIVERY_WORDS[DeliveryOption.PICKUP]}, text)
         if option is None or option == tracker.get_slot("delivery_option"):
             return {}
         return {"delivery_option": option}
@@ -480,11 +514,149 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
     async def extract_payment_method(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """A payment method the store accepts, from the buttons or the words."""
-        if not self._reading(tracker, "payment_method"):
+        """A payment method the store accepts, from the buttons or the words.
+
+        Also said with the delivery ("express, y pago con tarjeta"), in passing at another
+        choice ("pago con PayPal"), or alone at the name or address question.
+        """
+        text = self._message(tracker)[0]
+        requested = tracker.get_slot("requested_slot")
+        if self._reading(tracker, "payment_method"):
+            method = choose(PAYMENT_WORDS, text)
+        elif is_question(text):
+            return {}  # "¿puedo pagar en OXXO?": the FAQ answers it
+        elif requested in ("delivery_option", PICKUP_SLOT) or (
+            requested in SHORT_ANSWER_SLOTS and PAYMENT_CUE.search(fold(text))
+        ):
+            method = choose(PAYMENT_WORDS, text)
+        elif requested in _ASKS_FREE_TEXT:
+            method = answers_elsewhere(text).get("payment_method")
+        else:
             return {}
-        method = choose(_PAYMENT_WORDS, self._message(tracker)[0])
-        return {"payment_method": method} if method else {}
+        if method is None or method == tracker.get_slot("payment_method"):
+            return {}
+        return {"payment_method": method}
+
+    # ------------------------------------------------------------------ earlier answers
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """The shared handling, plus answers about earlier questions (see `_fix_earlier`).
+
+        A value given earlier that changes in passing ("no espera, cambia el color a azul
+        marino" at the payment question), or a datum that answers a later question, is said
+        back so the customer knows it was taken; the pending question is asked again.
+        """
+        requested = tracker.get_slot("requested_slot")
+        mid_form = requested not in (None, self.confirmation) and not dropped(tracker)
+        if mid_form:
+            fixed = await self._fix_earlier(dispatcher, tracker, domain)
+            if fixed is not None:
+                return fixed
+        before = {slot: tracker.get_slot(slot) for slot in (*_SAID_BACK, "contact")}
+        events = await super().run(dispatcher, tracker, domain)
+        if mid_form:
+            self._say_back(dispatcher, tracker, requested, before, events)
+        return events
+
+    def _say_back(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        requested: str,
+        before: dict[str, Any],
+        events: list[EventType],
+    ) -> None:
+        """Says which earlier answer changed, or that an answer to a later question was kept."""
+        set_now = {
+            e["name"]: e.get("value")
+            for e in events
+            if e.get("event") == "slot" and e.get("name") in before and e.get("name") != requested
+        }
+        changed = {
+            slot: value
+            for slot, value in set_now.items()
+            if value is not None and before[slot] is not None and value != before[slot]
+        }
+        if changed:
+            detail = describe(changed, tracker)
+            if detail:
+                dispatcher.utter_message(response="utter_order_detail_changed", detail=detail)
+            return
+        if requested in _ASKS_FREE_TEXT and any(
+            value is not None and before[slot] is None for slot, value in set_now.items()
+        ):
+            dispatcher.utter_message(response="utter_answer_noted")
+
+    async def _fix_earlier(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType] | None:
+        """An earlier answer said to be wrong, at another question.
+
+        "La talla está mal" (no new value): the size is forgotten and asked next. At a
+        question answered in free text (name, address, contact), "mejor en L" is a new size,
+        not a name; elsewhere new values are read by the extract methods as usual.
+        """
+        text = self._message(tracker)[0]
+        requested = tracker.get_slot("requested_slot")
+        free_text = requested in _ASKS_FREE_TEXT
+        if free_text and re.search(r"\d", text) and not says_wrong(text):
+            return None
+        fields = [
+            slot
+            for slot in corrected_fields(text)
+            if slot != requested and tracker.get_slot(slot) is not None
+        ]
+        values = self._new_values(tracker, text) if free_text and says_wrong(text) else {}
+        if values:
+            validated: dict[str, Any] = {}
+            for slot, value in values.items():
+                tracker.slots[slot] = value
+                method = getattr(self, f"validate_{slot}", None)
+                result = await method(value, dispatcher, tracker, domain) if method else {}
+                validated.update(result or {slot: value})
+            kept = {slot: validated.get(slot) for slot in values if validated.get(slot)}
+            detail = describe(kept, tracker)
+            if detail:
+                dispatcher.utter_message(response="utter_order_detail_changed", detail=detail)
+            events: list[EventType] = [SlotSet(k, v) for k, v in validated.items()]
+            return await self.then_ask(events, dispatcher, tracker, domain)
+        if not fields or (free_text and re.search(r"\d", text)):
+            return None
+        if not free_text and self._new_values(tracker, text):
+            return None  # "mejor en L" at the quantity question: read as usual
+        forget = _forgotten(fields[0], text)
+        dispatcher.utter_message(response="utter_order_correction")
+        for slot in forget:
+            tracker.slots[slot] = None
+        events = [SlotSet(slot, None) for slot in forget]
+        return await self.then_ask(events, dispatcher, tracker, domain)
+
+    def _new_values(self, tracker: Tracker, text: str) -> dict[str, Any]:
+        """New values the text gives for product details and choices already answered."""
+        product = chosen_product(tracker)
+        requested = tracker.get_slot("requested_slot")
+        found: dict[str, Any] = {}
+        if product is not None:
+            size = named_size(product, text, slot_text(tracker, "product_size"))
+            colour = named_colour(product, text, slot_text(tracker, "product_colour"))
+            found.update({"product_size": size, "product_colour": colour})
+        folded = fold(text)
+        if _EXPLICIT_QUANTITY.search(folded):
+            found["quantity"] = quantity_in(tracker, text, product, use_entity=False)
+        if DELIVERY_CUE.search(folded):
+            found["delivery_option"] = choose(DELIVERY_WORDS, text)
+        if PAYMENT_CUE.search(folded) or choose(PAYMENT_WORDS, text):
+            found["payment_method"] = choose(PAYMENT_WORDS, text)
+        return {
+            slot: value
+            for slot, value in found.items()
+            if value is not None
+            and slot != requested
+            and tracker.get_slot(slot) is not None
+            and value != tracker.get_slot(slot)
+        }
 
     # ------------------------------------------------------------------ the summary
 
@@ -500,8 +672,12 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         changed = await self._corrections(dispatcher, tracker, domain)
         if changed is not None:
             return changed
-        clear_yes = read_confirmation(text, intent) is Reply.YES
-        if names_a_correction(text) and not clear_yes:  # "la dirección", "the size is wrong"
+        reply = read_confirmation(text, intent)
+        if reply in (Reply.HOLD, Reply.QUESTION) and not says_wrong(text):
+            # "espérame, le pregunto a mi esposa si le late el color", "how long do I have to
+            # pay at OXXO?": nothing to fix; a hold, or a question the FAQ answers.
+            return await super().confirm(dispatcher, tracker, domain)
+        if names_a_correction(text) and reply is not Reply.YES:  # "the size is wrong"
             return await self.declined(dispatcher, tracker, domain)
         if is_drop(text):  # "olvídalo"; a bare "no" here asks what to fix instead
             return [SlotSet(DROPPED_SLOT, True), SlotSet("requested_slot", None)]
@@ -515,7 +691,7 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         for slot in ("product_size", "product_colour", "quantity", "delivery_option"):
             found.update(await getattr(self, f"extract_{slot}")(dispatcher, tracker, domain))
         text = self._message(tracker)[0]
-        payment = choose(_PAYMENT_WORDS, text)
+        payment = choose(PAYMENT_WORDS, text)
         if payment and payment != tracker.get_slot("payment_method"):
             found["payment_method"] = payment
         if not found:
@@ -538,15 +714,9 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         A bare no gets "what do you want to fix?" with buttons.
         """
         text = fold(self._message(tracker)[0])
-        for slot, pattern in _CORRECTIONS:
+        for slot, pattern in CORRECTIONS:
             if re.search(pattern, text):
-                forget: tuple[str, ...] = (slot,)
-                if slot == "delivery_street":
-                    forget = ADDRESS_SLOTS
-                elif slot == "product":
-                    forget = PRODUCT_SLOTS
-                elif slot == "delivery_option":
-                    forget = ("delivery_option", PICKUP_SLOT)
+                forget = _forgotten(slot, text)
                 dispatcher.utter_message(response="utter_order_correction")
                 return [SlotSet("order_confirmed", None), *(SlotSet(n, None) for n in forget)]
         return [SlotSet("order_confirmed", None), SlotSet("order_correction_pending", True)]
@@ -667,6 +837,8 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """A name: letters, no digits ("mejor en 41" is not a name), not too long, no markup."""
+        if self._answered_elsewhere(tracker):
+            return {"customer_name": None}
         name = clean(slot_value, 100)
         if name is None or not re.search(r"[^\W\d_]", name) or re.search(r"\d", name):
             dispatcher.utter_message(response="utter_name_invalid")
@@ -699,9 +871,44 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """The street, unless the answer says the order is picked up instead."""
-        if choose({DeliveryOption.PICKUP: _DELIVERY_WORDS[DeliveryOption.PICKUP]}, str(slot_value)):
+        if choose({DeliveryOption.PICKUP: DELIVERY_WORDS[DeliveryOption.PICKUP]}, str(slot_value)):
+            return {"delivery_street": None}
+        if self._answered_elsewhere(tracker):
             return {"delivery_street": None}
         return await super().validate_delivery_street(slot_value, dispatcher, tracker, domain)
+
+    async def validate_delivery_city(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """The city, unless the answer was a phone, a payment method or a delivery option."""
+        if self._answered_elsewhere(tracker):
+            return {"delivery_city": None}
+        return await super().validate_delivery_city(slot_value, dispatcher, tracker, domain)
+
+    async def validate_delivery_postal_code(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """The postal code, unless the answer was a phone (ten digits are no postal code)."""
+        if self._answered_elsewhere(tracker):
+            return {"delivery_postal_code": None}
+        return await super().validate_delivery_postal_code(slot_value, dispatcher, tracker, domain)
+
+    def _answered_elsewhere(self, tracker: Tracker) -> bool:
+        """Whether the answer to this free-text question belongs to another one.
+
+        extract_contact, extract_payment_method and extract_delivery_option take it; the
+        question the form asked is asked again.
+        """
+        requested = tracker.get_slot("requested_slot")
+        return requested in _ASKS_FREE_TEXT and bool(answers_elsewhere(self._message(tracker)[0]))
 
     async def validate_delivery_option(
         self,
@@ -743,10 +950,36 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
 _NO_ADDRESS = {name: None for name in ADDRESS_SLOTS}
 
 
-def names_a_correction(text: str) -> bool:
-    """Whether a message at the summary names something to fix."""
-    folded = fold(text)
-    return any(re.search(pattern, folded) for _, pattern in _CORRECTIONS)
+def _forgotten(field: str, text: str = "") -> tuple[str, ...]:
+    """The slots to ask again when `field` is said to be wrong (`text` says which part)."""
+    if field == "delivery_street":
+        return address_parts_named(text)
+    if field == "product":
+        return PRODUCT_SLOTS
+    if field == "delivery_option":
+        return ("delivery_option", PICKUP_SLOT)
+    return (field,)
+
+
+def describe(values: dict[str, Any], tracker: Tracker) -> str:
+    """Changed details as the customer reads them: "talla L", "azul marino", "3 piezas"."""
+    lang = language(tracker)
+    product = chosen_product(tracker)
+    parts = []
+    for slot, value in values.items():
+        if slot == "product_size":
+            parts.append(f"{'size' if lang == 'en' else 'talla'} {value}")
+        elif slot == "product_colour":
+            english = {v.colour: v.colour_en for v in product.variants} if product else {}
+            parts.append(english.get(str(value), str(value)) if lang == "en" else str(value))
+        elif slot == "quantity":
+            count = int(float(value))
+            parts.append(f"{count} {'items' if lang == 'en' else 'piezas'}")
+        elif slot == "delivery_option":
+            parts.append(DELIVERY_NAMES[lang].get(str(value), str(value)))
+        elif slot == "payment_method":
+            parts.append(PAYMENT_NAMES[lang].get(str(value), str(value)))
+    return ", ".join(parts)
 
 
 DELIVERY_NAMES = {

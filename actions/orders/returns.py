@@ -45,7 +45,7 @@ from actions.orders.lookup import (
 )
 from actions.orders.pending import after_flow
 from actions.orders.status import local_date
-from actions.replies import Reply, is_question, is_small_talk, read_confirmation
+from actions.replies import Reply, is_aside, is_question, is_small_talk, read_confirmation
 
 REASON_SLOT = "return_reason"
 PHOTO_SLOT = "return_photo"
@@ -88,6 +88,19 @@ def reason_in(text: str) -> bool:
     """Whether a message already gives a reason to return (or says the item is damaged)."""
     folded = normalize_text(text)
     return bool(_REASON.search(folded) or _DAMAGE.search(folded))
+
+
+def reason_clause(text: str) -> str:
+    """The part of a request that gives the reason, for the record and the confirmation.
+
+    "hola, quiero devolver las zapatillas del pedido 10002, me quedaron chicas" → "me
+    quedaron chicas"; a message whose parts all or none say why is kept whole.
+    """
+    parts = [part.strip(" .!¡¿?") for part in re.split(r"[,;.!?\n]+", text)]
+    saying_why = [part for part in parts if part and reason_in(part)]
+    if not saying_why or len(saying_why) == len([part for part in parts if part]):
+        return text.strip()
+    return ", ".join(saying_why)
 
 
 def is_damage(reason: str | None) -> bool:
@@ -146,14 +159,37 @@ class ValidateReturnForm(OrderLookupValidation):
         if tracker.get_slot("requested_slot") == REASON_SLOT:
             if intent in NOT_A_REASON or is_small_talk(text, intent):
                 return {}
+            if is_aside(text, intent) and not reason_in(text):
+                return {}  # "haha sorry, my dog is barking": the question is asked again
             if read_confirmation(text, intent) is Reply.YES:
                 return {}  # "ok, sí, hagámosla": agreement, not a reason
             if intent == "faq" and is_question(text):
                 return {}  # a question at "why?": the rules answer it, then ask again
             return {REASON_SLOT: text}
         if reason_in(text) and intent != "send_media":
-            return {REASON_SLOT: text}
+            return {REASON_SLOT: reason_clause(text)}
         return {}
+
+    async def confirm(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType] | None:
+        """At "shall I open it?": a new reason ("they're too small") replaces the one given.
+
+        The confirmation is then asked again with it (or, when it says the item is damaged,
+        the photo is asked for instead).
+        """
+        text, intent = latest(tracker)
+        reply = read_confirmation(text, intent)
+        if reply is Reply.UNCLEAR and reason_in(text) and intent not in NOT_A_REASON:
+            reason = reason_clause(text)
+            if reason != slot_text(tracker, REASON_SLOT):
+                return await self.then_ask(
+                    [SlotSet(REASON_SLOT, reason), SlotSet(CONFIRM_SLOT, None)],
+                    dispatcher,
+                    tracker,
+                    domain,
+                )
+        return await super().confirm(dispatcher, tracker, domain)
 
     async def extract_return_photo(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -1,6 +1,6 @@
 """`make conversations`: runs every conversation script on a fresh stack and prints the report.
 
-python -m tests.conversations [--only REGEX] [--transcripts] [--scripts DIR]
+python -m tests.conversations [--only REGEX] [--transcripts] [--scripts DIR] [--events]
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--transcripts", action="store_true", help="print failed transcripts")
     parser.add_argument("--scripts", type=Path, default=SCRIPTS)
     parser.add_argument("--out", type=Path, help="also write the report to this file")
+    parser.add_argument(
+        "--events", action="store_true", help="print the tracker events of failed conversations"
+    )
     arguments = parser.parse_args(argv)
     from components.training import train
 
@@ -35,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
             for conversation in conversations:
                 result = run(stack, conversation)
                 print(f"{'ok  ' if result.passed else 'FAIL'} {conversation.id}", flush=True)
+                if arguments.events and not result.passed:
+                    print("\n".join(stack.event_log(result.sender)), flush=True)
                 results.append(result)
         finally:
             stack.stop()

@@ -75,6 +75,7 @@ class Result:
     """How one conversation went."""
 
     conversation: Conversation
+    sender: str = ""  # the sandbox conversation it was played as
     failures: list[tuple[str, str]] = field(default_factory=list)  # (kind, detail)
     transcript: list[tuple[str, list[Reply]]] = field(default_factory=list)
 
@@ -239,6 +240,28 @@ class Stack:
                     turns[-1].append(str(event["value"]))
         return turns
 
+    def event_log(self, conversation: str) -> list[str]:
+        """The conversation's tracker events, one line each, for debugging a failure."""
+        query = sa.text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id")
+        with self.tracker.connect() as connection:
+            rows = connection.execute(query, {"s": f"sandbox:{conversation}"}).all()
+        lines = []
+        for type_name, data in rows:
+            event = json.loads(data)
+            if type_name == "user":
+                intent = (event.get("parse_data") or {}).get("intent") or {}
+                lines.append(f"user      {intent.get('name')} {intent.get('confidence', 0):.2f}")
+            elif type_name == "action":
+                lines.append(f"  action  {event.get('name')}")
+            elif type_name == "slot":
+                lines.append(f"  slot    {event.get('name')} = {event.get('value')!r}")
+            elif type_name == "active_loop":
+                lines.append(f"  loop    {event.get('name')}")
+            elif type_name == "bot":
+                meta = event.get("metadata") or {}
+                lines.append(f"  bot     {meta.get('utter_action') or ''}")
+        return lines
+
     def questions_before(self, conversation: str) -> list[set[str]]:
         """Per customer message, the responses the bot gave right before it."""
         query = sa.text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id")
@@ -315,8 +338,8 @@ def run(stack: Stack, conversation: Conversation) -> Result:
     """Plays one conversation from a freshly seeded store and judges it."""
     stack.reseed()
     marks = stack.seeded_marks()
-    result = Result(conversation)
     uid = f"{conversation.id[:40]}-{uuid.uuid4().hex[:8]}".replace(".", "-")
+    result = Result(conversation, sender=uid)
     language = conversation.lang
     last: list[Reply] = []
     changed_at: list[int] = []  # turns after which an irreversible change was in the store

@@ -19,7 +19,7 @@ async def test_cancel_after_verification_and_confirmation(agent, sender: str) ->
     confirm = await say(agent, sender, "los ultimos 4 son 0000")
     assert "Confirmas" in confirm
     done = await say(agent, sender, "si")
-    assert "cancelé tu pedido 10006" in done
+    assert "pedido 10006 quedó cancelado" in done
     assert "reembolso" in done
 
 

@@ -225,3 +225,44 @@ async def test_the_item_button_payload_picks_the_line(domain_dict) -> None:
     slots, _ = await validate(answer, domain_dict)
     assert slots["change_item"] == line.sku
     assert slots["requested_slot"] == "change_new_variant"
+
+
+async def test_the_new_address_in_the_request_is_not_asked_again(domain_dict) -> None:
+    request = (
+        "please change the delivery address for order 10003 to Av. Juarez 88, Centro, Puebla, 72000"
+    )
+    proof = tracker(
+        {"order_id": "10003", "change_kind": "address"},
+        {"order_verification": "lucia@example.com"},
+        text="lucia@example.com",
+        requested="order_verification",
+        form=FORM,
+    )
+    proof.events.insert(0, {"event": "user", "text": request, "parse_data": {}})
+    proof.events.insert(1, {"event": "active_loop", "name": FORM})
+    slots, _ = await validate(proof, domain_dict)
+    assert slots["delivery_street"] == "Av. Juarez 88, Centro, Puebla, 72000"
+    assert slots["delivery_city"] == "Puebla"
+    assert slots["delivery_postal_code"] == "72000"
+    assert slots["requested_slot"] == "change_confirmed"
+
+
+async def test_a_wrong_street_asks_only_the_street_again(domain_dict) -> None:
+    address = {
+        "delivery_street": "Calle Hidalgo 1205, col. Centro",
+        "delivery_city": "Guadalajara",
+        "delivery_postal_code": "44100",
+    }
+    answer = tracker(
+        {**LUCIA, "change_kind": "address", **address},
+        text="uy no, la calle esta mal",
+        intent="deny",
+        requested="change_confirmed",
+        form=FORM,
+    )
+    slots, said = await validate(answer, domain_dict)
+    assert said == ["utter_address_correction"]
+    assert slots["delivery_street"] is None
+    assert "delivery_city" not in slots
+    assert "delivery_postal_code" not in slots
+    assert slots["requested_slot"] == "delivery_street"

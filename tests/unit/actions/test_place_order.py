@@ -292,3 +292,146 @@ async def test_short_answers_to_choices_are_read_whatever_the_intent(
     answer = tracker(filled, text=text, intent=intent, requested=slot, form=FORM)
     slots, _ = await validate(answer, domain_dict)
     assert slots[slot] == value
+
+
+# ---------------------------------------------------------------- answers about other questions
+
+
+def before(*slots: str) -> dict[str, Any]:
+    """FILLED up to (not including) the first of `slots`, which are left empty."""
+    return {k: v for k, v in FILLED.items() if k not in slots}
+
+
+async def test_delivery_and_payment_in_one_answer(domain_dict) -> None:
+    answer = tracker(
+        before("delivery_option", "payment_method"),
+        text="express, y pago con tarjeta",
+        intent="nlu_fallback",
+        requested="delivery_option",
+        form=FORM,
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert slots["delivery_option"] == "express"
+    assert slots["payment_method"] == "card"
+    assert slots["requested_slot"] == "order_confirmed"
+
+
+async def test_a_phone_at_the_address_question_is_the_contact(domain_dict) -> None:
+    empty = ("delivery_street", "delivery_city", "delivery_postal_code", "contact")
+    answer = tracker(
+        before(*empty, "delivery_option", "payment_method"),
+        {"delivery_street": "8187654321"},
+        text="8187654321",
+        entities=[{"entity": "phone", "value": "8187654321"}],
+        requested="delivery_street",
+        form=FORM,
+    )
+    slots, said = await validate(answer, domain_dict)
+    assert slots["contact"] == "phone:+528187654321"
+    assert slots["delivery_street"] is None
+    assert said == ["utter_answer_noted"]
+    assert slots["requested_slot"] == "delivery_street"
+
+
+async def test_a_payment_method_at_the_city_question_is_the_payment(domain_dict) -> None:
+    answer = tracker(
+        before("delivery_city", "delivery_postal_code", "delivery_option", "payment_method"),
+        {"delivery_city": "mercado pago"},
+        text="mercado pago",
+        requested="delivery_city",
+        form=FORM,
+    )
+    slots, said = await validate(answer, domain_dict)
+    assert slots["payment_method"] == "mercado_pago"
+    assert slots["delivery_city"] is None
+    assert slots["requested_slot"] == "delivery_city"
+    assert said == ["utter_answer_noted"]
+
+
+async def test_a_colour_changed_in_passing_is_said_back(domain_dict) -> None:
+    answer = tracker(
+        before("payment_method"),
+        text="no espera, cambia el color a negro",
+        intent="change_order",
+        requested="payment_method",
+        form=FORM,
+    )
+    slots, said = await validate(answer, domain_dict)
+    assert slots["product_colour"] == "negro"
+    assert said == ["utter_order_detail_changed"]
+    assert slots["requested_slot"] == "payment_method"
+
+
+async def test_a_new_size_at_the_name_question_is_no_name(domain_dict) -> None:
+    filled = {"product": "camiseta-basica", "product_size": "M", "product_colour": "gris"}
+    answer = tracker(
+        {**filled, "quantity": 1.0},
+        text="ah y siempre no, mejor en L",
+        requested="customer_name",
+        form=FORM,
+    )
+    slots, said = await validate(answer, domain_dict)
+    assert slots["product_size"] == "L"
+    assert slots.get("customer_name") is None
+    assert said == ["utter_order_detail_changed"]
+    assert slots["requested_slot"] == "customer_name"
+
+
+async def test_a_field_said_wrong_mid_form_is_asked_again(domain_dict) -> None:
+    answer = tracker(
+        before("delivery_postal_code", "contact", "delivery_option", "payment_method"),
+        {"delivery_postal_code": "the size is wrong, sorry"},
+        text="the size is wrong, sorry",
+        requested="delivery_postal_code",
+        form=FORM,
+    )
+    slots, said = await validate(answer, domain_dict)
+    assert said == ["utter_order_correction"]
+    assert slots["product_size"] is None
+    assert slots["requested_slot"] == "product_size"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "esperame tantito, deja le pregunto a mi esposa si le late el color",
+        "hmm how long do I have to pay at the oxxo?",
+    ],
+)
+async def test_a_hold_or_question_at_the_summary_fixes_nothing(domain_dict, text: str) -> None:
+    answer = tracker(FILLED, text=text, requested="order_confirmed", form=FORM)
+    slots, said = await validate(answer, domain_dict)
+    assert "utter_order_correction" not in said
+    assert all(slots.get(name, value) == value for name, value in FILLED.items())
+    assert slots.get("order_confirmed") is None
+
+
+async def test_pickup_and_store_in_the_first_message_skip_the_address(domain_dict) -> None:
+    first = opening(
+        "hey i wanna buy white urban sneakers size 41, i'll pick them up at your Monterrey store",
+        [{"entity": "product", "value": "urban sneakers"}],
+    )
+    slots, _ = await validate(first, domain_dict)
+    assert slots["delivery_option"] == "pickup"
+    assert slots["pickup_store"] == "mty"
+    assert slots["requested_slot"] == "quantity"
+
+
+async def test_the_whole_message_settles_an_entity_that_fits_several(domain_dict) -> None:
+    first = opening(
+        "i want to buy some basic t-shirts", [{"entity": "product", "value": "t-shirts"}]
+    )
+    slots, said = await validate(first, domain_dict)
+    assert slots["product"] == "camiseta-basica"
+    assert "utter_choose_product" not in said
+
+
+@pytest.mark.parametrize(
+    ("product", "quantity"), [("camiseta-basica", 2), ("zapatillas-urbanas", 1)]
+)
+async def test_a_pair(domain_dict, product: str, quantity: int) -> None:
+    answer = tracker(
+        {"product": product}, text="L in navy blue, a pair pls", requested="product_size", form=FORM
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert slots["quantity"] == quantity

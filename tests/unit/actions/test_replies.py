@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.replies import Reply, is_drop, is_small_talk, read_confirmation
+from actions.replies import Reply, is_aside, is_drop, is_small_talk, read_confirmation
 
 CLEAR_YES = [
     "si", "sí", "Sí, confirmar", "sii", "sip", "dale", "va", "ok", "órale", "claro que si",
@@ -110,3 +110,24 @@ def test_small_talk_is_never_a_form_value(text: str) -> None:
 @pytest.mark.parametrize("text", ["Mariana Torres", "zapatillas", "Calle Durango 210", "M"])
 def test_values_are_not_small_talk(text: str) -> None:
     assert not is_small_talk(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "haha sorry my dog is barking like crazy 🐶",
+        "perdon, estaba manejando",
+        "jajaja ok espera",
+        "un momento, me llaman",
+        "sorry one sec",
+    ],
+)
+def test_asides(text: str) -> None:
+    assert is_aside(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["Sarah O'Connor", "me quedaron chicas", "perdon, es el 10002", "Calle Durango 210"]
+)
+def test_answers_are_no_asides(text: str) -> None:
+    assert not is_aside(text)

@@ -54,7 +54,44 @@ async def test_the_reason_in_the_first_message_is_not_asked_again(domain_dict) -
         form=FORM,
     )
     slots, _ = await validate(first, domain_dict)
-    assert "chicas" in slots["return_reason"]
+    assert slots["return_reason"] == "me quedaron chicas"  # the reason, not the request
+
+
+async def test_an_aside_at_why_is_no_reason(domain_dict) -> None:
+    aside = tracker(
+        JOHN,
+        text="haha sorry my dog is barking like crazy 🐶",
+        requested="return_reason",
+        form=FORM,
+    )
+    slots, said = await validate(aside, domain_dict)
+    assert slots.get("return_reason") is None
+    assert said == ["utter_form_aside"]
+    assert slots["requested_slot"] == "return_reason"
+
+
+async def test_a_new_reason_at_the_confirmation_replaces_the_old(domain_dict) -> None:
+    reply = tracker(
+        {**JOHN, "return_reason": "no me gusto"},
+        text="bueno en realidad es que me quedaron grandes",
+        requested="return_confirmed",
+        form=FORM,
+    )
+    slots, _ = await validate(reply, domain_dict)
+    assert slots["return_reason"] == "bueno en realidad es que me quedaron grandes"
+    assert slots.get("return_confirmed") is None
+    assert slots["requested_slot"] == "return_confirmed"
+
+
+async def test_a_damage_said_at_the_confirmation_asks_for_a_photo(domain_dict) -> None:
+    reply = tracker(
+        {**JOHN, "return_reason": "no me gusto"},
+        text="and actually the sole came apart",
+        requested="return_confirmed",
+        form=FORM,
+    )
+    slots, _ = await validate(reply, domain_dict)
+    assert slots["requested_slot"] == "return_photo"
 
 
 @pytest.mark.parametrize("answer", ["no", "mmm mejor no", "espera, lo pienso"])
