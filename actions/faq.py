@@ -32,8 +32,8 @@ ASPECTS = {
     "hours": r"\b(horario\w*|abren|abre|cierran|cierra|domingo\w*|sabado\w*|festivo\w*|feriado\w*"
     r"|lunes|open|opens|close|closes|sunday\w*|saturday\w*|weekend\w*|holiday\w*|hours)\b",
     "time": r"\b(cuanto (tarda|tiempo|demora)|en cuanto (me|te|se|lo|la|llega)|tarda\w*|demora\w*"
-    r"|cuando llega\w*|cuantos dias"
-    r"|how long|how many days|when will|when does|takes?)\b",
+    r"|cuando llega\w*|cuantos dias|cuando (me|nos) (lo |la |los |las )?\w+"
+    r"|how long|how many days|when will|when does|when do i|takes?)\b",
     "cost": r"\b(cuanto|cuesta\w*|sale|vale|precio\w*|costo\w*|cobran|how much|price\w*|cost\w*"
     r"|fee\w*|charge\w*|roughly|aprox\w*)\b",
 }
@@ -67,9 +67,24 @@ COVERS = {
 ANY_TOPIC = {"place": "store_locations"}
 # Flow answers a follow-up may refer to ("and who delivered it?" after the order's status).
 FLOW_FOLLOW_UPS = frozenset({"action_order_status"})
+# The FAQ topics a flow's last answer raises, for a follow-up right after it.
+FLOW_TOPICS = {
+    "action_cancel_order": ("refund_times",),
+    "action_create_return": ("return_policy", "refund_times"),  # the last is the likeliest
+    "action_place_order": ("delivery_times", "payment_methods"),
+    "action_change_order": ("delivery_times",),
+}
+# Topics about the same thing: a follow-up naming another of them ("y el express?" after the
+# delivery times) is answered with the one it names.
+FAMILIES = (
+    frozenset({"delivery_options", "delivery_costs", "delivery_times", "store_pickup"}),
+    frozenset({"return_policy", "refund_times", "warranty"}),
+    frozenset({"store_locations", "business_hours", "contact_channels"}),
+)
 _OPENER = re.compile(
-    r"^(y|e|and|also|plus|what about|how about|and what about|and the|o sea|osea|entonces"
-    r"|tambien|ademas|pero|but|ok y|ok and|va y|ah y|oh and|so)\b"
+    r"^((vale|ok|okay|va|ah|oh|bueno|ya|listo|perfecto|genial|great|cool|nice|sale)\W+)?"
+    r"(y|e|and|also|plus|what about|how about|and what about|and the|o sea|osea|entonces"
+    r"|tambien|ademas|pero|but|so)\b"
 )
 FOLLOW_UP_WORDS = 6
 CONFIDENT = 0.85
@@ -111,8 +126,15 @@ def previous_action(tracker: Tracker) -> str | None:
 
 
 def previous_faqs(tracker: Tracker) -> list[str]:
-    """The FAQ topics answered in the turn just before this message (several, or none)."""
-    if previous_action(tracker) != ACTION_NAME:
+    """The FAQ topics answered in the turn just before this message (several, or none).
+
+    A flow that just ended counts as its topics: "y la plata cuándo me vuelve?" after a
+    cancellation asks about refunds.
+    """
+    action = previous_action(tracker)
+    if action in FLOW_TOPICS:
+        return list(FLOW_TOPICS[str(action)])
+    if action != ACTION_NAME:
         return []
     value = tracker.get_slot(LAST_FAQ_SLOT)
     return [topic for topic in str(value or "").split(",") if topic]
@@ -142,15 +164,24 @@ def choose_answer(
         return picked if intent not in NOT_A_TOPIC or confidence >= CONFIDENT else None
     aspect = aspect_of(text)
     names_its_topic = intent not in NOT_A_TOPIC and picked is not None and confidence >= CONFIDENT
+    mapped = [FOLLOW_UPS[(t, aspect)] for t in topics if aspect and (t, aspect) in FOLLOW_UPS]
     if aspect == "place" and picked not in COVERS["place"]:
         return ANY_TOPIC["place"]  # "and where exactly is it?": the stores
-    if names_its_topic and picked not in topics:
-        return picked  # "y si pago en OXXO, cuánto tiempo tengo?" names its own topic
+    if names_its_topic and picked not in topics and not (mapped and _related(picked, topics)):
+        # "y si pago en OXXO, cuánto tiempo tengo?" names its own topic; "¿y a qué hora
+        # abrís los domingos?" after the stores is still about the stores.
+        return picked
+    if aspect is None and picked is not None and picked not in topics and _related(picked, topics):
+        return picked  # "y el express?" after the delivery times: the delivery options
     if aspect is not None:
-        mapped = [FOLLOW_UPS[(t, aspect)] for t in topics if (t, aspect) in FOLLOW_UPS]
         covering = [t for t in topics if t in COVERS[aspect]]
         return (mapped or covering or [topics[-1]])[0]
     return topics[-1]
+
+
+def _related(picked: str | None, topics: list[str]) -> bool:
+    """Whether the picked topic is of the same family as one just answered."""
+    return any(picked in family and topic in family for family in FAMILIES for topic in topics)
 
 
 class ActionAnswerFaq(Action):
@@ -182,6 +213,7 @@ class ActionAnswerFaq(Action):
             not previous
             and previous_action(tracker) in FLOW_FOLLOW_UPS
             and is_follow_up(text, intent)
+            and intent != "faq"  # "y cuánto cuesta mandar algo a Madrid?" is a FAQ of its own
         ):
             # "and who delivered it?" right after the order's status: the status again.
             return [SlotSet(LAST_FAQ_SLOT, None), FollowupAction(str(previous_action(tracker)))]

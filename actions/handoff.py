@@ -126,6 +126,8 @@ class ActionHandoff(Action):
             events=tracker.events,
             slots={**tracker.slots, REASON_SLOT: reason},
         )
+        if reason == "complaint":
+            dispatcher.utter_message(response="utter_handoff_sorry", source=SOURCE)
         dispatcher.utter_message(response="utter_handoff_queued", when=parked.when, source=SOURCE)
         if parked.closed_notice:
             dispatcher.utter_message(text=parked.closed_notice, source=SOURCE)

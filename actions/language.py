@@ -10,16 +10,20 @@ The conversation keeps its language when the message is
 - weak evidence: after the first clear message, switching takes a sentence (at least
   SWITCH_MIN points for the new language and a lead of SWITCH_LEAD over the old one).
 
-Before any clear message the first one that leans either way sets it ("r u a robot?").
+Before any clear message the first one that leans either way sets it ("r u a robot?"). Asking
+for a language ("can we continue in English?", "en español porfa") switches at once.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+
+from actions.replies import fold
 
 LANGUAGE_SLOT = "language"
 SEEN_SLOT = "language_seen"
@@ -33,15 +37,40 @@ DATA_SLOTS = frozenset(
     | {"contact", "delivery_option", "pickup_store", "payment_method", "change_item"}
     | {"change_new_variant"}
 )
+# A sentence, not data, answered to a data question: clearly the other language.
+DATA_SWITCH_MIN = 5.0
+# Asking for a language switches at once, whatever else the message says.
+_ASKED = {
+    "en": re.compile(
+        r"\b(in english|english please|(you|we|lets|let s) (speak|talk|write|continue|switch)"
+        r"( to| in)? english|en ingles|habla(s|r)? ingles)\b"
+    ),
+    "es": re.compile(
+        r"\b(en espanol|en castellano|in spanish|spanish please|(you|we|lets|let s) (speak"
+        r"|talk|write|continue|switch)( to| in)? spanish|hablas espanol)\b"
+    ),
+}
 SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny"})
 SMALL_TALK_WORDS = 3
+
+
+def asked_language(text: str) -> str | None:
+    """The language the customer asks the bot to use ("can we continue in English?")."""
+    folded = fold(text)
+    for language, pattern in _ASKED.items():
+        if pattern.search(folded):
+            return language
+    return None
 
 
 def conversation_language(tracker: Tracker) -> str | None:
     """The language the conversation should switch to after this message, or None to keep."""
     message = tracker.latest_message or {}
-    detected = message.get(LANGUAGE_SLOT)
+    asked = asked_language(str(message.get("text") or ""))
     current = tracker.get_slot(LANGUAGE_SLOT)
+    if asked is not None:
+        return asked if asked != current else None
+    detected = message.get(LANGUAGE_SLOT)
     if detected not in SUPPORTED or detected == current:
         return None
     scores = message.get("language_scores") or {}
@@ -52,7 +81,9 @@ def conversation_language(tracker: Tracker) -> str | None:
     )
     if not tracker.get_slot(SEEN_SLOT):
         return str(detected)
-    if tracker.get_slot("requested_slot") in DATA_SLOTS:
+    if tracker.get_slot("requested_slot") in DATA_SLOTS and not (
+        points >= DATA_SWITCH_MIN and lead >= DATA_SWITCH_MIN
+    ):
         return None
     intent = (message.get("intent") or {}).get("name")
     words = len(str(message.get("text") or "").split())

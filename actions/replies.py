@@ -111,6 +111,10 @@ _DROP = _words(
     r"another time", r"some other time", r"i ll pass", r"not anymore", r"no longer want",
     r"don t want (it|to|this) anymore", r"dont want (it|this) anymore", r"ya fue",
     r"no quiero seguir", r"no sigas", r"stop it", r"let s stop", r"cancel the order",
+    # keeping things as they are: "déjala así", "mejor la dejo como estaba", "leave it as is"
+    r"deja(la|los|las)( asi| ahi)?", r"(la|lo|los|las) dejo (asi|como (esta|estaba))",
+    r"dejala como (esta|estaba)", r"dejalo como (esta|estaba)",
+    r"(leave|keep) it (as it is|as is|as it was|the way it (is|was))",
 )  # fmt: skip
 _SMALL_TALK = _words(
     r"gracias", r"muchas gracias", r"mil gracias", r"thanks?", r"thank you", r"thx", r"ty",

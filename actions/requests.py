@@ -15,6 +15,7 @@ When the message's intent is itself a FAQ, action_answer_faq answers every FAQ p
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -23,9 +24,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.language import LANGUAGE_SLOT
-from actions.orders.pending import PENDING_SLOT
+from actions.orders.pending import PENDING_SLOT, pending_value
 
 PARSE_KEY = "requests"
+_ORDER_NUMBER = re.compile(r"(?<!\d)\d{5}(?!\d)")
 # How the "comes next" message names each flow.
 REQUEST_NAMES = {
     "es": {
@@ -82,6 +84,7 @@ class ActionOtherRequests(Action):
         lang = "en" if tracker.get_slot(LANGUAGE_SLOT) == "en" else "es"
         answered: set[str] = set()
         later: list[str] = []
+        about: dict[str, str] = {}  # the order number a later request names
         for request in requests:
             intent = str(request["intent"])
             if intent == main or intent in answered:
@@ -91,6 +94,9 @@ class ActionOtherRequests(Action):
                 dispatcher.utter_message(response=f"utter_{intent}")
             elif intent in REQUEST_NAMES[lang]:
                 later.append(intent)
+                number = _ORDER_NUMBER.search(str(request.get("text") or ""))
+                if number:
+                    about[intent] = number.group(0)
         if not later:
             return []
         names = [REQUEST_NAMES[lang][intent] for intent in later]
@@ -98,4 +104,4 @@ class ActionOtherRequests(Action):
             response="utter_request_comes_next",
             request=" y ".join(names) if lang == "es" else " and ".join(names),
         )
-        return [SlotSet(PENDING_SLOT, later[0])]
+        return [SlotSet(PENDING_SLOT, pending_value(later[0], about.get(later[0])))]

@@ -45,7 +45,7 @@ _STARTERS = (
     r"donde|cuando|cuanto|cuanta|cuantos|como|que|a que|me|mi|quiero|quisiera|necesito"
     r"|pueden|puedes|podrian|podes|tienen|tienes|tiene|hay|aceptan|manejan|hacen|cual|el|la"
     r"|los|las|enviarian|envian|hacen|sale|cuesta|where|when|what|how|which|is|are|do|does"
-    r"|can|could|would|will|i|my|please|pls|also|whats|wheres"
+    r"|can|could|would|will|i|my|please|pls|also|whats|wheres|si|if|whether|saber|preguntar"
 )
 _QUESTION_STARTERS = (
     r"cuanto|cuanta|cuando|donde|como|que|a que|qué|cuánto|cuándo|dónde|cómo|what|how|when"
@@ -54,7 +54,8 @@ _QUESTION_STARTERS = (
 _SPLIT = re.compile(
     r"(?<=[?!.])\s+(?=\S)"
     rf"|\s*,\s*(?=(?:{_QUESTION_STARTERS})\b[^,]*\?)"
-    rf"|\s*[,;]?\s+(?:y|e|and|also|tambien|también|ademas|además|plus|aparte)\s+(?=(?:{_STARTERS})\b)",
+    rf"|\s*[,;]?\s+(?:(?:y|e|and)(?:\s+(?:tambien|también|ademas|además|also))?|also|tambien"
+    rf"|también|ademas|además|plus|aparte)\s+(?=(?:{_STARTERS})\b)",
     re.IGNORECASE,
 )
 MIN_WORDS = 2
@@ -203,7 +204,7 @@ class RequestSplitter(GraphComponent):
         ]
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Adds `requests` to messages with several, and lets a flow win over a FAQ."""
+        """Adds `requests` to messages with several; the first flow written is the intent."""
         if self.model is None:
             return messages
         for message in messages:
@@ -224,7 +225,10 @@ class RequestSplitter(GraphComponent):
             message.set(PARSE_KEY, labelled, add_to_output=True)
             intent = (message.get(INTENT) or {}).get("name")
             flow = next((r for r in labelled if str(r["intent"]) in FLOWS), None)
-            if flow is not None and intent not in FLOWS:
+            requested = {str(r["intent"]) for r in labelled}
+            # The first flow written goes first ("where's 10001, and cancel 10005": the
+            # status, then the cancellation); a whole-message flow no part asks for stays.
+            if flow is not None and (intent not in FLOWS or intent in requested):
                 message.set(
                     INTENT,
                     {"name": flow["intent"], "confidence": flow["confidence"]},

@@ -67,6 +67,32 @@ _PARTS = (
 _NEW_ADDRESS_LEAD = re.compile(
     r"(?:\b(?:to|a|por|hacia|es|is|now|ahora|nueva|new)\b|:)\s+(?=\w)", re.I
 )
+# "lo demás igual", "the rest is fine": the other parts of the address stay.
+_REST_STAYS = re.compile(
+    r",?\s*\b(y\s+)?(lo demas|todo lo demas|el resto|the rest|everything else)\b.*$", re.I
+)
+
+
+def corrected_street(text: str, current: str) -> str | None:
+    """A new street line given as a correction, merged with the rest of `current`.
+
+    "me equivoqué en el número, es Av. Vallarta 1200, lo demás igual" with the current
+    "Av. Vallarta 1020, col Americana, Guadalajara" → "Av. Vallarta 1200, col Americana,
+    Guadalajara": a street line alone replaces only the street line.
+    """
+    new = address_in_request(text)
+    if new is None and looks_like_street(text.split(",")[0]):
+        new = text  # the street line alone: "Av. Vallarta 1200"
+    if new is None:
+        return None
+    new = _REST_STAYS.sub("", new).strip(" ,.")
+    if not new:
+        return None
+    if "," not in new and "," in current:
+        return f"{new}, {current.split(',', 1)[1].strip()}"
+    return new
+
+
 # Words of the request itself, never of the address that follows it.
 _REQUEST_WORDS = re.compile(r"\b(direcci\w*|address|pedido|order|orden|cambi\w*|change)\b")
 
@@ -92,7 +118,7 @@ def address_in_request(text: str) -> str | None:
         candidate = clean(text[lead.end() :], 200)
         if (
             candidate
-            and _looks_like_street(candidate.split(",")[0])
+            and looks_like_street(candidate.split(",")[0])
             and not _REQUEST_WORDS.search(normalize_text(candidate))
         ):
             return candidate.rstrip(" .!")
@@ -120,7 +146,7 @@ def _chatter(text: Any, tracker: Tracker, dispatcher: CollectingDispatcher) -> b
     return False
 
 
-def _looks_like_street(text: str) -> bool:
+def looks_like_street(text: str) -> bool:
     """A street line has a number and letters ("Calle Orizaba 101", "Lincoln 250")."""
     return bool(re.search(r"\d", text)) and bool(re.search(r"[^\W\d_]{3,}", text))
 
@@ -133,6 +159,10 @@ class AddressValidation:
     and the postal code.
     """
 
+    def address_text(self, answer: str) -> str:
+        """The part of an answer that is about the address (forms may strip other data)."""
+        return answer
+
     async def validate_delivery_street(
         self,
         slot_value: Any,
@@ -143,7 +173,7 @@ class AddressValidation:
         """The street line; a postal code or city in the same answer fills those too."""
         if _chatter(slot_value, tracker, dispatcher):
             return {"delivery_street": None}
-        street = clean(slot_value, 200)
+        street = clean(self.address_text(str(slot_value or "")), 200)
         if street is None or not re.search(r"[^\W\d_]{2,}", street):  # "8187654321" is no street
             dispatcher.utter_message(response="utter_address_invalid")
             return {"delivery_street": None}
@@ -168,8 +198,8 @@ class AddressValidation:
             return {"delivery_city": None}
         # The whole answer, not only the city entity Rasa mapped: "CDMX 11560" has a
         # postal code, and a whole address may answer "which city?".
-        text = str((tracker.latest_message or {}).get("text") or slot_value or "")
-        if city_in(text) and _looks_like_street(text.split(",")[0]):
+        text = self.address_text(str((tracker.latest_message or {}).get("text") or slot_value))
+        if city_in(text) and looks_like_street(text.split(",")[0]):
             # "Calle Orizaba 101, Roma Norte, CDMX, 06700" answered to "which city?"
             return await self.validate_delivery_street(text, dispatcher, tracker, domain)
         slots: dict[str, Any] = {}
@@ -193,7 +223,7 @@ class AddressValidation:
         """Five digits (Mexican postal codes), found anywhere in the answer."""
         if _chatter(slot_value, tracker, dispatcher):
             return {"delivery_postal_code": None}
-        match = _POSTAL_CODE.search(str(slot_value or ""))
+        match = _POSTAL_CODE.search(self.address_text(str(slot_value or "")))
         if match is None:
             dispatcher.utter_message(response="utter_postal_code_invalid")
             return {"delivery_postal_code": None}

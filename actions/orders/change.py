@@ -42,6 +42,8 @@ from actions.orders.address import (
     address_from_slots,
     address_in_request,
     address_parts_named,
+    corrected_street,
+    looks_like_street,
 )
 from actions.orders.catalogue import COLOURS_EN, fold, pick, variant_titles, with_singulars
 from actions.orders.common import language, say_items, say_money, store
@@ -51,7 +53,9 @@ from actions.orders.lookup import (
     order_to_act_on,
     verified_order,
 )
+from actions.orders.order_answers import says_wrong
 from actions.orders.pending import after_flow
+from actions.replies import Reply, is_drop, read_confirmation
 
 KIND_SLOT = "change_kind"
 ITEM_SLOT = "change_item"
@@ -61,7 +65,8 @@ OUTCOME_SLOT = "change_outcome"
 HANDOFF_REASON = "order_change"
 
 _ADDRESS_WORDS = re.compile(
-    r"\b(direcci|domicilio|address|calle|colonia|codigo postal|cp\b|entreg\w* en otr|"
+    r"\b(direcci|dire?cion|dirr?ecc?ion|domicilio|address|adress|adres|calle|colonia"
+    r"|codigo postal|cp\b|entreg\w* en otr|"
     r"otra (direccion|casa)|mudanza|me mude|deliver\w* to|shipping address)"
 )
 _VARIANT_WORDS = re.compile(r"\b(talla|tallas|numero|color|colou?r|size|mas grande|mas chic)")
@@ -251,8 +256,34 @@ class ValidateChangeOrderForm(AddressValidation, OrderLookupValidation):
         if not asked and not (intent == "change_order" and tracker.get_slot(KIND_SLOT) is None):
             return {}
         # Anything else is not extracted: the form asks again, with buttons.
-        kind = change_kind_of(str(message.get("text") or ""))
+        text = str(message.get("text") or "")
+        kind = change_kind_of(text)
+        if kind in (None, "address") and asked and looks_like_street(text.split(",")[0]):
+            # "What do you want to change?" answered with the new address itself.
+            return {KIND_SLOT: "address", "delivery_street": text}
         return {KIND_SLOT: kind} if kind else {}
+
+    async def confirm(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType] | None:
+        """At "is this address right?": a corrected street is taken and confirmed again.
+
+        "No espera, me equivoqué en el número, es Av. Vallarta 1200, lo demás igual": the
+        street changes (the rest of the address stays) and the question is asked again. A
+        correction without the new value is a no (the address is asked again), never a wait.
+        """
+        text = str((tracker.latest_message or {}).get("text") or "")
+        if is_drop(text) and read_confirmation(text) is not Reply.YES:
+            # "no, mejor la dejo como estaba": nothing changes, and nothing more is asked.
+            return [SlotSet(CONFIRM_SLOT, False), SlotSet("requested_slot", None)]
+        if tracker.get_slot(KIND_SLOT) == "address" and read_confirmation(text) is not Reply.YES:
+            street = corrected_street(text, str(tracker.get_slot("delivery_street") or ""))
+            if street:
+                dispatcher.utter_message(response="utter_order_correction")
+                return [SlotSet("delivery_street", street), SlotSet(CONFIRM_SLOT, None)]
+            if says_wrong(text):
+                return await self.declined(dispatcher, tracker, domain)
+        return await super().confirm(dispatcher, tracker, domain)
 
     async def declined(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -398,6 +429,10 @@ class ActionChangeOrder(Action):
         if kind != "address":
             dispatcher.utter_message(response="utter_change_items_handoff", order_id=order.number)
             return [*reset, *self._to_a_person()]
+        if tracker.get_slot(CONFIRM_SLOT) is not True:
+            # Only a clear yes changes the address ("no, mejor la dejo como estaba").
+            dispatcher.utter_message(response="utter_change_kept", order_id=order.number)
+            return [*reset, *self._forget_address(), SlotSet(OUTCOME_SLOT, "kept")]
         address = address_from_slots(tracker, order.address.country)
         if address is None:
             dispatcher.utter_message(response="utter_address_invalid")
@@ -444,6 +479,11 @@ class ActionChangeOrder(Action):
             total=say_money(changed.total_cents),
         )
         return [*done, SlotSet(OUTCOME_SLOT, "changed")]
+
+    @staticmethod
+    def _forget_address() -> list[EventType]:
+        """The new address not used is not kept for the next change."""
+        return [SlotSet(name, None) for name in ADDRESS_SLOTS]
 
     @staticmethod
     def _to_a_person() -> list[EventType]:

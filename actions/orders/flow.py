@@ -11,7 +11,8 @@ whose validator derives from `FlowValidation`, so these rules hold in all of the
   a hold ("espera", "let me think") or a question changes nothing, the bot says so (and
   answers the question when the FAQ knows it), and the form keeps waiting for the answer.
 - **Answers that fill nothing.** Small talk ("ah ok thanks", "👍") is acknowledged and never
-  taken as a value; anything else the form cannot use gets "I didn't get that"; either way
+  taken as a value; an aside ("perdón, me llaman") or a pause ("déjame pensarlo") gets a
+  "no rush"; anything else the form cannot use gets "I didn't get that"; either way
   the form asks its question again instead of letting unrelated rules take the message
   (a postal code answered to "how many?" must not become an order lookup). Requests the
   rules handle mid-form (a FAQ, a person, a complaint, another flow) still go to the rules.
@@ -123,6 +124,8 @@ class FlowValidation(FormValidationAction, abc.ABC):
                 response = "utter_form_small_talk"
             elif is_aside(text, intent):
                 response = "utter_form_aside"
+            elif read_confirmation(text, intent) is Reply.HOLD:
+                response = "utter_form_hold"  # "déjame pensarlo": what was said is kept
             dispatcher.utter_message(response=response)
         if requested and not _fills_anything(events) and self._answer_expected(intent):
             events.append(SlotSet(requested, None))  # keep the form on its question

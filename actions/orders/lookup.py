@@ -109,6 +109,28 @@ def find_order(order_id: str | None) -> OrderView | None:
         return None
 
 
+def order_number_for(tracker: Tracker, intent: str | None) -> str | None:
+    """The order number written in the part of the message that asks for `intent`.
+
+    "Where's my order 10001, and I want to cancel 10005": the cancellation is about 10005
+    (components/requests.py split the message); None when there is no such part.
+    """
+    message = tracker.latest_message or {}
+    text = str(message.get("text") or "")
+    numbers = [e for e in message.get("entities") or [] if e.get("entity") == "order_id"]
+    for part in message.get("requests") or []:
+        if not isinstance(part, dict) or part.get("intent") != intent:
+            continue
+        start = text.find(str(part.get("text") or ""))
+        if start < 0:
+            continue
+        end = start + len(str(part.get("text")))
+        inside = [e for e in numbers if start <= int(e.get("start", -1)) < end]
+        if inside:
+            return str(inside[0].get("value"))
+    return None
+
+
 def proof_in(text: str) -> dict[str, str]:
     """The ownership proof a customer typed: an email, a whole phone, or 4 digits."""
     email = _EMAIL.search(text)
@@ -227,7 +249,7 @@ class OrderLookupValidation(FlowValidation, abc.ABC):
         """
         if tracker.get_slot("requested_slot") not in (None, "order_id"):
             return {}
-        number = entity_value(tracker, "order_id")
+        number = order_number_for(tracker, self.own_intent) or entity_value(tracker, "order_id")
         return {"order_id": number} if number else {}
 
     async def extract_order_verification(
@@ -242,6 +264,9 @@ class OrderLookupValidation(FlowValidation, abc.ABC):
             return {}
         text, intent = latest(tracker)
         if tracker.get_slot("requested_slot") == "order_verification":
+            if proof_in(text):
+                # Whatever the intent: "ay perdón, ese no es. el celu termina en 1234".
+                return {"order_verification": text}
             if intent in NOT_A_PROOF or is_small_talk(text, intent):
                 return {}
             return {"order_verification": text}

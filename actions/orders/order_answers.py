@@ -15,6 +15,7 @@ from enum import Enum
 from actions.commerce.backend import DeliveryOption, PaymentMethod
 from actions.commerce.verification import normalize_email, normalize_phone
 from actions.orders.catalogue import fold
+from actions.replies import is_question
 
 DELIVERY_WORDS: dict[Enum, str] = {
     DeliveryOption.PICKUP: (
@@ -128,3 +129,60 @@ def answers_elsewhere(text: str) -> dict[str, str]:
         if delivery:
             found["delivery_option"] = delivery
     return found
+
+
+_EMAIL_ANYWHERE = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+# A phone in a longer answer: after a word that says so ("mi cel es", "phone"), or ten digits
+# (a Mexican number) or an international one ("+52 …") on their own.
+_PHONE_LEAD = re.compile(
+    r"\b(cel(ular|u)?|tel(efono)?|fono|movil|whats(app)?|phone|mobile|cell|number|numero"
+    r"|contacto|contact)\b[^\d+]{0,12}(?P<phone>\+?\d[\d\s().-]{6,18}\d)",
+)
+_PHONE_ALONE = re.compile(
+    r"(?<![\d-])(?P<phone>\+\d[\d\s().-]{8,18}\d|\d{2,3}[\s.-]?\d{3,4}[\s.-]?\d{4})(?![\d-])"
+)
+# Words left behind when the contact is taken out ("mi correo", "email:", "y mi cel").
+_CONTACT_WORDS = re.compile(
+    r"[,.;:]?\s*\b(y\s+)?((mi|my)\s+)?(correo|email|e-mail|mail|cel(ular|u)?|tel(efono)?|fono"
+    r"|movil|whats(app)?|phone|mobile|cell|number|numero|contacto|contact)(\s+(es|is))?\s*:?\s*$",
+    re.I,
+)
+
+
+def contact_anywhere(text: str) -> tuple[str | None, str]:
+    """A phone or email inside a longer answer, and the answer without it.
+
+    "Mariana Solís. mi correo mariana@gmail.com" → ("mariana@gmail.com", "Mariana Solís");
+    "Calle Amsterdam 210, Condesa, CP 06100. mi fono 55 3344 9988" → the phone and the
+    address. Postal codes and street numbers are too short to be phones.
+    """
+    email = _EMAIL_ANYWHERE.search(text)
+    found = email
+    value = email.group(0) if email else None
+    if found is None:
+        lead = _PHONE_LEAD.search(text)
+        alone = _PHONE_ALONE.search(text)
+        for match in (lead, alone):
+            if match and normalize_phone(match.group("phone").strip()):
+                found, value = match, match.group("phone").strip()
+                break
+    if found is None or value is None:
+        return None, text
+    start = found.start("phone") if found is not email else found.start()
+    before = _CONTACT_WORDS.sub("", text[:start]).rstrip(" ,.;:-")
+    after = text[found.end() :].strip(" ,.;:-")
+    rest = ", ".join(part for part in (before, after) if part)
+    return value, rest
+
+
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
+
+
+def statements(text: str) -> str:
+    """The sentences of a message that are not questions.
+
+    "express pls. how much extra is that?" → "express pls.": the choice is made, and the
+    question is answered besides.
+    """
+    kept = [part for part in _SENTENCE.findall(text) if part.strip() and not is_question(part)]
+    return " ".join(part.strip() for part in kept)

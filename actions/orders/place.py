@@ -52,6 +52,7 @@ from actions.orders.address import (
     address_from_slots,
     address_parts_named,
     clean,
+    looks_like_street,
 )
 from actions.orders.catalogue import COLOURS_EN, fold, with_singulars
 from actions.orders.common import (
@@ -62,7 +63,15 @@ from actions.orders.common import (
     slot_text,
     store,
 )
-from actions.orders.flow import DROPPED_SLOT, HELD_SLOT, FlowValidation, dropped, flow_end, latest
+from actions.orders.flow import (
+    DROPPED_SLOT,
+    HELD_SLOT,
+    FlowValidation,
+    dropped,
+    faq_answer,
+    flow_end,
+    latest,
+)
 from actions.orders.order_answers import (
     CORRECTIONS,
     DELIVERY_CUE,
@@ -71,9 +80,11 @@ from actions.orders.order_answers import (
     PAYMENT_WORDS,
     answers_elsewhere,
     choose,
+    contact_anywhere,
     corrected_fields,
     names_a_correction,
     says_wrong,
+    statements,
 )
 from actions.replies import (
     Reply,
@@ -118,6 +129,7 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 # A pair of shoes is one item; "un par de camisetas" is two.
 _PAIRS = re.compile(r"\b(par|pares|pair|pairs)\b")
+_APOSTROPHE = re.compile(r"['’´`]")
 _A_PAIR = re.compile(r"\b(a|un|one)\s+(par|pair)\b")
 # Quantities said outright anywhere in the flow: "nada más uno", "just one", "2 pares", "x2".
 _EXPLICIT_QUANTITY = re.compile(
@@ -125,6 +137,14 @@ _EXPLICIT_QUANTITY = re.compile(
     r"|\b(\d+|un[oa]?|dos|tres|cuatro|cinco|a|one|two|three|four|five)\s+"
     r"(pares|par|pairs?|piezas?|pzas?|unidades|units?|pieces?|items?)\b"
     r"|\bx\s?(\d+)\b|\b(cantidad|quantity)\b"
+    r"|\b(que sean|sean|make it|make that)\s+(\d{1,2}|un[oa]?|dos|tres|cuatro|cinco|seis"
+    r"|siete|ocho|nueve|diez|one|two|three|four|five|six|seven|eight|nine|ten)\b(?!\s*(cm|mm))"
+)
+# A count before the words it counts: "12 black t-shirts", "dos playeras" (not "del 40").
+_LEADING_COUNT = re.compile(
+    r"(?<![\w.])(\d{1,3}|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|two|three|four|five"
+    r"|six|seven|eight|nine|ten)\s+(?!(de|del|a|am|pm|hrs?|horas?|dias?|days?|pesos|mxn)\b)"
+    r"(?=[a-z])"
 )
 # Cues that a size or colour in the message replaces the one chosen ("mejor 41", "make it L").
 _CHANGE_CUE = re.compile(
@@ -186,6 +206,21 @@ def quantity_in(
     return None
 
 
+def leading_count(text: str, product: ProductView | None) -> int | None:
+    """A number written before the words it counts ("12 black t-shirts", "dos playeras").
+
+    Sizes are not counts ("talla 42" is taken out by the caller; a bare number that is one
+    of the product's sizes is skipped).
+    """
+    for match in _LEADING_COUNT.finditer(fold(text)):
+        word = match.group(1)
+        value = int(word) if word.isdigit() else _NUMBER_WORDS.get(word)
+        if value is None or (product is not None and word in product.sizes):
+            continue
+        return value
+    return None
+
+
 def variant_of(product: ProductView, tracker: Tracker) -> VariantView | None:
     """The variant for the chosen size and colour (or the only one there is)."""
     size = slot_text(tracker, "product_size") or (
@@ -206,8 +241,11 @@ def colour_words(product: ProductView) -> dict[str, str]:
 
 
 def named_size(product: ProductView, text: str, current: str | None) -> str | None:
-    """A size of the product the text names; with several, the one that is not `current`."""
-    folded = f" {fold(text)} "
+    """A size of the product the text names; with several, the one that is not `current`.
+
+    Apostrophes go first: "it's a lot" names no size S.
+    """
+    folded = f" {fold(_APOSTROPHE.sub('', text))} "
     named = [
         size
         for size in product.sizes
@@ -230,6 +268,26 @@ def named_colour(product: ProductView, text: str, current: str | None) -> str | 
             named.append(spanish)
     fresh = [colour for colour in named if colour != current] or named
     return fresh[0] if len(fresh) == 1 else None
+
+
+def _around(entity: str, text: str) -> list[str]:
+    """The entity with up to two words either side, widest first ("tenis urbanos blancos").
+
+    A product entity may hold only part of a name ("tenis" of "tenis urbanos"); the words
+    next to it in the message settle which product it is.
+    """
+    words = fold(text).split()
+    part = fold(entity).split()
+    if not part:
+        return []
+    for start in range(len(words) - len(part) + 1):
+        if words[start : start + len(part)] == part:
+            end = start + len(part)
+            return [
+                " ".join(words[max(0, start - before) : end + after])
+                for before, after in ((2, 2), (0, 2), (2, 0), (0, 1), (1, 0))
+            ]
+    return []
 
 
 def _clear(matches: list[ProductMatch]) -> bool:
@@ -302,8 +360,12 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         text, intent = self._message(tracker)
         if tracker.get_slot("requested_slot") == slot:
             # "standard shipping, I'll pay at OXXO" may look like a FAQ; it is no question.
-            short_choice = slot in SHORT_ANSWER_SLOTS and (
-                len(text.split()) <= 4 or (intent == "faq" and not is_question(text))
+            # "express pls. how much extra is that?" chooses in its first sentence.
+            stated = statements(text) if is_question(text) else text
+            short_choice = (
+                slot in SHORT_ANSWER_SLOTS
+                and bool(stated)
+                and (len(stated.split()) <= 4 or intent == "faq")
             )
             return short_choice or intent not in ("faq", "human_handoff", "deny", "out_of_scope")
         return self._opening(tracker) and tracker.get_slot(slot) is None
@@ -377,10 +439,11 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         entity = entity_value(tracker, "product")
         matches = store().find_products(entity or text, limit=5)
         if entity and matches and not _clear(matches):
-            whole = store().find_products(text, limit=5)
             named = {match.product.id for match in matches}
-            if _clear(whole) and whole[0].product.id in named:
-                return whole
+            for query in (text, *_around(entity, text)):
+                wider = store().find_products(query, limit=5)
+                if _clear(wider) and wider[0].product.id in named:
+                    return wider
         return matches
 
     async def extract_product_size(
@@ -428,11 +491,15 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
             quantity = quantity_in(tracker, without_sizes, product, use_entity=entity is not None)
         elif entity is not None and entity.isdigit() and self._opening(tracker):
             quantity = int(entity)
+        elif self._opening(tracker) and tracker.get_slot("quantity") is None:
+            quantity = leading_count(without_sizes, product)  # "I need 12 black t-shirts"
         else:
             return {}
         current = tracker.get_slot("quantity")
         if quantity is None or (current is not None and int(current) == quantity):
             return {}
+        if requested != "quantity" and product is not None and str(quantity) in product.sizes:
+            return {}  # "make it 42" for shoes is a size
         return {"quantity": float(quantity)}
 
     async def extract_customer_name(
@@ -443,30 +510,42 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
             tracker, "customer_name"
         ):
             return {}
-        text, intent = self._message(tracker)
-        if is_small_talk(text, intent) or is_aside(text, intent):
-            return {}
-        name = entity_value(tracker, "person") or _NAME_LEAD.sub("", text)
-        return {"customer_name": name}
+        text = self._message(tracker)[0]
+        # The words only: a name may well be classified as a greeting ("Kevin O'Brien").
+        if is_small_talk(text) or is_aside(text) or is_question(text):
+            return {}  # "btw am I talking to a bot?" is no name
+        _, text = contact_anywhere(text)  # "Priya Shah, phone 55 4433 2211"
+        name, street = name_and_street(text)
+        slots: dict[str, Any] = {"customer_name": entity_value(tracker, "person") or name}
+        if street and not tracker.get_slot("delivery_street"):
+            slots["delivery_street"] = street  # "Diego Álvarez, Av. Reforma 222, Juárez, …"
+        return slots
 
     async def extract_contact(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """The answer to the contact question, validated in validate_contact.
 
-        A phone or email alone, answered to the name or address question, is taken too (the
-        question is asked again).
+        A phone or email inside the answer to the name or address question is taken too
+        ("Calle Amsterdam 210, Condesa. mi fono 55 3344 9988"); a choice answered to the
+        contact question ("estándar", "con tarjeta") is left to its own slot.
         """
         text, intent = self._message(tracker)
         requested = tracker.get_slot("requested_slot")
         if requested in _ASKS_FREE_TEXT and requested != "contact":
-            elsewhere = answers_elsewhere(text).get("contact")
-            return {"contact": elsewhere} if elsewhere else {}
+            contact, _ = contact_anywhere(text)
+            return {"contact": contact} if contact else {}
         if requested != "contact" or not self._reading(tracker, "contact"):
             return {}
         if is_small_talk(text, intent):
             return {}
-        return {"contact": entity_value(tracker, "email") or entity_value(tracker, "phone") or text}
+        contact, _ = contact_anywhere(text)
+        entity = entity_value(tracker, "email") or entity_value(tracker, "phone")
+        if contact is None and entity is None and not re.search(r"\d|@", text):
+            # "con tarjeta no más", "déjame pensarlo": no contact at all (a choice is taken
+            # by its own slot; the form says the rest).
+            return {}
+        return {"contact": entity or contact or text}
 
     async def extract_delivery_option(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -478,8 +557,11 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         """
         text, _ = self._message(tracker)
         requested = tracker.get_slot("requested_slot")
-        if is_question(text):
-            return {}  # "is pickup free?" asks about pickup; the rules answer it
+        if is_question(text) and requested is not None:
+            # "is pickup free?" asks about pickup (the rules answer it); "express pls. how
+            # much extra is that?" chooses, and asks besides. The opening request may be a
+            # question ("can I buy 3 tees and pick them up at Roma Norte?").
+            text = statements(text)
         option = None
         if self._reading(tracker, "delivery_option"):
             option = choose(DELIVERY_WORDS, text)
@@ -521,14 +603,18 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         """
         text = self._message(tracker)[0]
         requested = tracker.get_slot("requested_slot")
-        if self._reading(tracker, "payment_method"):
-            method = choose(PAYMENT_WORDS, text)
-        elif is_question(text):
-            return {}  # "¿puedo pagar en OXXO?": the FAQ answers it
-        elif requested in ("delivery_option", PICKUP_SLOT) or (
-            requested in SHORT_ANSWER_SLOTS and PAYMENT_CUE.search(fold(text))
+        if is_question(text) and requested is not None:
+            text = statements(text)  # "¿puedo pagar en OXXO?" asks; the FAQ answers it
+        if not text:
+            return {}
+        if (
+            self._reading(tracker, "payment_method")
+            or requested in ("delivery_option", PICKUP_SLOT)
+            or (requested in SHORT_ANSWER_SLOTS and PAYMENT_CUE.search(fold(text)))
         ):
             method = choose(PAYMENT_WORDS, text)
+        elif requested == "contact" and not re.search(r"\d|@", text):
+            method = choose(PAYMENT_WORDS, text)  # "ya, entonces con tarjeta no más"
         elif requested in _ASKS_FREE_TEXT:
             method = answers_elsewhere(text).get("payment_method")
         else:
@@ -558,7 +644,30 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         events = await super().run(dispatcher, tracker, domain)
         if mid_form:
             self._say_back(dispatcher, tracker, requested, before, events)
+            self._answer_besides(dispatcher, tracker, requested, events)
         return events
+
+    @staticmethod
+    def _answer_besides(
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        requested: str,
+        events: list[EventType],
+    ) -> None:
+        """An answer that also asks ("express pls. how much extra is that?") gets both.
+
+        The question's FAQ answer is given when the answer filled the question asked (else
+        the rules answer the question, and the form asks again).
+        """
+        text = latest(tracker)[0]
+        filled = any(
+            e.get("event") == "slot" and e.get("name") == requested and e.get("value") is not None
+            for e in events
+        )
+        if filled and is_question(text):
+            answer = faq_answer(tracker)
+            if answer:
+                dispatcher.utter_message(response=answer)
 
     def _say_back(
         self,
@@ -839,7 +948,7 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         """A name: letters, no digits ("mejor en 41" is not a name), not too long, no markup."""
         if self._answered_elsewhere(tracker):
             return {"customer_name": None}
-        name = clean(slot_value, 100)
+        name = clean(_NAME_LEAD.sub("", str(slot_value or "")).strip(" .,;"), 100)
         if name is None or not re.search(r"[^\W\d_]", name) or re.search(r"\d", name):
             dispatcher.utter_message(response="utter_name_invalid")
             return {"customer_name": None}
@@ -901,6 +1010,10 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
             return {"delivery_postal_code": None}
         return await super().validate_delivery_postal_code(slot_value, dispatcher, tracker, domain)
 
+    def address_text(self, answer: str) -> str:
+        """The answer without a phone or email in it (taken as the contact)."""
+        return contact_anywhere(answer)[1]
+
     def _answered_elsewhere(self, tracker: Tracker) -> bool:
         """Whether the answer to this free-text question belongs to another one.
 
@@ -948,6 +1061,18 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
 
 
 _NO_ADDRESS = {name: None for name in ADDRESS_SLOTS}
+
+
+def name_and_street(text: str) -> tuple[str, str | None]:
+    """A name answered together with the address: "Diego Álvarez, Av. Reforma 222, Juárez".
+
+    Split at the first comma when the part before it has no digits and the part after it
+    starts like a street (letters and a number); otherwise the whole answer is the name.
+    """
+    head, _, tail = text.partition(",")
+    if tail and not re.search(r"\d", head) and looks_like_street(tail.split(",")[0]):
+        return head.strip(" ."), tail.strip(" .")
+    return text.strip(" ."), None
 
 
 def _forgotten(field: str, text: str = "") -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from actions.orders.address import (
     address_in_request,
     address_parts_named,
     city_in,
+    corrected_street,
 )
 
 
@@ -56,3 +57,20 @@ def test_address_in_request(request_text: str, address: str | None) -> None:
 )
 def test_address_parts_named(text: str, parts: tuple[str, ...]) -> None:
     assert address_parts_named(text) == parts
+
+
+@pytest.mark.parametrize(
+    ("text", "current", "street"),
+    [
+        (
+            "no espera, me equivoque en el numero, es Av. Vallarta 1200, lo demas igual",
+            "Av. Vallarta 1020, col Americana, Guadalajara",
+            "Av. Vallarta 1200, col Americana, Guadalajara",
+        ),
+        ("Av. Vallarta 1200", "Av. Vallarta 1020", "Av. Vallarta 1200"),
+        ("si, esta bien", "Av. Vallarta 1020", None),
+        ("no, mejor no", "Av. Vallarta 1020", None),
+    ],
+)
+def test_corrected_street(text: str, current: str, street: str | None) -> None:
+    assert corrected_street(text, current) == street

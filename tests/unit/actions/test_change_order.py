@@ -103,6 +103,28 @@ async def test_confirmed_address_is_saved_in_the_store(domain_dict) -> None:
     assert order.address.postal_code == "76000"
 
 
+@pytest.mark.parametrize("confirmed", [False, None])
+async def test_without_a_clear_yes_the_address_is_never_changed(
+    domain_dict, confirmed: bool | None
+) -> None:
+    before = common.store().get_order("10003").address
+    new = {"delivery_street": "Calle Amores 1500", "delivery_city": "CDMX"}
+    messages, events = await change(
+        {
+            **LUCIA,
+            "change_kind": "address",
+            "change_confirmed": confirmed,
+            **new,
+            "delivery_postal_code": "03100",
+        },
+        domain_dict,
+    )
+    assert messages[0]["response"] == "utter_change_kept"
+    assert events["change_outcome"] == "kept"
+    assert events["delivery_street"] is None
+    assert common.store().get_order("10003").address == before
+
+
 async def test_other_item_changes_go_to_a_person_with_the_reason(domain_dict) -> None:
     messages, events = await change({**LUCIA, "change_kind": "items"}, domain_dict)
     assert messages[0]["response"] == "utter_change_items_handoff"
@@ -266,3 +288,53 @@ async def test_a_wrong_street_asks_only_the_street_again(domain_dict) -> None:
     assert "delivery_city" not in slots
     assert "delivery_postal_code" not in slots
     assert slots["requested_slot"] == "delivery_street"
+
+
+async def test_the_new_address_answers_what_to_change(domain_dict) -> None:
+    answer = tracker(
+        LUCIA,
+        text="Calle Durango 200, Roma Norte, Mexico City, 06700",
+        requested="change_kind",
+        form=FORM,
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert slots["change_kind"] == "address"
+    assert slots["delivery_street"].startswith("Calle Durango 200")
+    assert slots["delivery_postal_code"] == "06700"
+    assert slots["requested_slot"] == "change_confirmed"
+
+
+@pytest.mark.parametrize("text", ["quiero cambiar la direccion", "update the shipping adress"])
+def test_address_typos_still_name_the_address(text: str) -> None:
+    assert change_kind_of(text) == "address"
+
+
+async def test_a_corrected_street_at_the_confirmation_is_confirmed_again(domain_dict) -> None:
+    address = {
+        "delivery_street": "Av. Vallarta 1020, col Americana, Guadalajara, Jalisco, CP 44600",
+        "delivery_city": "Guadalajara",
+        "delivery_postal_code": "44600",
+    }
+    answer = tracker(
+        {**LUCIA, "change_kind": "address", **address},
+        text="no espera, me equivoque en el numero, es Av. Vallarta 1200, lo demas igual",
+        requested="change_confirmed",
+        form=FORM,
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert slots["delivery_street"].startswith("Av. Vallarta 1200, col Americana")
+    assert slots.get("change_confirmed") is None
+    assert slots["requested_slot"] == "change_confirmed"
+
+
+async def test_keeping_the_address_at_the_confirmation_ends_the_change(domain_dict) -> None:
+    address = {"delivery_street": "Calle Amores 1500", "delivery_city": "CDMX"}
+    answer = tracker(
+        {**LUCIA, "change_kind": "address", **address, "delivery_postal_code": "03100"},
+        text="no, espera, creo q mejor la dejo como estaba",
+        requested="change_confirmed",
+        form=FORM,
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert slots["change_confirmed"] is False
+    assert slots["requested_slot"] is None

@@ -33,6 +33,15 @@ from actions.faq import aspect_of, choose_answer, is_follow_up
          "payment_methods"),
         ("cuanto cuesta el envio a monterrey", "faq", "delivery_costs", 0.9, None,
          "delivery_costs"),
+        # "¿a qué hora abrís?" after the stores: the stores' hours, not the support hours
+        ("vale, y a que hora abris los domingos?", "faq", "business_hours", 0.96,
+         "store_locations", "store_locations"),
+        # an option of the same topic, named: the answer that covers it
+        ("y el express?", "followup", "delivery_options", 0.65, "delivery_times",
+         "delivery_options"),
+        # after a cancellation, a question about the money is about refunds
+        ("y la plata cuando me vuelve?", "followup", "refund_times", 0.5,
+         ["refund_times"], "refund_times"),
         # a follow-up with nothing before it: only a sure pick is answered
         ("and how much?", "followup", "delivery_costs", 0.4, None, None),
         ("and how much?", "followup", "delivery_costs", 0.95, None, "delivery_costs"),
@@ -55,3 +64,18 @@ def test_aspects_and_shapes() -> None:
     assert aspect_of("and where is it") == "place"
     assert is_follow_up("y eso?", None)
     assert not is_follow_up("what payment methods do you accept here?", "faq")
+
+
+def test_a_flow_just_ended_counts_as_its_topics() -> None:
+    from rasa_sdk import Tracker
+
+    from actions.faq import previous_faqs
+
+    events = [
+        {"event": "user", "text": "cancela el 10003"},
+        {"event": "action", "name": "action_cancel_order"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "y la plata cuando me vuelve?"},
+    ]
+    tracker = Tracker("s", {}, {}, events, False, None, {}, "action_listen")
+    assert previous_faqs(tracker) == ["refund_times"]

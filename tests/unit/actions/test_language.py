@@ -80,3 +80,25 @@ async def test_data_and_small_talk_never_switch(
     text: str, slot: str, intent: str, requested: str | None
 ) -> None:
     assert await run(tracker_with(text, slot=slot, intent=intent, requested=requested)) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "slot", "switched"),
+    [
+        ("sorry, can we continue in English please? my Spanish is not very good", "es", "en"),
+        ("do you speak english?", "es", "en"),
+        ("hablame en español porfa", "en", "es"),
+        ("can you speak spanish", "en", "es"),
+    ],
+)
+async def test_asking_for_a_language_switches_at_once(text: str, slot: str, switched: str) -> None:
+    # Even at a data question, where an answer never switches.
+    events = await run(tracker_with(text, slot=slot, requested="order_verification"))
+    assert SlotSet("language", switched) in events
+
+
+def test_mentioning_a_language_is_no_request() -> None:
+    from actions.language import asked_language
+
+    assert asked_language("I speak Spanish a bit") is None
+    assert asked_language("mi pedido 10001") is None

@@ -9,9 +9,11 @@ from actions.orders.order_answers import (
     PAYMENT_WORDS,
     answers_elsewhere,
     choose,
+    contact_anywhere,
     contact_in,
     corrected_fields,
     says_wrong,
+    statements,
 )
 
 
@@ -104,3 +106,36 @@ def test_contact_in(text: str, contact: str | None) -> None:
 )
 def test_answers_elsewhere(text: str, elsewhere: dict[str, str]) -> None:
     assert answers_elsewhere(text) == elsewhere
+
+
+@pytest.mark.parametrize(
+    ("text", "contact", "rest"),
+    [
+        ("Mariana Solis. mi correo mariana.solis88@gmail.com", "mariana.solis88@gmail.com",
+         "Mariana Solis"),
+        ("Calle Amsterdam 210, Condesa, CP 06100. mi fono 55 3344 9988", "55 3344 9988",
+         "Calle Amsterdam 210, Condesa, CP 06100"),
+        ("Priya Shah, phone 55 4433 2211", "55 4433 2211", "Priya Shah"),
+        ("Diego Alvarez, Av. Reforma 222, 06600, diego.af@gmail.com", "diego.af@gmail.com",
+         "Diego Alvarez, Av. Reforma 222, 06600"),
+        # street numbers and postal codes are no phones
+        ("Av. Reforma 222, Juarez, Mexico City, 06600", None,
+         "Av. Reforma 222, Juarez, Mexico City, 06600"),
+        ("Calle 5 de Mayo 1234, CP 06700", None, "Calle 5 de Mayo 1234, CP 06700"),
+    ],
+)  # fmt: skip
+def test_contact_anywhere(text: str, contact: str | None, rest: str) -> None:
+    assert contact_anywhere(text) == (contact, rest)
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("express pls. how much extra is that?", "express pls."),
+        ("con tarjeta. ¿puedo pagar a meses?", "con tarjeta."),
+        ("is pickup free?", ""),
+        ("express", "express"),
+    ],
+)
+def test_statements(text: str, kept: str) -> None:
+    assert statements(text) == kept

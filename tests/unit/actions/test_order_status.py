@@ -305,3 +305,35 @@ async def test_a_locked_order_is_still_served_to_its_channel_identity(domain_dic
     dispatcher = CollectingDispatcher()
     await ActionOrderStatus().run(dispatcher, ana, domain_dict)
     assert dispatcher.messages[0]["response"] == "utter_order_shipped"
+
+
+async def test_a_proof_in_an_apology_counts(domain_dict) -> None:
+    answer = tracker(
+        {"order_id": "10003"},
+        text="ay perdon, ese no es. el celu termina en 1234",
+        intent="deny",
+        requested="order_verification",
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert slots["order_verification"] == "ok"
+
+
+def test_the_order_number_of_each_request() -> None:
+    from actions.orders.lookup import order_number_for
+
+    text = "Two things: where's my order 10001, and I want to cancel 10005, I got the wrong one"
+    message = tracker(
+        text=text,
+        intent="cancel_order",
+        entities=[
+            {"entity": "order_id", "value": "10001", "start": text.index("10001")},
+            {"entity": "order_id", "value": "10005", "start": text.index("10005")},
+        ],
+    )
+    message.latest_message["requests"] = [
+        {"text": "Two things: where's my order 10001", "intent": "order_status"},
+        {"text": "I want to cancel 10005, I got the wrong one", "intent": "cancel_order"},
+    ]
+    assert order_number_for(message, "cancel_order") == "10005"
+    assert order_number_for(message, "order_status") == "10001"
+    assert order_number_for(message, "return_request") is None

@@ -23,6 +23,7 @@ from tests.unit.actions.support import validate as run_validator
 pytestmark = pytest.mark.usefixtures("demo_store")
 
 FORM = "place_order_form"
+ADDRESS = ("delivery_street", "delivery_city", "delivery_postal_code")
 FILLED = {
     "product": "zapatillas-urbanas",
     "product_size": "42",
@@ -435,3 +436,120 @@ async def test_a_pair(domain_dict, product: str, quantity: int) -> None:
     )
     slots, _ = await validate(answer, domain_dict)
     assert slots["quantity"] == quantity
+
+
+async def test_a_name_with_the_whole_address_and_email(domain_dict) -> None:
+    text = "Diego Alvarez, Av. Reforma 222, Col. Juarez, Mexico City, 06600, diego.af@gmail.com"
+    answer = tracker(
+        before("customer_name", *ADDRESS, "contact", "delivery_option", "payment_method"),
+        text=text,
+        requested="customer_name",
+        form=FORM,
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert slots["customer_name"] == "Diego Alvarez"
+    assert slots["delivery_street"].startswith("Av. Reforma 222")
+    assert slots["delivery_city"] == "Mexico City"
+    assert slots["delivery_postal_code"] == "06600"
+    assert slots["contact"] == "email:diego.af@gmail.com"
+    assert slots["requested_slot"] == "delivery_option"
+
+
+async def test_an_address_with_a_phone_fills_both(domain_dict) -> None:
+    text = "Calle Amsterdam 210, Hipodromo Condesa, CDMX, CP 06100. mi fono 55 3344 9988"
+    answer = tracker(
+        before(*ADDRESS, "contact", "delivery_option", "payment_method"),
+        {"delivery_street": text},
+        text=text,
+        requested="delivery_street",
+        form=FORM,
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert "fono" not in slots["delivery_street"]
+    assert slots["delivery_postal_code"] == "06100"
+    assert slots["contact"] == "phone:+525533449988"
+    assert slots["requested_slot"] == "delivery_option"
+
+
+@pytest.mark.parametrize("text", ["btw am i talking to a bot? lol", "y eso cuanto tarda?"])
+async def test_a_question_is_no_name(domain_dict, text: str) -> None:
+    answer = tracker(
+        before("customer_name", *ADDRESS, "contact", "delivery_option", "payment_method"),
+        text=text,
+        intent="bot_challenge",
+        requested="customer_name",
+        form=FORM,
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert slots.get("customer_name") is None
+
+
+async def test_a_choice_and_a_question_get_both(domain_dict) -> None:
+    answer = tracker(
+        before("delivery_option", "payment_method"),
+        text="express pls. how much extra is that?",
+        intent="faq",
+        requested="delivery_option",
+        form=FORM,
+    )
+    answer.latest_message["response_selector"] = {
+        "faq": {"response": {"intent_response_key": "faq/delivery_costs", "confidence": 0.9}}
+    }
+    slots, said = await validate(answer, domain_dict)
+    assert slots["delivery_option"] == "express"
+    assert said == ["utter_faq/delivery_costs"]
+    assert slots["requested_slot"] == "payment_method"
+
+
+async def test_a_choice_at_the_contact_question_is_no_contact(domain_dict) -> None:
+    answer = tracker(
+        before("contact", "delivery_option", "payment_method"),
+        text="ya, entonces con tarjeta no mas",
+        requested="contact",
+        form=FORM,
+    )
+    slots, said = await validate(answer, domain_dict)
+    assert slots["payment_method"] == "card"
+    assert slots.get("contact") is None
+    assert "utter_contact_invalid" not in said
+
+
+async def test_a_pause_mid_form_keeps_everything(domain_dict) -> None:
+    answer = tracker(
+        before("contact", "delivery_option", "payment_method"),
+        text="mmm dejame pensarlo, es harta plata cachai",
+        requested="contact",
+        form=FORM,
+    )
+    slots, said = await validate(answer, domain_dict)
+    assert said == ["utter_form_hold"]
+    assert slots.get("flow_dropped") is None
+    assert slots["requested_slot"] == "contact"
+
+
+@pytest.mark.parametrize(
+    ("text", "quantity"),
+    [("I need 12 black basic t-shirts size XL", 12), ("quiero dos playeras negras talla M", 2)],
+)
+async def test_a_count_before_the_product(domain_dict, text: str, quantity: int) -> None:
+    slots, said = await validate(
+        opening(text, [{"entity": "product", "value": "t-shirts"}]), domain_dict
+    )
+    if quantity > 10:
+        assert "utter_quantity_invalid" in said
+        assert slots.get("quantity") is None
+    else:
+        assert slots["quantity"] == quantity
+
+
+async def test_that_they_be_three_at_the_summary(domain_dict) -> None:
+    filled = {**FILLED, "product": "camiseta-basica", "product_size": "L", "product_colour": "gris"}
+    answer = tracker(
+        filled,
+        text="ay no espera, mejor en azul marino y que sean 3",
+        requested="order_confirmed",
+        form=FORM,
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert slots["product_colour"] == "azul marino"
+    assert slots["quantity"] == 3

@@ -20,6 +20,8 @@ from components.requests import split_requests
          ["quiero devolver el 10009, no me quedó.", "cuanto tarda el reembolso?"]),
         ("necesito la factura del 10002 y tiene garantia las zapatillas?",
          ["necesito la factura del 10002", "tiene garantia las zapatillas?"]),
+        ("hola, quiero saber de mi pedido 10001 y tambien si hacen envios a españa",
+         ["hola, quiero saber de mi pedido 10001", "si hacen envios a españa"]),
     ],
 )  # fmt: skip
 def test_several_requests_are_split_where_each_starts(text: str, parts: list[str]) -> None:
