@@ -43,11 +43,18 @@ async def test_faq_answers_quote_the_store_facts_in_the_language_used(agent, sen
 
 async def test_language_follows_a_switch_and_ambiguous_messages_keep_it(agent, sender: str) -> None:
     assert texts(await say(agent, sender, "hola")).startswith("¡Hola!")
-    assert texts(await say(agent, sender, "hello")).startswith("Hi!")
-    # "ok 👍" says nothing about the language: the conversation stays in English.
+    # A one-word greeting is no switch; a sentence in the other language is.
+    assert texts(await say(agent, sender, "hello")).startswith("¡Hola!")
+    english = texts(await say(agent, sender, "how long does delivery take to Monterrey?"))
+    assert "business days" in english
+    # "👍" and a short thanks say nothing about the language: it stays English.
     await say(agent, sender, "👍")
     assert "You're welcome" in texts(await say(agent, sender, "thanks"))
-    assert "Con gusto" in texts(await say(agent, sender, "muchas gracias"))
+    assert "You're welcome" in texts(await say(agent, sender, "muchas gracias"))
+    # Asking for Spanish switches at once.
+    await say(agent, sender, "can we continue in spanish please")
+    tracker = await agent.tracker_store.retrieve(sender)
+    assert tracker.get_slot("language") == "es"
     tracker = await agent.tracker_store.retrieve(sender)
     assert tracker.get_slot("language") == "es"
 

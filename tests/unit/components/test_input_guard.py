@@ -47,3 +47,22 @@ def test_readable_messages_keep_their_intent(text: str) -> None:
     message = Message(data={"text": text, "intent": intent})
     _guard("👍").process([message])
     assert message.get("intent") == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "readable"),
+    [
+        ("hola quiero tenis", True),  # one known word is enough
+        ("xqzv blorf", False),  # nothing the models know: a fallback, not a confident guess
+        ("10234", True),  # numbers and emails are data the forms read
+        ("ana@example.com", True),
+    ],
+)
+def test_messages_of_unknown_words_only_fall_back(text: str, readable: bool) -> None:
+    guard = NoContentGuard(
+        model_storage=None,  # type: ignore[arg-type]
+        resource=None,  # type: ignore[arg-type]
+        known_symbols=set(),
+        known_words={"hola", "quiero", "tenis"},
+    )
+    assert guard.is_readable(text) is readable
