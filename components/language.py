@@ -104,11 +104,17 @@ def language_scores(text: str | None) -> dict[Language, float]:
     spanish = float(len(_SPANISH_MARKS.findall(text.lower())))
     english = 0.0
     for word in words:
+        if word not in _SPANISH and word not in _ENGLISH:
+            word = _STRETCHED.sub(r"\1", word)  # "hiii", "holaaa", "thxxx"
         if word in _SPANISH:
             spanish += 1
         elif word in _ENGLISH:
             english += 1
     return {"es": spanish, "en": english}
+
+
+# A letter typed three or more times in a row, as in "hiii" or "graciasss".
+_STRETCHED = re.compile(r"(\w)\1{2,}")
 
 
 def detect_language(text: str | None) -> Language | None:

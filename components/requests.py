@@ -46,6 +46,8 @@ _STARTERS = (
     r"|pueden|puedes|podrian|podes|tienen|tienes|tiene|hay|aceptan|manejan|hacen|cual|el|la"
     r"|los|las|enviarian|envian|hacen|sale|cuesta|where|when|what|how|which|is|are|do|does"
     r"|can|could|would|will|i|my|please|pls|also|whats|wheres|si|if|whether|saber|preguntar"
+    r"|cancelar|devolver|cambiar|pedir|comprar|ver|checar|revisar|cancel|return|change|buy"
+    r"|check|get"
 )
 _QUESTION_STARTERS = (
     r"cuanto|cuanta|cuando|donde|como|que|a que|qué|cuánto|cuándo|dónde|cómo|what|how|when"

@@ -67,6 +67,12 @@ _PARTS = (
 _NEW_ADDRESS_LEAD = re.compile(
     r"(?:\b(?:to|a|por|hacia|es|is|now|ahora|nueva|new)\b|:)\s+(?=\w)", re.I
 )
+# Politeness and asides after an address: "… 44100 xfa", "…, gracias!", "… no 12".
+_TRAILING_CHAT = re.compile(
+    r"([\s,.]+(x ?fa|xfavor|porfa|porfis|por favor|pls|plz|please|gracias|thanks|thx|ty)\W*"
+    r"|\s+(no|not|y no|en vez de|instead of)\s+(el |la )?\w+\W*)+$",
+    re.IGNORECASE,
+)
 # "lo demás igual", "the rest is fine": the other parts of the address stay.
 _REST_STAYS = re.compile(
     r",?\s*\b(y\s+)?(lo demas|todo lo demas|el resto|the rest|everything else)\b.*$", re.I
@@ -115,7 +121,7 @@ def address_in_request(text: str) -> str | None:
     """
     leads = list(_NEW_ADDRESS_LEAD.finditer(text))
     for lead in reversed(leads):
-        candidate = clean(text[lead.end() :], 200)
+        candidate = clean(_TRAILING_CHAT.sub("", text[lead.end() :]), 200)
         if (
             candidate
             and looks_like_street(candidate.split(",")[0])

@@ -137,8 +137,15 @@ _EXPLICIT_QUANTITY = re.compile(
     r"|\b(\d+|un[oa]?|dos|tres|cuatro|cinco|a|one|two|three|four|five)\s+"
     r"(pares|par|pairs?|piezas?|pzas?|unidades|units?|pieces?|items?)\b"
     r"|\bx\s?(\d+)\b|\b(cantidad|quantity)\b"
+    r"|\b(\d+|un[oa]?|dos|tres|cuatro|cinco|one|two|three|four|five)\s+(of them|de (esas|esos"
+    r"|ellas|ellos))\b"
     r"|\b(que sean|sean|make it|make that)\s+(\d{1,2}|un[oa]?|dos|tres|cuatro|cinco|seis"
     r"|siete|ocho|nueve|diez|one|two|three|four|five|six|seven|eight|nine|ten)\b(?!\s*(cm|mm))"
+)
+# A question that buys: "can I buy/order …", "¿puedo pedir …?", "me das …?".
+_BUYING = re.compile(
+    r"\b(buy|order|get|purchase|comprar|pedir|llevar|encargar|apartar|me (das|mandas|vendes))"
+    r"\b[^?]*\b(and|y|,)\b"
 )
 # A count before the words it counts: "12 black t-shirts", "dos playeras" (not "del 40").
 _LEADING_COUNT = re.compile(
@@ -155,6 +162,11 @@ _CHANGE_CUE = re.compile(
 _ADDRESS_WORDS = re.compile(
     r"\b(calle|av|avenida|col|colonia|cp|codigo postal|street|st|ave|avenue|road|rd|blvd"
     r"|boulevard|calzada|privada|manzana|lote|depto|apt|int|num)\b"
+)
+# "… me llamo Fernanda Ruiz", "… my name is Ana Lee": a name said anywhere in the answer.
+_NAME_SAID = re.compile(
+    r"\b(me llamo|mi nombre es|my name is|a nombre de)\s+(?P<name>[^\W\d_][^,.;!?\n\d]*)",
+    re.IGNORECASE,
 )
 # "me llamo Ana", "my name is Ana", "a nombre de Ana": the name is what follows.
 _NAME_LEAD = re.compile(
@@ -511,11 +523,16 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         ):
             return {}
         text = self._message(tracker)[0]
+        said = _NAME_SAID.search(text)
+        if said:  # "jaja perdón se me cayó el cel. me llamo Fernanda Ruiz"
+            text = said.group("name")
         # The words only: a name may well be classified as a greeting ("Kevin O'Brien").
-        if is_small_talk(text) or is_aside(text) or is_question(text):
+        elif is_small_talk(text) or is_aside(text) or is_question(text):
             return {}  # "btw am I talking to a bot?" is no name
         _, text = contact_anywhere(text)  # "Priya Shah, phone 55 4433 2211"
         name, street = name_and_street(text)
+        if not name:  # the address, answered to the name question: the name is asked again
+            return {"delivery_street": street} if street else {}
         slots: dict[str, Any] = {"customer_name": entity_value(tracker, "person") or name}
         if street and not tracker.get_slot("delivery_street"):
             slots["delivery_street"] = street  # "Diego Álvarez, Av. Reforma 222, Juárez, …"
@@ -557,10 +574,11 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         """
         text, _ = self._message(tracker)
         requested = tracker.get_slot("requested_slot")
-        if is_question(text) and requested is not None:
+        if is_question(text) and not (requested is None and _BUYING.search(fold(text))):
             # "is pickup free?" asks about pickup (the rules answer it); "express pls. how
-            # much extra is that?" chooses, and asks besides. The opening request may be a
-            # question ("can I buy 3 tees and pick them up at Roma Norte?").
+            # much extra is that?" chooses, and asks besides. A buying question chooses
+            # ("can I buy 3 tees and pick them up at Roma Norte?"); "do u do express to
+            # Monterrey?" only asks.
             text = statements(text)
         option = None
         if self._reading(tracker, "delivery_option"):
@@ -603,7 +621,7 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         """
         text = self._message(tracker)[0]
         requested = tracker.get_slot("requested_slot")
-        if is_question(text) and requested is not None:
+        if is_question(text) and not (requested is None and _BUYING.search(fold(text))):
             text = statements(text)  # "¿puedo pagar en OXXO?" asks; the FAQ answers it
         if not text:
             return {}
@@ -725,6 +743,9 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
                 method = getattr(self, f"validate_{slot}", None)
                 result = await method(value, dispatcher, tracker, domain) if method else {}
                 validated.update(result or {slot: value})
+            contact = contact_anywhere(text)[0] if requested == "contact" else None
+            if contact:  # "size 43 is wrong, I need a 42. my email is laura@…"
+                validated.update(await self.validate_contact(contact, dispatcher, tracker, domain))
             kept = {slot: validated.get(slot) for slot in values if validated.get(slot)}
             detail = describe(kept, tracker)
             if detail:
@@ -1070,6 +1091,8 @@ def name_and_street(text: str) -> tuple[str, str | None]:
     starts like a street (letters and a number); otherwise the whole answer is the name.
     """
     head, _, tail = text.partition(",")
+    if looks_like_street(head):
+        return "", text.strip(" .")  # no name at all: "Av. Vallarta 1500, Guadalajara"
     if tail and not re.search(r"\d", head) and looks_like_street(tail.split(",")[0]):
         return head.strip(" ."), tail.strip(" .")
     return text.strip(" ."), None

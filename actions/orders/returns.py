@@ -64,7 +64,8 @@ _DAMAGE = re.compile(
     r"\b(danad|rot[oa]s?\b|rompi|defect|fall[ao]s?\b|manch|descosid|agujer|hoyo|rasgad"
     r"|despegad|se (despego|desprendio|deshizo|rompio|descosio|rasgo|decoloro|destino)"
     r"|rayad|golpead|sucio|sucia|no funciona|(vino|llego|llegaron|vinieron) (mal|rot|danad)"
-    r"|damag|broken|torn\b|stain|ripped|holes?\b|scratch|dented|peel|came apart|fell apart"
+    r"|damag|broken|torn\b|tears?\b|stain|ripped|rip\b|holes?\b|scratch|dented|peel"
+    r"|came apart|fell apart|came off|rasgu|roto\b|rota\b"
     r"|falling apart|faded|defective|faulty|doesn ?t work|dirty|cracked)"
 )
 

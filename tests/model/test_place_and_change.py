@@ -61,7 +61,7 @@ async def test_change_the_address_of_an_order_not_shipped(agent, sender: str) ->
     asked = await say(agent, sender, "los ultimos 4 son 0000")
     assert "dirección" in asked
     confirm = await say(agent, sender, "Av. Juárez 1200, Centro, Puebla 72000")
-    assert "¿Está bien?" in confirm
+    assert "¿Confirmas el cambio?" in confirm
     done = await say(agent, sender, "si")
     assert "Av. Juárez 1200" in done
     assert "10012" in done
@@ -72,11 +72,11 @@ async def test_change_an_items_size_by_clicking_the_buttons(agent, sender: str) 
     await say(agent, sender, "quiero cambiar la talla de mi pedido 10012")
     messages = await agent.handle_text("los ultimos 4 son 0000", sender_id=sender)
     for _ in range(2):  # "which item?" (orders with several) then "which size/colour?"
-        if "¿Está bien?" in messages[-1].get("text", ""):
+        if "¿Confirmas el cambio?" in messages[-1].get("text", ""):
             break
         assert messages[-1].get("buttons"), messages[-1].get("text")
         messages = await agent.handle_text(messages[-1]["buttons"][0]["payload"], sender_id=sender)
-    assert "¿Está bien?" in messages[-1]["text"]
+    assert "¿Confirmas el cambio?" in messages[-1]["text"]
     done = await say(agent, sender, "si")
     assert "Listo" in done
     assert "10012" in done

@@ -38,6 +38,11 @@ def test_city_in(text: str, city: str | None) -> None:
         ("cambia la direccion del pedido 10006 a Guadalajara", None),  # no street line
         ("a 10006 le cambias la direccion porfa", None),  # the order number is no street
         ("quiero cambiar la direccion de mi pedido 10003", None),
+        # politeness after the address is not part of it
+        (
+            "cambien la direccion del 10006 a Calle Hidalgo 12, Centro, 44100 xfa",
+            "Calle Hidalgo 12, Centro, 44100",
+        ),
     ],
 )
 def test_address_in_request(request_text: str, address: str | None) -> None:
@@ -68,6 +73,7 @@ def test_address_parts_named(text: str, parts: tuple[str, ...]) -> None:
             "Av. Vallarta 1200, col Americana, Guadalajara",
         ),
         ("Av. Vallarta 1200", "Av. Vallarta 1020", "Av. Vallarta 1200"),
+        ("ay no perdon, es Hidalgo 21 no 12", "Calle Hidalgo 12, Centro", "Hidalgo 21, Centro"),
         ("si, esta bien", "Av. Vallarta 1020", None),
         ("no, mejor no", "Av. Vallarta 1020", None),
     ],

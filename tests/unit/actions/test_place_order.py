@@ -553,3 +553,59 @@ async def test_that_they_be_three_at_the_summary(domain_dict) -> None:
     slots, _ = await validate(answer, domain_dict)
     assert slots["product_colour"] == "azul marino"
     assert slots["quantity"] == 3
+
+
+async def test_two_of_them(domain_dict) -> None:
+    answer = tracker(
+        {"product": "camiseta-basica"},
+        text="L, white, two of them",
+        requested="product_size",
+        form=FORM,
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert (slots["product_size"], slots["product_colour"], slots["quantity"]) == ("L", "blanco", 2)
+
+
+async def test_a_fix_and_the_contact_in_one_answer(domain_dict) -> None:
+    answer = tracker(
+        before("contact", "delivery_option", "payment_method"),
+        text="actually wait, size 43 is wrong, i need a 42. my email is laura.kim@example.com",
+        requested="contact",
+        form=FORM,
+    )
+    answer.slots["product_size"] = "43"
+    slots, _ = await validate(answer, domain_dict)
+    assert slots["product_size"] == "42"
+    assert slots["contact"] == "email:laura.kim@example.com"
+
+
+async def test_a_question_about_express_does_not_choose_it(domain_dict) -> None:
+    first = opening(
+        "do u do express to monterrey? how much is it? i want one pair of the white urban"
+        " sneakers size 40",
+        [{"entity": "product", "value": "urban sneakers"}],
+    )
+    slots, _ = await validate(first, domain_dict)
+    assert slots.get("delivery_option") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "street"),
+    [
+        ("jaja perdon se me cayo el cel. me llamo Fernanda Ruiz", "Fernanda Ruiz", None),
+        ("Av. Vallarta 1500, Guadalajara, jal, 44190", None, "Av. Vallarta 1500"),
+    ],
+)
+async def test_what_the_name_question_gets(
+    domain_dict, text: str, name: str | None, street: str | None
+) -> None:
+    answer = tracker(
+        before("customer_name", *ADDRESS, "contact", "delivery_option", "payment_method"),
+        text=text,
+        requested="customer_name",
+        form=FORM,
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert slots.get("customer_name") == name
+    if street:
+        assert slots["delivery_street"].startswith(street)

@@ -84,3 +84,8 @@ def test_component_adds_language_to_the_parse_result() -> None:
     LanguageDetector().process(messages)
     assert messages[0].as_dict(only_output_properties=True)["language"] == "en"
     assert messages[1].as_dict(only_output_properties=True).get("language") is None
+
+
+@pytest.mark.parametrize(("text", "language"), [("hiii", "en"), ("holaaa", "es"), ("thxxx", "en")])
+def test_stretched_words_still_count(text: str, language: str) -> None:
+    assert detect_language(text) == language

@@ -22,6 +22,8 @@ from components.requests import split_requests
          ["necesito la factura del 10002", "tiene garantia las zapatillas?"]),
         ("hola, quiero saber de mi pedido 10001 y tambien si hacen envios a españa",
          ["hola, quiero saber de mi pedido 10001", "si hacen envios a españa"]),
+        ("quiero saber donde va el 10001 y tambien cancelar el 10005",
+         ["quiero saber donde va el 10001", "cancelar el 10005"]),
     ],
 )  # fmt: skip
 def test_several_requests_are_split_where_each_starts(text: str, parts: list[str]) -> None:
