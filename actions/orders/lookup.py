@@ -128,7 +128,25 @@ def order_number_for(tracker: Tracker, intent: str | None) -> str | None:
         inside = [e for e in numbers if start <= int(e.get("start", -1)) < end]
         if inside:
             return str(inside[0].get("value"))
+    if len(numbers) > 1 and intent in _FLOW_WORDS:
+        # Not split, but two orders: "dónde va el 10001 y también cancelar el 10005". The
+        # number right after the words of this flow is the one it is about.
+        folded = text.lower()
+        said = [m.end() for m in re.finditer(_FLOW_WORDS[intent], folded)]
+        after = [e for e in numbers if said and int(e.get("start", -1)) >= said[-1]]
+        if after:
+            return str(min(after, key=lambda e: int(e.get("start", 0))).get("value"))
     return None
+
+
+# The words that name each flow, to find which order number a flow is about.
+_FLOW_WORDS = {
+    "cancel_order": r"cancel",
+    "return_request": r"devol|devuel|regres|return",
+    "change_order": r"cambi|change|modific",
+    "invoice_request": r"factura|invoice|recibo|receipt|comprobante",
+    "order_status": r"donde|dónde|where|estado|status|rastre|track|va el|llega",
+}
 
 
 def proof_in(text: str) -> dict[str, str]:

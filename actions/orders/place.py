@@ -518,12 +518,14 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """The answer to "a nombre de quién?" (a person entity, else the text)."""
-        if tracker.get_slot("requested_slot") != "customer_name" or not self._reading(
-            tracker, "customer_name"
-        ):
-            return {}
         text = self._message(tracker)[0]
         said = _NAME_SAID.search(text)
+        if tracker.get_slot("requested_slot") != "customer_name" or not (
+            said or self._reading(tracker, "customer_name")
+        ):
+            return {}
+        if read_confirmation(text) is Reply.YES:
+            return {}  # "ya, sí va, confirmo" is no name
         if said:  # "jaja perdón se me cayó el cel. me llamo Fernanda Ruiz"
             text = said.group("name")
         # The words only: a name may well be classified as a greeting ("Kevin O'Brien").

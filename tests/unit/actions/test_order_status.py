@@ -337,3 +337,18 @@ def test_the_order_number_of_each_request() -> None:
     assert order_number_for(message, "cancel_order") == "10005"
     assert order_number_for(message, "order_status") == "10001"
     assert order_number_for(message, "return_request") is None
+
+
+def test_two_order_numbers_in_one_unsplit_request() -> None:
+    from actions.orders.lookup import order_number_for
+
+    text = "hola, quiero saber donde va el 10001 y tambien cancelar el 10005 q ya no lo voy a pagar"
+    message = tracker(
+        text=text,
+        intent="cancel_order",
+        entities=[
+            {"entity": "order_id", "value": "10001", "start": text.index("10001")},
+            {"entity": "order_id", "value": "10005", "start": text.index("10005")},
+        ],
+    )
+    assert order_number_for(message, "cancel_order") == "10005"

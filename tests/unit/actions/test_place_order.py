@@ -609,3 +609,15 @@ async def test_what_the_name_question_gets(
     assert slots.get("customer_name") == name
     if street:
         assert slots["delivery_street"].startswith(street)
+
+
+async def test_a_yes_is_no_name(domain_dict) -> None:
+    answer = tracker(
+        before("customer_name", *ADDRESS, "contact", "delivery_option", "payment_method"),
+        text="ya, si va, confirmo",
+        intent="affirm",
+        requested="customer_name",
+        form=FORM,
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert slots.get("customer_name") is None
