@@ -291,7 +291,7 @@ def report(results: dict[str, Any], machine_line: str, stamp: str, quick: bool) 
         hilo["rest"]["rss_peak_mb"],
         stock["rest"]["rss_peak_mb"],
         "MB",
-        "≤ 700 MB",
+        "≤ 800 MB",
     )
     add("RSS after model load (in process)", hi["rss_after_load_mb"], si["rss_after_load_mb"], "MB")
     add("NLU parse p50", hi["parse_ms"]["p50"], si["parse_ms"]["p50"], "ms")
@@ -320,7 +320,7 @@ def report(results: dict[str, Any], machine_line: str, stamp: str, quick: bool) 
         hilo["train_s"],
         stock["train_s"],
         "s",
-        "≤ 120 s",
+        "≤ 150 s",
     )
 
     lines = [
