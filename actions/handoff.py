@@ -16,7 +16,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.language import asked_language
 from actions.orders.common import language
+from actions.replies import asks_for_person
 from handoff.case import Reason
 from handoff.service import Handoff
 
@@ -116,7 +118,15 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        """Opens the case, utters the promise, pauses the conversation."""
+        """Opens the case, utters the promise, pauses the conversation.
+
+        "can we speak english please" is sometimes classified as a request for a person; a
+        language request that names no person is answered in that language instead.
+        """
+        text = str((tracker.latest_message or {}).get("text") or "")
+        if asked_language(text) and not asks_for_person(text):
+            dispatcher.utter_message(response="utter_language_switched", source=SOURCE)
+            return []
         reason = handoff_reason(tracker)
         parked = Handoff.default().park(
             conversation_id=tracker.sender_id,

@@ -113,3 +113,27 @@ class ActionDetectLanguage(Action):
         if detected in SUPPORTED and not tracker.get_slot(SEEN_SLOT):
             events.append(SlotSet(SEEN_SLOT, True))
         return events
+
+
+class ActionOutOfScope(Action):
+    """The reply to a message outside what the bot does, unless it asks for a language.
+
+    "perdón, mi inglés no es muy bueno, ¿puedo escribirte en español?" is classified as out
+    of scope (it is about neither orders nor the store); the customer asked for something
+    the bot does, and `language` has already switched (`conversation_language`): say so.
+    """
+
+    def name(self) -> str:
+        """Action name used in domain.yml and the rules."""
+        return "action_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """The switch acknowledged, or what the bot can help with."""
+        text = str((tracker.latest_message or {}).get("text") or "")
+        asked = asked_language(text) is not None
+        dispatcher.utter_message(
+            response="utter_language_switched" if asked else "utter_out_of_scope"
+        )
+        return []

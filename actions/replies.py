@@ -54,7 +54,8 @@ _YES = _words(
     r"cancelal[oa]", r"cancelen(lo|la)?", r"cancela(lo|la)?", r"cancel it", r"place it",
     r"cambial[oa]", r"cambienla", r"change it", r"hazla", r"abrela", r"open it", r"yes please",
     r"si por favor", r"si porfa", r"de acuerdo", r"sounds good", r"esta bien", r"agreed",
-    r"me parece bien", r"i agree", r"that works", r"hagamoslo", r"let s do it",
+    r"me parece bien", r"i agree", r"that works", r"hagamoslo", r"let s do it", r"go for it",
+    r"lets do it", r"vamos", r"le damos", r"ahi va",
 )  # fmt: skip
 _NO = _words(
     r"no+", r"nop+e?", r"nah", r"nel", r"para nada", r"not", r"don t", r"dont", r"do not",
@@ -87,6 +88,11 @@ _AROUND_YES = _words(
     r"por favor", r"porfa", r"porfis", r"please", r"pls", r"plz", r"entonces", r"then", r"so",
     r"el pedido", r"the order", r"it", r"lo", r"la", r"todo", r"all", r"de una vez", r"ya",
     r"ahora", r"now", r"bien", r"good", r"fine", r"va", r"pues", r"and", r"y",
+    # A yes relayed from whoever the customer checked with ("ok he says go for it", "mi
+    # esposo dice que sí"): the person is not a condition.
+    r"(he|she|they|(my|mi) \w+) (says|said|agrees|agreed|dice|dijo)( que)?", r"(dice|dijo) que",
+    r"(mi|my) (esposo|esposa|marido|mujer|novio|novia|mama|papa|jefe|husband|wife|partner"
+    r"|boyfriend|girlfriend|mom|dad|boss)",
 )  # fmt: skip
 _STARTS_NO = re.compile(
     r"^(no+|nop+e?|nah|nel|negativo|mejor no|better not|don t|dont|do not|never|nunca)(?!\w)"

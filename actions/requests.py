@@ -23,7 +23,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.language import LANGUAGE_SLOT
+from actions.language import LANGUAGE_SLOT, asked_language
 from actions.orders.pending import PENDING_SLOT, pending_value
 
 PARSE_KEY = "requests"
@@ -58,9 +58,18 @@ REQUEST_NAMES = {
 
 
 def requests_in(tracker: Tracker) -> list[dict[str, Any]]:
-    """The requests components/requests.py found in the latest message (none if one)."""
+    """The requests components/requests.py found in the latest message (none if one).
+
+    A part that asks for another language ("¿puedo seguir en español?") is no request to
+    answer: actions/language.py switches, and the classifier's guess for it (a FAQ about
+    Spain) would be a wrong answer.
+    """
     found = (tracker.latest_message or {}).get(PARSE_KEY) or []
-    return [r for r in found if isinstance(r, dict) and r.get("intent")]
+    return [
+        r
+        for r in found
+        if isinstance(r, dict) and r.get("intent") and not asked_language(str(r.get("text") or ""))
+    ]
 
 
 class ActionOtherRequests(Action):

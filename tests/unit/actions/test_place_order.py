@@ -378,6 +378,22 @@ async def test_a_new_size_at_the_name_question_is_no_name(domain_dict) -> None:
     assert slots["requested_slot"] == "customer_name"
 
 
+async def test_a_new_colour_at_the_address_question_leaves_the_address_open(domain_dict) -> None:
+    # Rasa's from_text mapping has already put the message into the slot asked for.
+    answer = tracker(
+        before("delivery_street"),
+        {"delivery_street": "ah oye, mejor q sean negras"},
+        text="ah oye, mejor q sean negras",
+        requested="delivery_street",
+        form=FORM,
+    )
+    slots, said = await validate(answer, domain_dict)
+    assert slots["product_colour"] == "negro"
+    assert slots["delivery_street"] is None
+    assert said == ["utter_order_detail_changed"]
+    assert slots["requested_slot"] == "delivery_street"
+
+
 async def test_a_field_said_wrong_mid_form_is_asked_again(domain_dict) -> None:
     answer = tracker(
         before("delivery_postal_code", "contact", "delivery_option", "payment_method"),

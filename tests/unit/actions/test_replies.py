@@ -12,6 +12,9 @@ import pytest
 from actions.replies import Reply, is_aside, is_drop, is_small_talk, read_confirmation
 
 CLEAR_YES = [
+    # a yes relayed from whoever the customer checked with
+    "ok he says go for it, yes please",
+    "mi esposo dice que si, dale",
     "si", "sí", "Sí, confirmar", "sii", "sip", "dale", "va", "ok", "órale", "claro que si",
     "sí, cancélalo", "ok, entonces si cancelalo", "confirmo", "va, confirmo", "si porfa",
     "de acuerdo", "pues si", "mmm si", "yes", "yep confirm", "yes go ahead", "sure",
@@ -45,6 +48,10 @@ NOT_YES = [
     ("y el reembolso en cuanto tiempo me cae?", Reply.QUESTION),
     ("how long does the refund take", Reply.QUESTION),
     ("ok let me talk to my sister first. bye", Reply.HOLD),
+    # a relayed answer is the answer it relays
+    ("my wife says no", Reply.NO),
+    ("mi esposo dice que mejor no", Reply.NO),
+    ("she says yes but next week", Reply.HOLD),
     ("oye y eso no me cuesta extra? y se retrasa?", Reply.QUESTION),
     # an acknowledgement is not a decision
     ("ok thanks", Reply.UNCLEAR),

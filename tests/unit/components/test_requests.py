@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.requests import split_requests
+from components.requests import split_requests, without_greeting
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,18 @@ def test_several_requests_are_split_where_each_starts(text: str, parts: list[str
 )
 def test_one_request_stays_whole(text: str) -> None:
     assert len(split_requests(text)) == 1
+
+
+@pytest.mark.parametrize(
+    ("part", "rest"),
+    [
+        ("hola, quiero saber donde va el 10001", "quiero saber donde va el 10001"),
+        ("buenas tardes, a que hora abren", "a que hora abren"),
+        ("Hi there! where is my order", "where is my order"),
+        ("holaa buenas, q tal, cuanto cuesta el envio", "cuanto cuesta el envio"),
+        ("hola", "hola"),  # nothing but the greeting: kept as it is
+        ("holanda queda lejos?", "holanda queda lejos?"),
+    ],
+)
+def test_a_greeting_opening_a_part_is_left_out_of_its_classification(part: str, rest: str) -> None:
+    assert without_greeting(part) == rest
