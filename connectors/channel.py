@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
+from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -182,6 +183,22 @@ class HiloOutput(OutputChannel):
         await self.send_response(recipient_id, {"text": text, **kwargs})
 
 
+async def read_capped(request: Request, limit: int) -> bool:
+    """Reads a streamed request's body unless it is over `limit` bytes (False then).
+
+    A declared Content-Length over the limit is refused before anything is read; a chunked
+    body is read until it passes the limit. Bodies Sanic already read are just measured.
+    """
+    stream = request.stream
+    if stream is not None and stream.request_body and not request.body:
+        stream.request_max_size = limit
+        try:
+            await request.receive_body()
+        except PayloadTooLarge:
+            return False
+    return len(request.body or b"") <= limit
+
+
 class HiloInput(InputChannel):
     """A channel's webhook over the shared core; subclasses verify and parse.
 
@@ -278,8 +295,12 @@ class HiloInput(InputChannel):
         async def index(request: Request) -> HTTPResponse:
             return await self.index(request)
 
-        @blueprint.route("/webhook", methods=["POST"])
+        # Streamed: Sanic does not read the body before the handler, so the cap below
+        # applies before a byte of an oversized body is read.
+        @blueprint.route("/webhook", methods=["POST"], stream=True)
         async def webhook(request: Request) -> HTTPResponse:
+            if not await read_capped(request, self.max_body_bytes):
+                return response.json({"error": "body too large"}, status=413)
             return await self.handle_webhook(request)
 
         self.extra_routes(blueprint)
@@ -295,8 +316,6 @@ class HiloInput(InputChannel):
         """Verify, parse, store, acknowledge: no NLU, no sending."""
         if not self.configured:
             return self.not_configured()
-        if len(request.body or b"") > self.max_body_bytes:
-            return response.json({"error": "body too large"}, status=413)
         try:
             self.verify(request)
         except SignatureError as error:

@@ -1,8 +1,11 @@
-"""Serves stored media files (connectors/media_store.py) from the Rasa server.
+"""Serves stored media files (connectors/media_store.py) from the Rasa server, on signed links.
 
 Registered in credentials.yml as the `media` channel so that it mounts on Rasa's Sanic app;
-it receives no messages. `GET /webhooks/media/files/<name>` returns the file with its
-content type, or 404 for anything not stored (malformed names included).
+it receives no messages. `GET /webhooks/media/files/<name>?expires=…&signature=…` returns
+the file with its content type when the link is one Hilo signed and has not expired (403
+otherwise), or 404 for anything not stored (malformed names included). Providers fetch the
+bot's attachments (invoices) here and customers open them; customers' own uploads are never
+linked this way (the desk serves them to logged-in agents).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.media_store import CONTENT_TYPES, LocalMediaStore, MediaStore
+from connectors.media_store import CONTENT_TYPES, LocalMediaStore, MediaStore, link_opens
 
 
 class MediaInput(InputChannel):
@@ -48,6 +51,10 @@ class MediaInput(InputChannel):
             path = self.store.path(name)
             if path is None:
                 return response.json({"error": "not found"}, status=404)
+            expires = request.args.get("expires") or ""
+            signature = request.args.get("signature") or ""
+            if not link_opens(name, expires, signature):
+                return response.json({"error": "this link is not valid or has expired"}, status=403)
             extension = name.rsplit(".", 1)[1].lower()
             return await response.file(
                 str(path),

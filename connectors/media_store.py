@@ -1,9 +1,13 @@
 """Where media files live: customers' photos and documents, and the bot's own (invoices).
 
 Behind the `MediaStore` interface so a deployment can swap the local directory for object
-storage. Files get unguessable names (a link is the only key to a customer's document, like
-a presigned URL), are served by connectors/media.py at `/webhooks/media/files/<name>`, and
-public URLs start with `HILO_PUBLIC_URL` (default: the local Rasa server).
+storage. Files get unguessable names, and their URLs start with `HILO_PUBLIC_URL` (default:
+the local Rasa server) and `/webhooks/media/files/<name>`. The Rasa server
+(connectors/media.py) serves a file only on a **signed link** (`signed_url`: an HMAC of the
+name and an expiry under Hilo's key, valid `HILO_MEDIA_LINK_TTL_HOURS`, 72 by default), which
+the bot puts on what it sends (an invoice). A stored file's plain `url` opens nothing there:
+customers' photos and documents are seen in the desk, by logged-in agents
+(handoff/desk/app.py `/media/<name>`).
 
 The action server writes here and the Rasa server reads, so both must see the same
 directory: `HILO_MEDIA_DIR`, default `var/media/`.
@@ -11,12 +15,18 @@ directory: `HILO_MEDIA_DIR`, default `var/media/`.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
 import secrets
+import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
+
+from hilo.keys import signing_key
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FILES_PATH = "/webhooks/media/files"
@@ -63,6 +73,42 @@ def public_base_url() -> str:
     """Where customers' devices reach the Rasa server (`HILO_PUBLIC_URL`)."""
     default = f"http://localhost:{os.environ.get('HILO_RASA_PORT', '5005')}"
     return os.environ.get("HILO_PUBLIC_URL", default).rstrip("/")
+
+
+LINK_TTL_VARIABLE = "HILO_MEDIA_LINK_TTL_HOURS"
+DEFAULT_LINK_TTL_HOURS = 72.0
+
+
+@lru_cache(maxsize=1)
+def _link_key() -> bytes:
+    return hashlib.sha256(b"hilo media links\0" + signing_key()).digest()
+
+
+def link_ttl_seconds() -> int:
+    """How long a signed link opens its file (`HILO_MEDIA_LINK_TTL_HOURS`)."""
+    hours = float(os.environ.get(LINK_TTL_VARIABLE) or DEFAULT_LINK_TTL_HOURS)
+    return max(60, int(hours * 3600))
+
+
+def _signature(name: str, expires: int) -> str:
+    message = f"{name}\0{expires}".encode()
+    return hmac.new(_link_key(), message, hashlib.sha256).hexdigest()[:40]
+
+
+def signed_url(name: str, *, now: float | None = None) -> str:
+    """A link to a stored file that the Rasa server opens until it expires."""
+    expires = int((time.time() if now is None else now) + link_ttl_seconds())
+    query = f"expires={expires}&signature={_signature(name, expires)}"
+    return f"{public_base_url()}{FILES_PATH}/{name}?{query}"
+
+
+def link_opens(name: str, expires: str, signature: str, *, now: float | None = None) -> bool:
+    """Whether a link's expiry and signature are the ones Hilo signed, and still valid."""
+    if not expires.isdigit() or len(expires) > 12:
+        return False
+    if int(expires) < (time.time() if now is None else now):
+        return False
+    return hmac.compare_digest(_signature(name, int(expires)), signature)
 
 
 class LocalMediaStore:

@@ -87,11 +87,16 @@ class InboundMessage:
         """What Rasa parses: the payload of a tap, the words, or the media payload.
 
         Never empty: a photo without caption, a location without address or a contact card
-        becomes the media payload.
+        becomes the media payload. Typed words that begin with "/" lose the slash: Rasa
+        reads "/cancel_order{...}" as an intent with entities, so a customer could pick the
+        bot's reading of their own message (only a tap's payload may do that).
         """
         if self.payload:
             return self.payload
         if self.text.strip():
+            typed = self.text.strip()
+            if typed.startswith("/"):
+                return typed.lstrip("/ ").strip() or "?"
             return self.text
         if self.location is not None and self.location.address:
             return self.location.address

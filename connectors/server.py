@@ -29,6 +29,9 @@ from hilo.keys import actions_token, rasa_jwt_secret
 from hilo.profile import is_production
 
 ACTIONS_TOKEN_HEADER = "X-Hilo-Actions-Token"  # noqa: S105 (a header name)
+# What the Rasa server reads of a body outside the channel webhooks: its HTTP API gets events
+# and messages from the desk, a few kilobytes.
+MAX_BODY_BYTES = 1024 * 1024
 
 
 class UnsafeConfiguration(SystemExit):
@@ -96,6 +99,9 @@ def main(argv: list[str] | None = None) -> None:
     """Checks the profile, then runs Rasa's own command line in this process."""
     arguments = rasa_arguments(list(sys.argv[1:] if argv is None else argv))
     send_actions_token(actions_token())
+    # Sanic reads at most this much of a body it reads for a handler (its default is 100 MB).
+    # The channel webhooks stream theirs and cap it per channel (connectors/channel.py).
+    os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_BODY_BYTES))
     from rasa.__main__ import main as rasa_main
 
     # Rasa parses sys.argv; changing it here does not change what `ps` shows (/proc/PID/cmdline).

@@ -48,6 +48,19 @@ ALLOWED: dict[Status, frozenset[Status]] = {
 }
 
 
+# What an agent may correct when handing a conversation back: the data the customer gave
+# the bot. Everything else (proofs, confirmations, the handoff's own state) is the bot's to
+# set; a correction of `verified_contact` would let a desk account vouch for a stranger.
+CORRECTABLE_SLOTS = frozenset(
+    {
+        "order_id", "product", "product_size", "product_colour", "quantity", "customer_name",
+        "contact", "delivery_street", "delivery_city", "delivery_postal_code",
+        "delivery_option", "pickup_store", "payment_method", "return_reason",
+        "payment_problem", "change_kind", "change_item", "change_new_variant", "language",
+    }
+)  # fmt: skip
+
+
 class Reason(str, Enum):
     """Why the customer needs a person (the bot's `handoff_reason` slot)."""
 
@@ -202,4 +215,5 @@ class Case:
             "summary": self.summary,
             "outcome": self.outcome,
             "corrections": self.corrections,
+            "correctable": sorted(CORRECTABLE_SLOTS),
         }

@@ -34,7 +34,7 @@ def desk_media_url(url: str | None, name: str | None = None) -> str | None:
     if name:
         return f"/media/{name}"
     if url and FILES_PATH in url:
-        return "/media/" + url.rsplit("/", 1)[-1]
+        return "/media/" + url.split("?", 1)[0].rsplit("/", 1)[-1]  # a signed link's file
     return url
 
 

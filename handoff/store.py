@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
 from handoff.case import (
+    CORRECTABLE_SLOTS,
     PRIORITY_BY_REASON,
     Case,
     MediaItem,
@@ -40,6 +41,10 @@ DEFAULT_CAPACITY = 5
 
 class Conflict(Exception):
     """The case changed under the caller (another agent claimed it first, …)."""
+
+
+class NotCorrectable(ValueError):
+    """A correction names a slot agents may not set (handoff/summary.py CORRECTABLE_SLOTS)."""
 
 
 class NotFound(Exception):
@@ -466,7 +471,14 @@ class CaseStore:
         outcome: str | None = None,
         corrections: dict[str, Any] | None = None,
     ) -> Case:
-        """Settled: `resolved` (the bot takes over next) or `closed` (it stays with people)."""
+        """Settled: `resolved` (the bot takes over next) or `closed` (it stays with people).
+
+        Corrections are checked here, where they are stored, so no caller can hand the bot
+        a slot outside `CORRECTABLE_SLOTS`.
+        """
+        refused = sorted(set(corrections or {}) - CORRECTABLE_SLOTS)
+        if refused:
+            raise NotCorrectable(f"these cannot be corrected: {', '.join(refused)}")
         wanted = Status.RESOLVED if return_to_bot else Status.CLOSED
         with self.engine.begin() as connection:
             row = connection.execute(

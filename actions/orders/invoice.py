@@ -22,7 +22,7 @@ from actions.orders.lookup import (
     order_to_act_on,
 )
 from actions.orders.pending import after_flow, register
-from connectors.media_store import LocalMediaStore
+from connectors.media_store import LocalMediaStore, signed_url
 
 NO_RECEIPT = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED})
 
@@ -63,13 +63,14 @@ def send_invoice(dispatcher: CollectingDispatcher, tracker: Tracker, order: Orde
         dispatcher.utter_message(response="utter_invoice_not_available", order_id=order.number)
         return
     stored = LocalMediaStore().put(invoice_pdf(order, language(tracker)), "pdf")
+    link = signed_url(stored.name)  # the only way the file opens, until the link expires
     dispatcher.utter_message(
         response="utter_invoice_ready",
         order_id=order.number,
-        invoice_url=stored.url,
+        invoice_url=link,
         json_message={
             "document": {
-                "url": stored.url,
+                "url": link,
                 "filename": f"{STORE_NAME}-{order.number}.pdf",
                 "mime_type": stored.content_type,
             }

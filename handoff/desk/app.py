@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -37,7 +38,8 @@ from handoff.desk.feed import Broadcaster, Feed
 from handoff.desk.openapi import SPEC
 from handoff.rasa_client import RasaClient, RasaError
 from handoff.service import Handoff
-from handoff.store import CapacityReached, Conflict, NotFound
+from handoff.store import CapacityReached, Conflict, NotCorrectable, NotFound
+from hilo.profile import is_production
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +103,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return web.json_response({"error": f"capacity reached: {error}"}, status=409)
     except NotFound as error:
         return web.json_response({"error": f"not found: {error}"}, status=404)
+    except NotCorrectable as error:
+        return web.json_response({"error": str(error)}, status=400)
     except RasaError as error:
         return web.json_response({"error": str(error)}, status=502)
     except web.HTTPException as error:
@@ -156,7 +160,14 @@ def session_of(request: web.Request, role: str = "agent") -> Session:
 
 
 async def body(request: web.Request) -> dict[str, Any]:
-    """The JSON object sent, or 400."""
+    """The JSON object sent, or 400 (415 when it is not declared as JSON).
+
+    Only `application/json`: a cross-site form can post `text/plain` without the browser
+    asking first, which made a login CSRF possible; JSON needs a CORS preflight the desk
+    never grants.
+    """
+    if request.content_type != "application/json":
+        raise ApiError(415, "send JSON (Content-Type: application/json)")
     try:
         data = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -200,6 +211,23 @@ LOGIN_ATTEMPTS = 5
 LOGIN_WINDOW_SECONDS = 600.0
 
 
+def cookie_is_secure(request: web.Request) -> bool:
+    """Whether the session cookie gets `Secure`.
+
+    `HILO_COOKIE_SECURE` (true/false) decides when set; else always in production, which
+    runs behind TLS; else when the request came over TLS, or from a proxy on this machine
+    that says it did (`X-Forwarded-Proto: https`). A remote peer's header is not trusted.
+    """
+    configured = os.environ.get("HILO_COOKIE_SECURE", "").strip().lower()
+    if configured in ("true", "1", "yes", "false", "0", "no"):
+        return configured in ("true", "1", "yes")
+    if is_production() or request.secure:
+        return True
+    peer = request.remote or ""
+    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return forwarded == "https" and (peer.startswith("127.") or peer == "::1")
+
+
 async def login(request: web.Request) -> web.StreamResponse:
     """POST /api/auth/login (5 wrong passwords per username in 10 minutes, then 429)."""
     data = await body(request)
@@ -225,7 +253,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         session.token,
         httponly=True,
         samesite="Strict",
-        secure=request.secure,
+        secure=cookie_is_secure(request),
         max_age=int(session.expires_at - time.time()),
         path="/",
     )

@@ -87,6 +87,7 @@ SPEC: dict[str, Any] = {
                 window_closes_at={"type": "number", "nullable": True},
                 urgent_at={"type": "number"},
                 collected={"type": "object"},
+                correctable={"type": "array", "items": STRING},
                 summary=STRING,
             ),
         },

@@ -2363,7 +2363,9 @@
     const form = el('form', {
       class: 'collected', testid: 'collected', novalidate: true, onsubmit: (e) => e.preventDefault(),
     },
-      slots.map((slot) => collectedField(item, slot, collected[slot], editable)));
+      // Only the customer's data can be corrected; proofs and the bot's state are read-only.
+      slots.map((slot) => collectedField(
+        item, slot, collected[slot], editable && (item.correctable || []).includes(slot))));
     body.push(form);
     if (editable) body.push(addFieldRow(item, slots));
     return section('card.collected', body, 'card-collected');

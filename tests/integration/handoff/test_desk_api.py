@@ -29,6 +29,44 @@ def test_login_gives_a_token_and_wrong_credentials_do_not(world: DeskWorld) -> N
     assert "SameSite=Strict" in ok.headers["set-cookie"]
 
 
+def test_login_takes_json_only(world: DeskWorld) -> None:
+    """A cross-site form posts text/plain without a preflight: no login CSRF."""
+    client = world.server.client()
+    credentials = json.dumps({"username": "ana", "password": "password-123"})
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data"):
+        forged = client.post(
+            "/api/auth/login", content=credentials, headers={"Content-Type": content_type}
+        )
+        assert forged.status_code == 415
+        assert "set-cookie" not in forged.headers
+
+
+@pytest.mark.parametrize(
+    ("headers", "setting", "secure"),
+    [
+        ({}, None, False),  # plain HTTP on this machine, development
+        ({"X-Forwarded-Proto": "https"}, None, True),  # a TLS proxy on this machine
+        ({}, "true", True),
+        ({"X-Forwarded-Proto": "https"}, "false", False),
+    ],
+)
+def test_the_session_cookie_is_secure_behind_tls(
+    world: DeskWorld,
+    monkeypatch: pytest.MonkeyPatch,
+    headers: dict[str, str],
+    setting: str | None,
+    secure: bool,
+) -> None:
+    if setting is None:
+        monkeypatch.delenv("HILO_COOKIE_SECURE", raising=False)
+    else:
+        monkeypatch.setenv("HILO_COOKIE_SECURE", setting)
+    login = world.server.client().post(
+        "/api/auth/login", json={"username": "ana", "password": "password-123"}, headers=headers
+    )
+    assert ("Secure" in login.headers["set-cookie"]) is secure
+
+
 def test_everything_but_login_needs_a_session(world: DeskWorld) -> None:
     client = world.server.client()
     for method, path in (("GET", "/api/cases"), ("GET", "/api/me"), ("POST", "/api/cases/next")):
@@ -163,6 +201,12 @@ def test_transfer_release_and_resolve(world: DeskWorld) -> None:
     beto.post(f"/api/cases/{case_id}/claim")
     bad = beto.post(f"/api/cases/{case_id}/resolve", json={"return_to_bot": "yes"})
     assert bad.status_code == 400
+    forged = beto.post(
+        f"/api/cases/{case_id}/resolve",
+        json={"return_to_bot": True, "corrections": {"verified_contact": "p1.x"}},
+    )
+    assert forged.status_code == 400
+    assert "verified_contact" in forged.json()["error"]
     done = beto.post(
         f"/api/cases/{case_id}/resolve",
         json={

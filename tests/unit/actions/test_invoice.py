@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.orders.invoice import ActionSendInvoice
-from connectors.media_store import LocalMediaStore
+from connectors.media_store import LocalMediaStore, link_opens
 from tests.unit.actions.support import proven, tracker
 
 pytestmark = pytest.mark.usefixtures("demo_store")
@@ -36,7 +37,9 @@ async def test_a_paid_order_gets_its_receipt_as_a_document_and_a_link(domain_dic
     assert document["filename"] == "Lumen-10001.pdf"
     assert message["invoice_url"] == document["url"]
     assert document["url"].startswith("https://hilo.example/webhooks/media/files/")
-    name = document["url"].rsplit("/", 1)[1]
+    link = httpx.URL(document["url"])
+    name = link.path.rsplit("/", 1)[1]
+    assert link_opens(name, link.params["expires"], link.params["signature"])  # signed
     path = LocalMediaStore().path(name)
     assert path is not None
     assert path.read_bytes().startswith(b"%PDF")

@@ -1,13 +1,14 @@
-"""The media store: unguessable names, nothing else served (the file server itself is
-tested through the running Hilo in tests/integration/test_run.py)."""
+"""The media store: unguessable names, nothing else served, signed links that expire (the
+file server itself: tests/integration/connectors/test_media.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
-from connectors.media_store import LocalMediaStore
+from connectors.media_store import LocalMediaStore, link_opens, signed_url
 
 
 @pytest.fixture
@@ -36,3 +37,23 @@ def test_malformed_or_unknown_names_are_not_served(store: LocalMediaStore, name:
 def test_unsupported_types_are_refused(store: LocalMediaStore) -> None:
     with pytest.raises(ValueError, match="unsupported"):
         store.put(b"MZ", "exe")
+
+
+def test_a_signed_link_opens_its_file_until_it_expires(
+    store: LocalMediaStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HILO_PUBLIC_URL", "https://hilo.example")
+    monkeypatch.setenv("HILO_MEDIA_LINK_TTL_HOURS", "1")
+    name = store.put(b"%PDF-1.4 x", "pdf").name
+    link = httpx.URL(signed_url(name, now=1_000_000.0))
+    assert str(link).startswith(f"https://hilo.example/webhooks/media/files/{name}?")
+    expires, signature = link.params["expires"], link.params["signature"]
+    assert int(expires) == 1_000_000 + 3600
+    assert link_opens(name, expires, signature, now=1_000_000.0 + 3599)
+    assert not link_opens(name, expires, signature, now=1_000_000.0 + 3601)  # expired
+    assert not link_opens(name, str(int(expires) + 86400), signature, now=1_000_000.0)
+    other = store.put(b"%PDF-1.4 y", "pdf").name
+    assert not link_opens(other, expires, signature, now=1_000_000.0)  # another file
+    assert not link_opens(name, expires, "0" * 40, now=1_000_000.0)
+    assert not link_opens(name, "", "", now=1_000_000.0)
+    assert not link_opens(name, "1e99", signature, now=1_000_000.0)

@@ -93,6 +93,19 @@ def test_the_bot_never_gets_empty_text() -> None:
     assert base(text="hola").nlu_text() == "hola"
     assert base(kind=Kind.BUTTON, text="Sí", payload="/affirm").nlu_text() == "/affirm"
     assert base(kind=Kind.MEDIA, text="  ").nlu_text() == MEDIA_PAYLOAD
+
+
+@pytest.mark.parametrize(
+    ("typed", "parsed"),
+    [
+        ('/cancel_order{"order_id": "10001"}', 'cancel_order{"order_id": "10001"}'),
+        ("  /affirm", "affirm"),
+        ("//", "?"),
+        ("a/b", "a/b"),
+    ],
+)
+def test_typed_words_never_reach_rasa_as_an_intent_command(typed: str, parsed: str) -> None:
+    assert base(text=typed).nlu_text() == parsed
     assert base(kind=Kind.LOCATION, location=Location(1.0, 2.0)).nlu_text() == MEDIA_PAYLOAD
     located = base(kind=Kind.LOCATION, location=Location(1.0, 2.0, address="Av. Juárez 10, CDMX"))
     assert located.nlu_text() == "Av. Juárez 10, CDMX"

@@ -12,7 +12,7 @@ import pytest
 from handoff.auth import Accounts
 from handoff.case import Reason, Status
 from handoff.database import make_engine, migrate
-from handoff.store import Agent, CapacityReached, CaseStore, Conflict, NewCase
+from handoff.store import Agent, CapacityReached, CaseStore, Conflict, NewCase, NotCorrectable
 from tests.support.databases import BACKENDS, database
 
 
@@ -169,6 +169,21 @@ def test_resolving_keeps_the_corrections_and_hands_back(
     fresh, created = store.open_case(new())  # a later handoff is a new case
     assert created
     assert [c.id for c in store.earlier(fresh)] == [case.id]
+
+
+@pytest.mark.parametrize(
+    "slot", ["verified_contact", "order_verified", "handoff_active", "requested_slot", "x"]
+)
+def test_a_correction_of_anything_but_customer_data_is_refused(
+    store: CaseStore, accounts: Accounts, slot: str
+) -> None:
+    ana = agent(accounts, "ana")
+    case, _ = store.open_case(new(collected={"order_id": "10001"}))
+    store.claim(case.id, ana)
+    with pytest.raises(NotCorrectable, match=slot):
+        store.resolve(case.id, ana, return_to_bot=True, corrections={slot: "p1.forged"})
+    assert store.get(case.id).status is Status.ASSIGNED  # nothing changed
+    assert store.get(case.id).corrections == {}
 
 
 def test_a_closed_case_opens_again_when_the_customer_writes(
