@@ -95,7 +95,10 @@ def conversation_language(tracker: Tracker) -> str | None:
 
 
 class ActionDetectLanguage(Action):
-    """Sets `language` when the customer clearly writes in the other language."""
+    """Sets `language` when the customer clearly writes in the other language.
+
+    Run inside action_validate_slot_mappings (actions/requests.py) on every message.
+    """
 
     def name(self) -> str:
         """Action name used in domain.yml."""

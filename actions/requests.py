@@ -23,7 +23,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.language import LANGUAGE_SLOT, asked_language
+from actions.language import LANGUAGE_SLOT, ActionDetectLanguage, asked_language
 from actions.orders.pending import PENDING_SLOT, pending_value
 
 PARSE_KEY = "requests"
@@ -73,7 +73,11 @@ def requests_in(tracker: Tracker) -> list[dict[str, Any]]:
 
 
 class ActionOtherRequests(Action):
-    """Answers the FAQ parts of a message whose main request is a flow; announces the rest."""
+    """On every message: the conversation's language, then the other requests.
+
+    The other requests are those of a message with several: FAQ parts are answered, a
+    second flow is announced.
+    """
 
     def name(self) -> str:
         """Rasa runs this action after reading every message.
@@ -85,6 +89,19 @@ class ActionOtherRequests(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        """The conversation's language first (actions/language.py), then the other requests.
+
+        Rasa calls this action on every message; the language slots are set here rather
+        than by a slot-mapping action of their own, which cost a second call to the action
+        server on every message (docs/benchmarks.md).
+        """
+        language_events = await ActionDetectLanguage().run(dispatcher, tracker, domain)
+        for event in language_events:
+            tracker.slots[event["name"]] = event["value"]
+        return [*language_events, *self._other_requests(dispatcher, tracker)]
+
+    @staticmethod
+    def _other_requests(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         """FAQ answers first; "afterwards: X" for a second flow."""
         requests = requests_in(tracker)
         main = ((tracker.latest_message or {}).get("intent") or {}).get("name")
@@ -100,7 +117,8 @@ class ActionOtherRequests(Action):
                 continue
             answered.add(intent)
             if intent.startswith("faq/"):
-                dispatcher.utter_message(response=f"utter_{intent}")
+                # The language as this message set it (see components/nlg.py).
+                dispatcher.utter_message(response=f"utter_{intent}", language=lang)
             elif intent in REQUEST_NAMES[lang]:
                 later.append(intent)
                 number = _ORDER_NUMBER.search(str(request.get("text") or ""))
@@ -112,5 +130,6 @@ class ActionOtherRequests(Action):
         dispatcher.utter_message(
             response="utter_request_comes_next",
             request=" y ".join(names) if lang == "es" else " and ".join(names),
+            language=lang,
         )
         return [SlotSet(PENDING_SLOT, pending_value(later[0], about.get(later[0])))]

@@ -52,7 +52,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.tensorflow.constants import RANKING_LENGTH
-from scipy.sparse import csr_matrix, diags, hstack, vstack
+from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfTransformer
@@ -89,6 +89,11 @@ class FittedLinearModel:
         self.intercept = intercept
         self.classes_ = classes
         self.n_features_in_ = coef.shape[1]
+        # Contiguous (features, classes) halves: `sparse @ coef.T` on the transposed view
+        # made SciPy copy all of it on every message (most of this component's parse time).
+        weights = np.ascontiguousarray(coef.T)
+        self._sparse_weights = weights[:sparse_width]
+        self._dense_weights = weights[sparse_width:]
 
     @classmethod
     def from_pipeline(cls, pipeline: Pipeline) -> FittedLinearModel:
@@ -109,11 +114,11 @@ class FittedLinearModel:
         matrix = csr_matrix(matrix, dtype=np.float64)
         sparse = matrix[:, : self.sparse_width].copy()
         sparse.data = np.log(sparse.data) + 1.0  # sublinear term frequency
-        sparse = sparse @ diags(self.idf)
-        blocks = [normalize(sparse)]
+        sparse.data *= self.idf[sparse.indices]  # CSR: the column of every stored value
+        scores = np.asarray(normalize(sparse) @ self._sparse_weights) + self.intercept
         if matrix.shape[1] > self.sparse_width:
-            blocks.append(normalize(matrix[:, self.sparse_width :]))
-        scores = np.asarray(hstack(blocks).tocsr() @ self.coef.T) + self.intercept
+            dense = normalize(matrix[:, self.sparse_width :])
+            scores += np.asarray(dense @ self._dense_weights)
         if scores.shape[1] == 1:  # two classes: one score for the second
             positive = 1.0 / (1.0 + np.exp(-scores[:, 0]))
             return np.column_stack([1.0 - positive, positive])

@@ -50,8 +50,15 @@ class HiloNLG(TemplatedNaturalLanguageGenerator):
         output_channel: str,
         **kwargs: Any,
     ) -> dict[str, Any] | None:
-        """Generates the response with facts in the conversation's language."""
+        """Generates the response with facts in the conversation's language.
+
+        A `language` passed by the action wins over the slot: the action that sets the
+        slot (action_validate_slot_mappings) answers in the same call, and Rasa renders an
+        action's responses before it applies the action's events.
+        """
         filled_slots = tracker.current_slot_values()
+        if kwargs.get(LANGUAGE_SLOT) in ("es", "en"):
+            filled_slots = {**filled_slots, LANGUAGE_SLOT: kwargs[LANGUAGE_SLOT]}
         language = filled_slots.get(LANGUAGE_SLOT) or DEFAULT_LANGUAGE
         fill_values = {**self.facts.for_language(language), **filled_slots, **kwargs}
         return self.generate_from_slots(utter_action, filled_slots, output_channel, **fill_values)

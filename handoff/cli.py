@@ -4,7 +4,11 @@ r"""`hilo`: the desk and its users from the command line (installed in .venv/bin
     hilo users create NAME --role agent|supervisor|admin [--display-name N] [--team T]
                                                    password read from standard input
     hilo users list
+    hilo users deactivate|activate NAME            keep a user out (sessions end) / let in
+    hilo users reset-password NAME                 new password from standard input
+    hilo users revoke NAME                         end every session of a user
     hilo migrate                                   bring the handoff database up to date
+    hilo prune                                     forget expired sessions, old login counters
 
 Passwords are never taken from the command line (they would land in the shell history and
 the process list): `hilo users create` asks for one on a terminal, or reads the first line
@@ -23,6 +27,8 @@ from collections.abc import Sequence
 from handoff.auth import Accounts, UserExists
 from handoff.database import make_engine, migrate
 from handoff.models import ROLES
+from handoff.store import NotFound
+from handoff.throttle import LoginThrottle
 
 
 def _password() -> str:
@@ -66,7 +72,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     create.add_argument("--team")
     create.add_argument("--capacity", type=int, default=5)
     users.add_parser("list", help="list users")
+    for name, text in (
+        ("deactivate", "keep a user out (their sessions end; their history stays)"),
+        ("activate", "let a deactivated user in again"),
+        ("reset-password", "set a new password (from standard input); their sessions end"),
+        ("revoke", "end every session of a user"),
+    ):
+        users.add_parser(name, help=text).add_argument("name")
     commands.add_parser("migrate", help="bring the handoff database up to date")
+    commands.add_parser("prune", help="forget expired sessions and old login attempts")
     args = parser.parse_args(argv)
 
     if args.command == "desk":
@@ -75,7 +89,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "migrate":
         print("hilo: the handoff database is up to date")
         return 0
-    accounts = Accounts(make_engine())
+    engine = make_engine()
+    accounts = Accounts(engine)
+    if args.command == "prune":
+        sessions, attempts = accounts.prune(), LoginThrottle(engine).prune()
+        print(f"hilo: forgot {sessions} expired sessions and {attempts} old login counters")
+        return 0
+    if args.users_command != "create" and args.users_command != "list":
+        return _manage(accounts, args.users_command, args.name)
     if args.users_command == "list":
         for agent in accounts.all():
             print(f"{agent.username}\t{agent.role}\t{agent.display_name}\t{agent.team or '-'}")
@@ -96,6 +117,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"hilo: {error}", file=sys.stderr)
         return 2
     print(f"hilo: created {agent.username} ({agent.role})")
+    return 0
+
+
+def _manage(accounts: Accounts, command: str, name: str) -> int:
+    """deactivate, activate, reset-password, revoke."""
+    try:
+        if command == "deactivate":
+            accounts.set_active(name, False)
+            print(f"hilo: {name} is deactivated; their sessions ended")
+        elif command == "activate":
+            accounts.set_active(name, True)
+            print(f"hilo: {name} can log in again")
+        elif command == "reset-password":
+            accounts.reset_password(name, _password())
+            print(f"hilo: new password for {name}; their sessions ended")
+        else:
+            print(f"hilo: ended {accounts.revoke_sessions(name)} sessions of {name}")
+    except NotFound:
+        print(f"hilo: there is no user {name}", file=sys.stderr)
+        return 1
+    except ValueError as error:
+        print(f"hilo: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

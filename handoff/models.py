@@ -49,6 +49,17 @@ sessions = sa.Table(
     sa.Column("expires_at", sa.Float, nullable=False),
 )
 
+# Wrong-password brakes (handoff/throttle.py): one row per username and per client address.
+login_throttle = sa.Table(
+    "handoff_login_throttle",
+    metadata,
+    sa.Column("key", sa.String(80), primary_key=True),  # "user:<name>" or "ip:<pseudonym>"
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_allowed_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Index("ix_handoff_login_throttle_updated", "updated_at"),
+)
+
 cases = sa.Table(
     "handoff_cases",
     metadata,

@@ -83,6 +83,7 @@ class Agent:
             "team": self.team,
             "capacity": self.capacity,
             "available": self.available,
+            "active": self.active,
         }
 
 

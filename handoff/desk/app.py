@@ -18,11 +18,12 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from handoff.desk.openapi import SPEC
 from handoff.rasa_client import RasaClient, RasaError
 from handoff.service import Handoff
 from handoff.store import CapacityReached, Conflict, NotCorrectable, NotFound
+from handoff.throttle import LoginThrottle, Throttled, keys_for
 from hilo.profile import is_production
 
 logger = logging.getLogger(__name__)
@@ -58,10 +60,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class ApiError(Exception):
     """An error the API answers as `{"error": message, **extra}` with `status`."""
 
-    def __init__(self, status: int, message: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, message: str, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
         self.extra = extra
 
 
@@ -75,7 +80,7 @@ class Desk:
     rasa: RasaClient
     media: MediaStore
     broadcaster: Broadcaster
-    login_failures: dict[str, list[float]] = field(default_factory=dict)
+    throttle: LoginThrottle
 
     @property
     def store(self) -> Any:
@@ -96,7 +101,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as error:
-        return web.json_response({"error": error.message, **error.extra}, status=error.status)
+        return web.json_response(
+            {"error": error.message, **error.extra}, status=error.status, headers=error.headers
+        )
     except (Conflict, InvalidTransition) as error:
         return web.json_response({"error": str(error)}, status=409)
     except CapacityReached as error:
@@ -207,8 +214,19 @@ def may_work_on(session: Session, case: Case) -> None:
 # --- auth ---------------------------------------------------------------------------------
 
 
-LOGIN_ATTEMPTS = 5
-LOGIN_WINDOW_SECONDS = 600.0
+def behind_local_proxy(request: web.Request) -> bool:
+    """Whether the request came through a proxy on this machine (whose headers are trusted)."""
+    peer = request.remote or ""
+    return peer.startswith("127.") or peer == "::1"
+
+
+def client_address(request: web.Request) -> str:
+    """Who is asking: the peer, or what a proxy on this machine says the client was."""
+    if behind_local_proxy(request):
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()  # the hop our own proxy added
+    return request.remote or ""
 
 
 def cookie_is_secure(request: web.Request) -> bool:
@@ -223,28 +241,32 @@ def cookie_is_secure(request: web.Request) -> bool:
         return configured in ("true", "1", "yes")
     if is_production() or request.secure:
         return True
-    peer = request.remote or ""
     forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
-    return forwarded == "https" and (peer.startswith("127.") or peer == "::1")
+    return forwarded == "https" and behind_local_proxy(request)
 
 
 async def login(request: web.Request) -> web.StreamResponse:
-    """POST /api/auth/login (5 wrong passwords per username in 10 minutes, then 429)."""
+    """POST /api/auth/login; attempts slow down per username and address (handoff/throttle.py).
+
+    Counted before the password is checked, so parallel guesses cannot all be checked; 429
+    with `Retry-After` while an attempt must wait.
+    """
     data = await body(request)
     username, password = data.get("username"), data.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         raise ApiError(400, "send username and password")
-    failures = request.app[DESK].login_failures.setdefault(username.strip().lower(), [])
-    now = time.monotonic()
-    failures[:] = [at for at in failures if now - at < LOGIN_WINDOW_SECONDS]
-    if len(failures) >= LOGIN_ATTEMPTS:
-        raise ApiError(429, "too many wrong passwords; try again in a few minutes")
+    desk = request.app[DESK]
+    keys = keys_for(username, client_address(request))
     try:
-        session = await asyncio.to_thread(request.app[DESK].accounts.login, username, password)
+        await asyncio.to_thread(desk.throttle.attempt, keys)
+    except Throttled as error:
+        retry = str(max(1, math.ceil(error.retry_after)))
+        raise ApiError(429, str(error), headers={"Retry-After": retry}) from error
+    try:
+        session = await asyncio.to_thread(desk.accounts.login, username, password)
     except AuthError as error:
-        failures.append(now)
         raise ApiError(401, str(error)) from error
-    failures.clear()
+    await asyncio.to_thread(desk.throttle.succeeded, keys)
     response = web.json_response(
         {"token": session.token, "csrf_token": session.csrf_token, "agent": session.agent.to_dict()}
     )
@@ -563,6 +585,35 @@ async def add_agent(request: web.Request) -> web.StreamResponse:
     return web.json_response({"agent": agent.to_dict()})
 
 
+async def manage_agent(request: web.Request) -> web.StreamResponse:
+    """POST /api/agents/{username}/{action} (admin): deactivate, activate, password, revoke.
+
+    `password` takes `{"password": …}`. Deactivating, a new password and revoking end every
+    session of that user at once (their open live feeds close within seconds).
+    """
+    session = session_of(request, "admin")
+    username, action = request.match_info["username"], request.match_info["action"]
+    accounts = request.app[DESK].accounts
+    if action in ("deactivate", "revoke") and username == session.agent.username:
+        raise ApiError(400, "you cannot lock yourself out; ask another admin")
+    try:
+        if action == "deactivate":
+            await asyncio.to_thread(accounts.set_active, username, False)
+        elif action == "activate":
+            await asyncio.to_thread(accounts.set_active, username, True)
+        elif action == "password":
+            password = str((await body(request)).get("password") or "")
+            await asyncio.to_thread(accounts.reset_password, username, password)
+        elif action == "revoke":
+            await asyncio.to_thread(accounts.revoke_sessions, username)
+        else:
+            raise ApiError(404, "not found")
+    except ValueError as error:
+        raise ApiError(400, str(error)) from error
+    agent = await asyncio.to_thread(accounts.by_username, username)
+    return web.json_response({"agent": agent.to_dict()})
+
+
 async def stats(request: web.Request) -> web.StreamResponse:
     """GET /api/stats (supervisor)."""
     session_of(request, "supervisor")
@@ -572,9 +623,19 @@ async def stats(request: web.Request) -> web.StreamResponse:
 # --- live feed, files, page ---------------------------------------------------------------
 
 
+FEED_CHECK_SECONDS = 5.0
+
+
 async def events(request: web.Request) -> web.StreamResponse:
-    """GET /api/events: server-sent events while the page is open."""
-    session_of(request)
+    """GET /api/events: server-sent events while the page is open and the session lives.
+
+    The session is checked again before every write and at least every few seconds: a
+    logout (in any desk process), an expired session or a deactivated agent ends the
+    stream with a `logout` event, so case data stops flowing. A tab that was closed ends it
+    quietly (it used to log a 500).
+    """
+    session = session_of(request)
+    desk = request.app[DESK]
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",
@@ -583,15 +644,21 @@ async def events(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
-    await response.write(b": connected\n\n")
-    async with request.app[DESK].broadcaster.listen() as queue:
-        while True:
-            try:
-                update = await asyncio.wait_for(queue.get(), timeout=15)
-            except asyncio.TimeoutError:
-                await response.write(b": keepalive\n\n")
-                continue
-            await response.write(update.encode())
+    try:
+        await response.write(b": connected\n\n")
+        async with desk.broadcaster.listen() as queue:
+            while True:
+                try:
+                    update = await asyncio.wait_for(queue.get(), timeout=FEED_CHECK_SECONDS)
+                except asyncio.TimeoutError:
+                    update = None
+                if not await asyncio.to_thread(desk.accounts.alive, session.token):
+                    await response.write(b"event: logout\ndata: {}\n\n")
+                    break
+                await response.write(update.encode() if update else b": keepalive\n\n")
+    except ConnectionError:
+        pass  # the tab was closed
+    return response
 
 
 async def media(request: web.Request) -> web.StreamResponse:
@@ -678,6 +745,7 @@ def create_app(
     desk = Desk(
         handoff=handoff,
         accounts=Accounts(handoff.store.engine),
+        throttle=LoginThrottle(handoff.store.engine),
         conversations=conversations or ConversationReader(),
         rasa=rasa or RasaClient(),
         media=media_store or LocalMediaStore(),
@@ -707,6 +775,7 @@ def create_app(
     app.router.add_post("/api/canned", add_canned)
     app.router.add_get("/api/agents", list_agents)
     app.router.add_post("/api/agents", add_agent)
+    app.router.add_post("/api/agents/{username}/{action}", manage_agent)
     app.router.add_get("/api/stats", stats)
     app.router.add_get("/api/events", events)
     app.router.add_get("/media/{name}", media)

@@ -202,6 +202,24 @@ SPEC: dict[str, Any] = {
                 ),
             ),
         },
+        "/api/agents/{username}/{action}": {
+            "post": _op(
+                "Deactivate, activate, set a password or end every session of a user (admin)",
+                params=[
+                    {"name": "username", "in": "path", "required": True, "schema": STRING},
+                    {
+                        "name": "action",
+                        "in": "path",
+                        "required": True,
+                        "schema": {
+                            "type": "string",
+                            "enum": ["deactivate", "activate", "password", "revoke"],
+                        },
+                    },
+                ],
+                body=_obj([], password=STRING),
+            )
+        },
         "/api/stats": {"get": _op("Queue depth, waits, SLA breaches, agent load (supervisor)")},
         "/api/events": {"get": _op("Server-sent events: cases and messages as they change")},
     },

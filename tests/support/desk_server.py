@@ -21,6 +21,7 @@ class DeskServer:
     """Serves `app` until `close()`; `client()` is an httpx client for it."""
 
     def __init__(self, app: web.Application) -> None:
+        self.app = app
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._loop = asyncio.new_event_loop()

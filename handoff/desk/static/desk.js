@@ -1181,6 +1181,12 @@
     });
     source.addEventListener('case', (event) => onCaseEvent(parseEvent(event)));
     source.addEventListener('message', (event) => onMessageEvent(parseEvent(event)));
+    // The server ends the feed when the session ends (logout elsewhere, expiry, disabled).
+    source.addEventListener('logout', () => {
+      if (state.events !== source) return;
+      closeEvents();
+      if (state.running) sessionLost();
+    });
   }
 
   function closeEvents() {

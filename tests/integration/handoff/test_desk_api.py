@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from connectors.messages import OutboundPart
 from connectors.outbox import Outbox
 from handoff.case import Status
+from handoff.desk.app import FEED_CHECK_SECONDS
+from handoff.throttle import FREE_ATTEMPTS
 from tests.integration.handoff.conftest import DeskWorld
 
 
@@ -27,6 +31,31 @@ def test_login_gives_a_token_and_wrong_credentials_do_not(world: DeskWorld) -> N
     assert "password" not in json.dumps(ok.json()["agent"])
     assert "HttpOnly" in ok.headers["set-cookie"]
     assert "SameSite=Strict" in ok.headers["set-cookie"]
+
+
+def test_parallel_wrong_passwords_are_slowed_down_not_all_checked(world: DeskWorld) -> None:
+    """The review raced 30 wrong passwords: every one was checked, in each process's memory."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def guess(index: int) -> httpx.Response:
+        return world.server.client().post(
+            "/api/auth/login", json={"username": "beto", "password": f"wrong-{index:04d}"}
+        )
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        answers = list(pool.map(guess, range(30)))
+    checked = [a for a in answers if a.status_code == 401]
+    slowed = [a for a in answers if a.status_code == 429]
+    assert len(checked) == FREE_ATTEMPTS + 1
+    assert len(checked) + len(slowed) == 30
+    assert all(int(a.headers["Retry-After"]) >= 1 for a in slowed)
+    # Counted in the database every desk process shares, not in this one's memory.
+    assert (
+        world.store.engine.connect()
+        .execute(sa.text("SELECT attempts FROM handoff_login_throttle WHERE key = 'user:beto'"))
+        .scalar_one()
+        == FREE_ATTEMPTS + 1
+    )
 
 
 def test_login_takes_json_only(world: DeskWorld) -> None:
@@ -375,11 +404,67 @@ def test_a_closed_case_opens_again_when_the_customer_writes(world: DeskWorld) ->
 
 
 def test_guessing_passwords_is_stopped_and_unknown_paths_answer_json(world: DeskWorld) -> None:
-    client = world.server.client()
-    for _ in range(5):
+    # The guesser comes through the desk's proxy on this machine, from another address.
+    client = world.server.client(headers={"X-Forwarded-For": "198.51.100.7"})
+    for _ in range(FREE_ATTEMPTS + 1):
         reply = client.post("/api/auth/login", json={"username": "beto", "password": "guess-123"})
         assert reply.status_code == 401
+    # Even the right password waits its turn (else it would confirm a guess).
     blocked = client.post("/api/auth/login", json={"username": "beto", "password": "password-123"})
     assert blocked.status_code == 429
     assert "too many" in blocked.json()["error"]
+    assert int(blocked.headers["Retry-After"]) >= 1
     assert world.login("ana").get("/api/nothing-here").json() == {"error": "not found"}
+
+
+def test_the_live_feed_ends_when_the_session_does(world: DeskWorld) -> None:
+    """An open feed kept streaming case data after logout."""
+    ana = world.login("ana")
+    seen: list[str] = []
+    with ana.stream("GET", "/api/events", timeout=30) as feed:
+        assert feed.status_code == 200
+        lines = feed.iter_lines()
+        assert next(lines) == ": connected"
+        assert ana.post("/api/auth/logout").status_code == 200
+        for line in lines:  # ends when the server closes the stream
+            seen.append(line)
+    assert "event: logout" in seen
+    assert not any(line.startswith('data: {"case"') for line in seen[seen.index("event: logout") :])
+    assert ana.get("/api/events").status_code == 401
+
+
+def test_a_closed_tab_is_no_server_error(
+    world: DeskWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    ana = world.login("ana")
+    with ana.stream("GET", "/api/events", timeout=30) as feed:
+        assert next(feed.iter_lines()) == ": connected"
+    time.sleep(FEED_CHECK_SECONDS + 1)  # the server writes again, to a closed socket
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_admins_deactivate_users_reset_passwords_and_end_sessions(world: DeskWorld) -> None:
+    admin, beto, sara = world.login("admin"), world.login("beto"), world.login("sara")
+    assert sara.post("/api/agents/beto/deactivate").status_code == 403  # supervisors cannot
+    assert admin.post("/api/agents/admin/deactivate").status_code == 400  # nor lock themselves
+    assert admin.post("/api/agents/zoe/revoke").status_code == 404
+    assert admin.post("/api/agents/beto/promote").status_code == 404
+
+    assert admin.post("/api/agents/beto/revoke").status_code == 200
+    assert beto.get("/api/me").status_code == 401
+    beto = world.login("beto")
+    reset = admin.post("/api/agents/beto/password", json={"password": "nueva-clave-123"})
+    assert reset.status_code == 200
+    assert beto.get("/api/me").status_code == 401
+    assert admin.post("/api/agents/beto/password", json={"password": "corta"}).status_code == 400
+    beto = world.login("beto", "nueva-clave-123")
+    off = admin.post("/api/agents/beto/deactivate")
+    assert off.status_code == 200
+    assert off.json()["agent"]["active"] is False
+    assert beto.get("/api/me").status_code == 401
+    again = world.server.client().post(
+        "/api/auth/login", json={"username": "beto", "password": "nueva-clave-123"}
+    )
+    assert again.status_code == 401
+    assert admin.post("/api/agents/beto/activate").json()["agent"]["active"] is True
+    assert world.login("beto", "nueva-clave-123").get("/api/me").status_code == 200

@@ -1,4 +1,5 @@
-"""`hilo users`: passwords come from standard input, never from the command line."""
+"""`hilo users` and `hilo prune`: passwords come from standard input, never from the command
+line; users can be kept out and their sessions ended."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from handoff.auth import Accounts
+from handoff.auth import Accounts, AuthError
 from handoff.cli import main
 from handoff.database import make_engine
+from handoff.models import sessions
 
 
 @pytest.fixture
@@ -57,3 +59,49 @@ def test_there_is_no_password_option_and_hilo_is_installed() -> None:
     ).stdout
     assert "--role" in usage
     assert "--password" not in usage
+
+
+def test_users_can_be_deactivated_reset_and_revoked(
+    url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("una-clave-larga\n"))
+    assert main(["users", "create", "ana", "--role", "agent"]) == 0
+    accounts = Accounts(make_engine(url))
+    first, second = (
+        accounts.login("ana", "una-clave-larga"),
+        accounts.login("ana", "una-clave-larga"),
+    )
+    assert main(["users", "revoke", "ana"]) == 0
+    assert "ended 2 sessions of ana" in capsys.readouterr().out
+    assert not accounts.alive(first.token)
+    assert not accounts.alive(second.token)
+
+    kept = accounts.login("ana", "una-clave-larga")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("otra-clave-nueva\n"))
+    assert main(["users", "reset-password", "ana"]) == 0
+    assert not accounts.alive(kept.token)  # whoever had the old password is out
+    with pytest.raises(AuthError):
+        accounts.login("ana", "una-clave-larga")
+    live = accounts.login("ana", "otra-clave-nueva")
+
+    assert main(["users", "deactivate", "ana"]) == 0
+    assert not accounts.alive(live.token)
+    with pytest.raises(AuthError):
+        accounts.login("ana", "otra-clave-nueva")
+    assert main(["users", "activate", "ana"]) == 0
+    assert accounts.login("ana", "otra-clave-nueva").agent.username == "ana"
+    assert main(["users", "revoke", "zoe"]) == 1
+    assert "no user zoe" in capsys.readouterr().err
+
+
+def test_prune_forgets_expired_sessions(
+    url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("una-clave-larga\n"))
+    assert main(["users", "create", "ana", "--role", "agent"]) == 0
+    engine = make_engine(url)
+    Accounts(engine).login("ana", "una-clave-larga")
+    with engine.begin() as connection:
+        connection.execute(sessions.update().values(expires_at=0.0))
+    assert main(["prune"]) == 0
+    assert "forgot 1 expired sessions" in capsys.readouterr().out
