@@ -162,7 +162,8 @@ def _parse_event(event: _Event) -> None:
     elif "postback" in data:
         _parse_postback(event)
     elif "delivery" in data:
-        mids = [_text(mid) for mid in _dict(data["delivery"]).get("mids") or ()]
+        listed = _dict(data["delivery"]).get("mids")
+        mids = [_text(mid) for mid in (listed if isinstance(listed, list) else ())]
         mids = [mid for mid in mids if mid]
         if not mids:
             batch.ignored.append("delivery")  # only a watermark: nothing to match (§3.2)

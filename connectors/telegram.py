@@ -137,7 +137,14 @@ def batch_from_body(body: bytes, now: float | None = None) -> Batch:
         update = Update.de_json(data, None)
     except Exception as error:  # PTB raises KeyError/TypeError/AttributeError on bad objects
         raise PayloadError(f"not a Telegram update ({type(error).__name__})") from error
-    return batch_from_update(update, _update_type(data), time.time() if now is None else now)
+    kind = _update_type(data)
+    try:
+        return batch_from_update(update, kind, time.time() if now is None else now)
+    except (AttributeError, TypeError, ValueError, KeyError) as error:
+        # PTB builds objects from fields of the wrong type ("chat": null, a number for a
+        # name) without complaint; translating them fails. A 400, never a 500 (found by
+        # fuzzing mutated fixtures).
+        raise PayloadError(f"malformed {kind} ({type(error).__name__})") from error
 
 
 def _update_type(data: dict[str, Any]) -> str:
