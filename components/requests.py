@@ -95,7 +95,6 @@ _GREETING = re.compile(
     r"[\s,!.¡]*)+",
     re.IGNORECASE,
 )
-PART_CANDIDATES = 3
 
 
 def without_greeting(part: str) -> str:
@@ -259,8 +258,8 @@ class RequestSplitter(GraphComponent):
             model = {name: stored[name] for name in STORED}
         return cls(config, model_storage, resource, model)
 
-    def classify(self, parts: list[str]) -> list[list[tuple[str, float]]]:
-        """The best labels of each part (greeting left out), most probable first.
+    def classify(self, parts: list[str]) -> list[tuple[str, float]]:
+        """The label and probability of each part (its opening greeting left out).
 
         One-vs-rest probabilities, normalized over the classes as scikit-learn does.
         """
@@ -272,10 +271,10 @@ class RequestSplitter(GraphComponent):
         scores = np.asarray(features @ model["coef"].T) + model["intercept"]
         probabilities = 1.0 / (1.0 + np.exp(-scores))
         probabilities /= probabilities.sum(axis=1, keepdims=True)
-        best = np.argsort(-probabilities, axis=1)[:, :PART_CANDIDATES]
+        best = probabilities.argmax(axis=1)
         return [
-            [(str(model["classes"][index]), float(probabilities[row, index])) for index in indices]
-            for row, indices in enumerate(best)
+            (str(model["classes"][index]), float(probabilities[row, index]))
+            for row, index in enumerate(best)
         ]
 
     def process(self, messages: list[Message]) -> list[Message]:
@@ -288,8 +287,7 @@ class RequestSplitter(GraphComponent):
                 continue
             faq = whole_message_faq(message)
             labelled = []
-            for part, candidates in zip(parts, self.classify(parts), strict=True):
-                label, confidence = candidates[0]
+            for part, (label, confidence) in zip(parts, self.classify(parts), strict=True):
                 if label not in NOT_REQUESTS and confidence >= MIN_CONFIDENCE:
                     labelled.append({"text": part, "intent": label, "confidence": confidence})
                 elif faq is not None and QUESTION.search(without_greeting(part)):

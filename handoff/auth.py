@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from handoff.database import reader
@@ -189,9 +189,7 @@ class Accounts:
                     .where(agents.c.id == row.id)
                     .values(password_hash=hash_password(password))
                 )
-            connection.execute(
-                sessions.delete().where(sessions.c.expires_at < now)  # expired: forgotten
-            )
+            _forget_expired(connection, now)
             connection.execute(
                 sessions.insert().values(
                     token_hash=_digest(token),
@@ -255,8 +253,7 @@ class Accounts:
         """Forgets expired sessions; how many."""
         now = time.time() if now is None else now
         with self.engine.begin() as connection:
-            ended = connection.execute(sessions.delete().where(sessions.c.expires_at < now))
-        return int(ended.rowcount or 0)
+            return _forget_expired(connection, now)
 
     def alive(self, token: str) -> bool:
         """Whether the token's session still lets its agent in (not ended, expired, disabled)."""
@@ -270,6 +267,12 @@ class Accounts:
         """Ends a session."""
         with self.engine.begin() as connection:
             connection.execute(sessions.delete().where(sessions.c.token_hash == _digest(token)))
+
+
+def _forget_expired(connection: Connection, now: float) -> int:
+    """Deletes sessions past their expiry (at each login and by `hilo prune`); how many."""
+    ended = connection.execute(sessions.delete().where(sessions.c.expires_at < now))
+    return int(ended.rowcount or 0)
 
 
 def _digest(token: str) -> str:
