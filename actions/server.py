@@ -20,6 +20,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from hilo import log_privacy
 from hilo.keys import actions_token
 from hilo.profile import is_production
 
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--host", default=os.environ.get("HILO_ACTIONS_HOST", "127.0.0.1"))
     arguments = parser.parse_args(argv)
+    log_privacy.install()
     utils.configure_colored_logging(os.environ.get("LOG_LEVEL", "INFO"))
     utils.update_sanic_log_level()
     token = actions_token() if is_production() else None

@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import httpx
 
 from connectors.errors import MediaError
+from connectors.media_hosts import MediaHosts
 from connectors.media_store import MediaStore
 from connectors.messages import InboundMessage, MediaRef
 from connectors.settings import MediaLimits
@@ -74,29 +76,48 @@ def check_and_store(
     )
 
 
+MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
 async def download(
-    client: httpx.AsyncClient, url: str, *, max_bytes: int, headers: dict[str, str] | None = None
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    hosts: MediaHosts,
+    max_bytes: int,
+    headers: dict[str, str] | None = None,
 ) -> tuple[bytes, str]:
     """GETs a file, stopping as soon as it passes `max_bytes`: (bytes, declared type).
 
-    Redirects are followed (Twilio's media URLs redirect to storage); httpx drops the
-    Authorization header when a redirect leaves the provider's host.
+    Only from `hosts` (connectors/media_hosts.py). Redirects are followed here, one at a time
+    (Twilio's media URLs redirect to its CDN), so each hop is checked against the list
+    before it is fetched; the headers (the provider's credentials) go only to the first
+    URL's host.
     """
-    try:
-        async with client.stream("GET", url, headers=headers, follow_redirects=True) as reply:
-            if reply.status_code != 200:
-                raise MediaError("download", f"HTTP {reply.status_code}")
-            declared = reply.headers.get("content-type", "")
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in reply.aiter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise MediaError("too_large")
-                chunks.append(chunk)
-    except httpx.HTTPError as error:
-        raise MediaError("download", type(error).__name__) from error
-    return b"".join(chunks), declared
+    first_host = urlsplit(url).hostname
+    for _ in range(MAX_REDIRECTS + 1):
+        await hosts.check(url)
+        sent = headers if urlsplit(url).hostname == first_host else None
+        try:
+            async with client.stream("GET", url, headers=sent, follow_redirects=False) as reply:
+                if reply.status_code in _REDIRECTS and "location" in reply.headers:
+                    url = str(reply.url.join(reply.headers["location"]))
+                    continue
+                if reply.status_code != 200:
+                    raise MediaError("download", f"HTTP {reply.status_code}")
+                declared = reply.headers.get("content-type", "")
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in reply.aiter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise MediaError("too_large")
+                    chunks.append(chunk)
+        except httpx.HTTPError as error:
+            raise MediaError("download", type(error).__name__) from error
+        return b"".join(chunks), declared
+    raise MediaError("download", "too many redirects")
 
 
 async def store_inbound_media(

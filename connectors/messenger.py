@@ -39,6 +39,7 @@ from connectors.channel import (
 )
 from connectors.core import ChannelHub
 from connectors.errors import PayloadError, SendError
+from connectors.media_hosts import META_MEDIA_DOMAINS, MediaHosts
 from connectors.media_inbound import download
 from connectors.messages import (
     DeliveryStatus,
@@ -404,7 +405,10 @@ class MessengerSender(ChannelSender):
 
     async def fetch_media(self, media: MediaRef) -> tuple[bytes, str]:
         """Downloads an attachment from Meta's CDN (the URL itself is the credential)."""
-        return await download(self._clients.get(), media.provider_ref, max_bytes=self.max_bytes)
+        hosts = MediaHosts(META_MEDIA_DOMAINS, (self.settings.api_base_url,))
+        return await download(
+            self._clients.get(), media.provider_ref, hosts=hosts, max_bytes=self.max_bytes
+        )
 
 
 class MessengerOutput(HiloOutput):

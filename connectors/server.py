@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from connectors.local import UNAUTHENTICATED_BUILTINS
+from hilo import log_privacy
 from hilo.keys import actions_token, rasa_jwt_secret
 from hilo.profile import is_production
 
@@ -97,6 +98,7 @@ def rasa_arguments(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     """Checks the profile, then runs Rasa's own command line in this process."""
+    log_privacy.install()
     arguments = rasa_arguments(list(sys.argv[1:] if argv is None else argv))
     send_actions_token(actions_token())
     # Sanic reads at most this much of a body it reads for a handler (its default is 100 MB).

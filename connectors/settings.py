@@ -109,6 +109,8 @@ class TwilioSettings(_Settings):
     api_base_url: str
     template_content_sid: str
     public_url: str
+    # Where Twilio's MediaUrls redirect (its CDN); set only to put a fake CDN in front.
+    media_base_url: str = ""
 
     REQUIRED = {  # noqa: RUF012
         "account_sid": "TWILIO_ACCOUNT_SID",
@@ -133,6 +135,7 @@ class TwilioSettings(_Settings):
             api_base_url=_base("TWILIO_API_BASE_URL", "https://api.twilio.com"),
             template_content_sid=_env("TWILIO_TEMPLATE_CONTENT_SID"),
             public_url=public_url(),
+            media_base_url=_env("TWILIO_MEDIA_BASE_URL"),
         )
 
 

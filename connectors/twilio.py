@@ -37,6 +37,7 @@ from twilio.rest import Client
 from connectors.channel import Batch, ChannelSender, HiloInput, HiloOutput, PerLoop
 from connectors.core import ChannelHub
 from connectors.errors import MediaError, PayloadError, SendError, SignatureError
+from connectors.media_hosts import TWILIO_MEDIA_DOMAINS, MediaHosts
 from connectors.media_inbound import download
 from connectors.messages import (
     DeliveryStatus,
@@ -385,7 +386,12 @@ class TwilioSender(ChannelSender):
         key = f"{self.settings.account_sid}:{self.settings.auth_token}".encode()
         headers = {"Authorization": "Basic " + base64.b64encode(key).decode()}
         async with httpx.AsyncClient(timeout=MEDIA_TIMEOUT) as client:
-            return await download(client, url, max_bytes=self.max_bytes, headers=headers)
+            hosts = MediaHosts(
+                TWILIO_MEDIA_DOMAINS, (self.settings.api_base_url, self.settings.media_base_url)
+            )
+            return await download(
+                client, url, hosts=hosts, max_bytes=self.max_bytes, headers=headers
+            )
 
 
 class TwilioOutput(HiloOutput):

@@ -37,6 +37,7 @@ from connectors.channel import (
 )
 from connectors.core import ChannelHub
 from connectors.errors import MediaError, PayloadError, SendError
+from connectors.media_hosts import META_MEDIA_DOMAINS, MediaHosts
 from connectors.media_inbound import download
 from connectors.messages import (
     Button,
@@ -282,7 +283,10 @@ class WhatsAppSender(ChannelSender):
         size = info.get("file_size")
         if isinstance(size, (int, str)) and str(size).isdigit() and int(size) > self.max_bytes:
             raise MediaError("too_large")
-        data, declared = await download(client, url, headers=self._auth, max_bytes=self.max_bytes)
+        hosts = MediaHosts(META_MEDIA_DOMAINS, (self.settings.api_base_url,))
+        data, declared = await download(
+            client, url, hosts=hosts, headers=self._auth, max_bytes=self.max_bytes
+        )
         return data, declared or str(info.get("mime_type") or media.content_type)
 
 

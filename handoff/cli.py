@@ -29,6 +29,7 @@ from handoff.database import make_engine, migrate
 from handoff.models import ROLES
 from handoff.store import NotFound
 from handoff.throttle import LoginThrottle
+from hilo import log_privacy
 
 
 def _password() -> str:
@@ -45,7 +46,10 @@ def _desk(port: int) -> int:
 
     from handoff.desk.app import AccessLog, create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
     migrate()
     web.run_app(
         create_app(),
@@ -58,6 +62,7 @@ def _desk(port: int) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The `hilo` command."""
+    log_privacy.install()
     parser = argparse.ArgumentParser(prog="hilo", description="Hilo's agent desk")
     commands = parser.add_subparsers(dest="command", required=True)
     desk = commands.add_parser("desk", help="start the agent desk")

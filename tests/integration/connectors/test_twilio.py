@@ -59,6 +59,8 @@ def settings(provider: FakeProvider, **overrides: str) -> TwilioSettings:
         "api_base_url": provider.url,
         "template_content_sid": "HXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
         "public_url": PUBLIC,
+        # Twilio's CDN, faked on another host name than its API
+        "media_base_url": provider.url.replace("127.0.0.1", "localhost"),
     }
     values.update(overrides)
     return TwilioSettings(**values)

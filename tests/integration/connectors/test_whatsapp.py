@@ -391,6 +391,37 @@ def test_a_file_larger_than_the_limit_is_refused_without_downloading(
     assert provider.calls("GET", r"/whatsapp_business/attachments/") == []
 
 
+@pytest.mark.parametrize("how", ["graph_names_it", "redirect"])
+def test_media_is_never_fetched_from_a_host_off_the_list(
+    app: ChannelApp, hub: ChannelHub, provider: FakeProvider, how: str
+) -> None:
+    """A service inside the network (here another server on 127.0.0.1) is never fetched."""
+    internal = FakeProvider()
+    internal.route("GET", r"/.*", lambda _r: (200, JPEG, {"Content-Type": "image/jpeg"}))
+    try:
+        media_routes(provider)
+        if how == "graph_names_it":
+            provider.route(
+                "GET",
+                r"/v21\.0/1003383421387256",
+                lambda _r: (200, {"url": f"{internal.url}/latest/meta-data", "id": "1"}),
+            )
+        else:
+            provider.route(
+                "GET",
+                r"/whatsapp_business/attachments/",
+                lambda _r: (302, b"", {"Location": f"{internal.url}/latest/meta-data"}),
+            )
+        body = fresh("image.json")
+        app.post(WEBHOOK, content=body, headers=sign(body))
+        (message,) = app.bot.wait_for(1)
+        assert message.metadata["media"][0]["refused"] == "download"
+        assert "no pude descargar" in wait_records(hub, CUSTOMER, 2)[0].text
+        assert internal.calls("GET", r"/.*") == []
+    finally:
+        internal.close()
+
+
 def test_a_media_id_the_graph_api_does_not_know_gets_a_polite_refusal(
     app: ChannelApp, hub: ChannelHub, provider: FakeProvider
 ) -> None:
