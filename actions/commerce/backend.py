@@ -437,6 +437,14 @@ class OrderItemView:
 
 
 @dataclass(frozen=True)
+class OrderContacts:
+    """Who an order belongs to: its phone (E.164) and email, either may be None."""
+
+    phone: str | None
+    email: str | None
+
+
+@dataclass(frozen=True)
 class OrderView:
     """An order with everything the bot may tell its verified owner.
 
@@ -586,6 +594,15 @@ class CommerceBackend(Protocol):
 
     def get_order(self, order_id: str) -> OrderView:
         """The order with that number. Raises OrderNotFound."""
+        ...
+
+    def order_contacts(self, order_id: str) -> OrderContacts | None:
+        """An order's phone and email, or None when there is no such order.
+
+        One indexed query whether or not the order exists, and nothing else loaded: a
+        stranger's proof is checked against this, so an unknown order and somebody else's
+        take the same time to refuse (get_order loads the items too).
+        """
         ...
 
     def orders_for_contact(

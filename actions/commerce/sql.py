@@ -51,6 +51,7 @@ from actions.commerce.backend import (
     InvalidQuantity,
     InvalidRequest,
     NewOrder,
+    OrderContacts,
     OrderItemView,
     OrderNotFound,
     OrderStatus,
@@ -249,6 +250,15 @@ class SqlCommerceBackend:
             if order is None:
                 raise OrderNotFound(number)
             return order_view(order)
+
+    def order_contacts(self, order_id: str) -> OrderContacts | None:
+        """An order's phone and email, or None (also for malformed numbers): one query."""
+        number = normalize_order_number(order_id)
+        with self._session() as session:
+            row = session.execute(
+                select(Order.phone, Order.email).where(Order.number == (number or ""))
+            ).one_or_none()
+        return None if row is None else OrderContacts(phone=row.phone, email=row.email)
 
     def orders_for_contact(
         self, phone: str | None = None, email: str | None = None, limit: int = 20

@@ -18,7 +18,7 @@ from actions.commerce.backend import CommerceBackend, OrderView
 from actions.commerce.database import make_engine
 from actions.commerce.locale import MONTHS, WEEKDAYS, money
 from actions.commerce.sql import SqlCommerceBackend
-from actions.commerce.verification import normalize_email, normalize_phone
+from actions.commerce.verification import HasContact, normalize_email, normalize_phone
 from actions.orders.proof import unseal
 
 # Conversation ids of channels whose sender id is the customer's phone number
@@ -89,7 +89,7 @@ def verified_contacts(tracker: Tracker) -> dict[str, str]:
     return contacts
 
 
-def owns(order: OrderView, contacts: dict[str, str]) -> bool:
+def owns(order: HasContact, contacts: dict[str, str]) -> bool:
     """Whether any proven contact of the customer is the order's phone or email."""
     phone, email = contacts.get("phone"), contacts.get("email")
     return bool(

@@ -46,6 +46,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.commerce.backend import (
     LOOKUP_LIMIT_PER_MINUTE,
+    OrderContacts,
     OrderNotFound,
     OrderStatus,
     OrderView,
@@ -74,6 +75,9 @@ NOT_A_PROOF = frozenset(
 _EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[a-z]{2,}", re.IGNORECASE)
 _LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{7,18}\d")
+# Checked in place of an order that does not exist (see contacts_of): valid contacts, so the
+# comparisons run as they do for a real order; a match with them is discarded.
+_NO_ORDER = OrderContacts(phone="+525512340000", email="nobody@orders.hilo.invalid")
 
 
 def failures(tracker: Tracker) -> int:
@@ -163,11 +167,24 @@ def proof_in(text: str) -> dict[str, str]:
     return {}
 
 
+def contacts_of(number: str | None) -> tuple[OrderContacts, bool]:
+    """Whom the order belongs to, and whether it exists.
+
+    For an unknown number the contacts are a stand-in that the caller checks exactly as it
+    would a real order's, then discards: an unknown order and somebody else's are refused
+    after the same query and the same comparisons, so neither the answer nor its timing
+    tells a stranger which order numbers exist.
+    """
+    found = store().order_contacts(number) if number else None
+    return (_NO_ORDER, False) if found is None else (found, True)
+
+
 def verified_order(tracker: Tracker) -> OrderView | None:
     """The conversation's order when the customer has proven owning it, else None."""
-    order = find_order(slot_text(tracker, "order_id"))
-    if order is not None and owns(order, verified_contacts(tracker)):
-        return order
+    number = slot_text(tracker, "order_id")
+    contacts, exists = contacts_of(number)
+    if owns(contacts, verified_contacts(tracker)) and exists:
+        return find_order(number)
     return None
 
 
@@ -333,8 +350,8 @@ class OrderLookupValidation(FlowValidation, abc.ABC):
         if number is None:
             dispatcher.utter_message(response="utter_order_id_invalid")
             return {"order_id": None, VERIFIED_SLOT: False}
-        order = find_order(number)
-        owned = order is not None and owns(order, verified_contacts(tracker))
+        contacts, exists = contacts_of(number)
+        owned = owns(contacts, verified_contacts(tracker)) and exists
         return {"order_id": number, "order_verification": None, VERIFIED_SLOT: owned}
 
     async def validate_order_verification(
@@ -359,12 +376,12 @@ class OrderLookupValidation(FlowValidation, abc.ABC):
             # Checked before the proof itself: a locked order tells nobody whether it was right.
             dispatcher.utter_message(response="utter_verification_locked")
             return {"order_verification": None, BLOCKED_SLOT: "verification_failed"}
-        order = find_order(number)
-        if order is not None and contact_matches(order, **proof):
+        contacts, exists = contacts_of(number)
+        if contact_matches(contacts, **proof) and exists:
             proven = (
-                Proof("email", str(normalize_email(order.email)))
+                Proof("email", str(normalize_email(contacts.email)))
                 if "email" in proof
-                else Proof("phone", str(normalize_phone(order.phone)))
+                else Proof("phone", str(normalize_phone(contacts.phone)))
             )
             return {
                 "order_verification": "ok",

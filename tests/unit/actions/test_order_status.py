@@ -7,10 +7,14 @@ as a wrong reply.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from actions.commerce import ORDER_FAILURE_LIMIT
 from actions.orders.common import channel_phone, phone_in_sender_id
@@ -91,6 +95,58 @@ async def test_someone_elses_order_and_a_missing_order_get_the_same_reply(domain
         replies.append(dispatcher.messages)
     assert replies[0][0]["response"] == replies[1][0]["response"] == "utter_verification_failed"
     assert replies[0][0]["attempts_left"] == replies[1][0]["attempts_left"] == 2
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL every engine runs inside the block (parameters left out)."""
+    ran: list[str] = []
+
+    def note(_conn, _cursor, statement: str, *_args) -> None:
+        ran.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        yield ran
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+
+
+@pytest.mark.parametrize(
+    ("slots", "latest", "requested"),
+    [
+        ({}, {"order_id": "{order}"}, "order_id"),  # the number given
+        ({"order_id": "{order}"}, {"order_verification": "ana@example.com"}, "order_verification"),
+        ({"order_id": "{order}"}, {"order_verification": "son 1234"}, "order_verification"),
+        (  # a customer proven on another order asks about this one
+            {"order_id": "{order}", "verified_contact": "{proof}"},
+            {},
+            None,
+        ),
+    ],
+)
+async def test_an_unknown_order_costs_what_somebody_elses_costs(
+    domain_dict, slots: dict[str, str], latest: dict[str, str], requested: str | None
+) -> None:
+    """Same replies, same queries: neither the words nor the time tell which orders exist."""
+    seen = []
+    for order in ("10002", "99999"):  # somebody else's order, then one that does not exist
+        fill = {"{order}": order, "{proof}": proven("email", "ana@example.com")}
+        t = tracker(
+            {k: fill.get(v, v) for k, v in slots.items()},
+            {k: fill.get(v, v) for k, v in latest.items()},
+            requested=requested,
+        )
+        dispatcher = CollectingDispatcher()
+        with statements() as ran:
+            events = await ValidateOrderStatusForm().run(dispatcher, t, domain_dict)
+        seen.append((ran, [m.get("response") for m in dispatcher.messages], slot_events(events)))
+    (foreign_sql, foreign_said, foreign_slots), (unknown_sql, unknown_said, unknown_slots) = seen
+    assert foreign_sql == unknown_sql
+    assert foreign_said == unknown_said
+    assert {k: v for k, v in foreign_slots.items() if k != "order_id"} == {
+        k: v for k, v in unknown_slots.items() if k != "order_id"
+    }
 
 
 async def test_third_failure_blocks_and_the_answer_offers_a_person(domain_dict) -> None:
