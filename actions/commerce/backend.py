@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
+from actions.commerce.codes import CodeCheck
+
 __all__ = [
     "CANCELLABLE_STATUSES",
     "EDITABLE_STATUSES",
@@ -685,6 +687,14 @@ class CommerceBackend(Protocol):
         The count includes this attempt, and is shared by every process using the store, so
         `count > LOOKUP_LIMIT_PER_MINUTE` means "throttle this sender".
         """
+        ...
+
+    def issue_code(self, order_number: str, source: str) -> str | None:
+        """A new one-time code for the order and source; None while an earlier one holds."""
+        ...
+
+    def check_code(self, order_number: str, source: str, code: str) -> CodeCheck:
+        """Whether `code` is the live one-time code for the order and source (used up if so)."""
         ...
 
     def verification_failures(self, order_number: str, source: str) -> VerificationFailures:

@@ -188,7 +188,7 @@ def current_revision(url: str | None = None) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: upgrade [REVISION] | downgrade REVISION | current."""
+    """Command line: upgrade [REVISION] | downgrade REVISION | current | prune."""
     parser = argparse.ArgumentParser(
         prog="python -m actions.commerce.database", description=__doc__.split("\n")[0]
     )
@@ -199,8 +199,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     downgrade_parser = commands.add_parser("downgrade", help="migrate down to REVISION")
     downgrade_parser.add_argument("revision")
     commands.add_parser("current", help="print the current revision")
+    commands.add_parser(
+        "prune", help="forget old lookup attempts, wrong proofs and expired one-time codes"
+    )
     args = parser.parse_args(argv)
-    if args.command == "upgrade":
+    if args.command == "prune":
+        from actions.commerce.sql import SqlCommerceBackend
+
+        engine = make_engine(args.url)
+        store = SqlCommerceBackend(engine)
+        counts = (
+            store.prune_lookup_attempts(),
+            store.prune_verification_failures(),
+            store.prune_codes(),
+        )
+        engine.dispose()
+        print("commerce: forgot {} lookup attempts, {} wrong proofs, {} codes".format(*counts))
+    elif args.command == "upgrade":
         migrate(args.url, args.revision)
     elif args.command == "downgrade":
         downgrade(args.url, args.revision)

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -251,6 +252,24 @@ class VerificationFailure(Base):
     order_number = Column(String(20), nullable=False)
     source = Column(String(64), nullable=False)
     at = Column(UtcDateTime, nullable=False, index=True)
+
+
+class OneTimeCode(Base):
+    """A code sent to an order's email, stored as an HMAC (actions/commerce/codes.py).
+
+    One live code per order and source: asking again while one holds sends nothing new.
+    """
+
+    __tablename__ = "one_time_codes"
+    __table_args__ = (Index("ix_one_time_codes_order_number_source", "order_number", "source"),)
+
+    id = Column(Integer, primary_key=True)
+    order_number = Column(String(20), nullable=False)
+    source = Column(String(64), nullable=False)
+    digest = Column(String(64), nullable=False)
+    expires_at = Column(UtcDateTime, nullable=False, index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    used = Column(Boolean, nullable=False, default=False)
 
 
 class Counter(Base):

@@ -26,6 +26,7 @@ Concurrency, which matters because several action-server processes share one dat
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
@@ -71,9 +72,11 @@ from actions.commerce.backend import (
     rank_products,
     shipping_cents,
 )
+from actions.commerce.codes import CODE_ATTEMPTS, CODE_TTL, CodeCheck, code_digest, new_code
 from actions.commerce.models import (
     Counter,
     LookupAttempt,
+    OneTimeCode,
     Order,
     OrderItem,
     Product,
@@ -725,6 +728,74 @@ class SqlCommerceBackend:
                 )
             )
             return self._failure_counts(session, number, source)
+
+    def issue_code(self, order_number: str, source: str) -> str | None:
+        """A new one-time code for the order and source, or None while one still holds.
+
+        None means "the code already sent is still good": the caller reminds the customer
+        instead of sending another, which would void the one on its way.
+        """
+        number, source = str(order_number)[:20], str(source)[:64]
+        now = self._clock()
+        live = (
+            OneTimeCode.order_number == number,
+            OneTimeCode.source == source,
+            OneTimeCode.expires_at > now,
+            OneTimeCode.used.is_(False),
+            OneTimeCode.attempts < CODE_ATTEMPTS,
+        )
+        with self._session() as session, session.begin():
+            if session.execute(select(OneTimeCode.id).where(*live)).first() is not None:
+                return None
+            code = new_code()
+            session.add(
+                OneTimeCode(
+                    order_number=number,
+                    source=source,
+                    digest=code_digest(code, number, source),
+                    expires_at=now + CODE_TTL,
+                    attempts=0,
+                    used=False,
+                )
+            )
+        return code
+
+    def check_code(self, order_number: str, source: str, code: str) -> CodeCheck:
+        """Whether `code` is the live code for the order and source (it then works no more)."""
+        number, source = str(order_number)[:20], str(source)[:64]
+        now = self._clock()
+        with self._session() as session, session.begin():
+            row = session.execute(
+                select(OneTimeCode)
+                .where(
+                    OneTimeCode.order_number == number,
+                    OneTimeCode.source == source,
+                    OneTimeCode.expires_at > now,
+                    OneTimeCode.used.is_(False),
+                    OneTimeCode.attempts < CODE_ATTEMPTS,
+                )
+                .order_by(OneTimeCode.id.desc())
+                .limit(1)
+                .with_for_update()
+            ).scalar_one_or_none()
+            if row is None:
+                return CodeCheck.NONE
+            if hmac.compare_digest(row.digest, code_digest(code.strip(), number, source)):
+                row.used = True
+                return CodeCheck.OK
+            row.attempts += 1
+            return CodeCheck.WRONG
+
+    def prune_codes(self) -> int:
+        """Deletes codes that expired (they open nothing any more)."""
+        with self._session() as session, session.begin():
+            result = session.execute(
+                delete(OneTimeCode)
+                .where(OneTimeCode.expires_at <= self._clock())
+                .execution_options(synchronize_session=False)
+            )
+        deleted: int = result.rowcount
+        return deleted
 
     def prune_verification_failures(self) -> int:
         """Deletes failures older than VERIFICATION_WINDOW (they no longer count)."""

@@ -38,9 +38,18 @@ class ValidateCancelOrderForm(OrderLookupValidation):
         """Rasa finds the validator of `cancel_order_form` by this name."""
         return "validate_cancel_order_form"
 
+    def sensitive(self, order: OrderView, tracker: Tracker) -> bool:
+        """More than the phone's digits, when the order can still be cancelled."""
+        return cancellable(order, tracker)
+
     def slots_after_lookup(self, order: OrderView, tracker: Tracker) -> list[str]:
         """Ask for confirmation only when cancelling is still possible."""
         return [CONFIRM_SLOT] if order.can_cancel else []
+
+
+def cancellable(order: OrderView, tracker: Tracker) -> bool:
+    """Whether the order can still be cancelled (then the step needs a strong proof)."""
+    return order.can_cancel
 
 
 class ActionAskCancelConfirmed(ConfirmationAsk):
@@ -69,7 +78,7 @@ class ActionCancelOrder(Action):
     ) -> list[EventType]:
         """Cancels after a yes; the confirmation is cleared so the next request asks again."""
         reset: list[EventType] = [SlotSet("order_verification", None), SlotSet(CONFIRM_SLOT, None)]
-        order, stop = order_to_act_on(dispatcher, tracker)
+        order, stop = order_to_act_on(dispatcher, tracker, sensitive=cancellable)
         reset += stop  # the flow's one-turn markers, cleared however it ends
         if order is None:
             return [*reset]

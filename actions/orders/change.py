@@ -49,6 +49,7 @@ from actions.orders.catalogue import COLOURS_EN, fold, pick, variant_titles, wit
 from actions.orders.common import language, say_items, say_money, store
 from actions.orders.flow import HELD_SLOT, opening_text
 from actions.orders.lookup import (
+    PROOF_QUESTIONS,
     OrderLookupValidation,
     order_to_act_on,
     verified_order,
@@ -128,6 +129,11 @@ def change_kind_of(text: str) -> str | None:
     return None
 
 
+def new_address(order: OrderView, tracker: Tracker) -> bool:
+    """Whether the change asked for is a new address the order can still take."""
+    return tracker.get_slot(KIND_SLOT) == "address" and order.can_change_address
+
+
 class ValidateChangeOrderForm(AddressValidation, OrderLookupValidation):
     """Validates `change_order_form`: the lookup, what to change, the new address."""
 
@@ -138,6 +144,10 @@ class ValidateChangeOrderForm(AddressValidation, OrderLookupValidation):
     def name(self) -> str:
         """Rasa finds the validator of `change_order_form` by this name."""
         return "validate_change_order_form"
+
+    def sensitive(self, order: OrderView, tracker: Tracker) -> bool:
+        """A new address needs more than the phone's digits; a new size or colour does not."""
+        return new_address(order, tracker)
 
     def slots_after_lookup(self, order: OrderView, tracker: Tracker) -> list[str]:
         """Nothing for shipped orders (a person takes them); then what the change needs."""
@@ -176,7 +186,7 @@ class ValidateChangeOrderForm(AddressValidation, OrderLookupValidation):
         if tracker.get_slot("requested_slot") not in (
             ITEM_SLOT,
             NEW_VARIANT_SLOT,
-            "order_verification",
+            *PROOF_QUESTIONS,
         ):
             return {}
         line, product = line_and_product(tracker)
@@ -233,7 +243,7 @@ class ValidateChangeOrderForm(AddressValidation, OrderLookupValidation):
         """
         if tracker.get_slot("delivery_street") or tracker.get_slot("requested_slot") not in (
             None,
-            "order_verification",
+            *PROOF_QUESTIONS,
         ):
             return {}
         request = opening_text(tracker) or str((tracker.latest_message or {}).get("text") or "")
@@ -416,7 +426,7 @@ class ActionChangeOrder(Action):
             SlotSet(KIND_SLOT, None),
             SlotSet(CONFIRM_SLOT, None),
         ]
-        order, stop = order_to_act_on(dispatcher, tracker)
+        order, stop = order_to_act_on(dispatcher, tracker, sensitive=new_address)
         reset += stop  # the flow's one-turn markers, cleared however it ends
         if order is None:
             return [*reset, SlotSet(OUTCOME_SLOT, None)]

@@ -89,6 +89,22 @@ def verified_contacts(tracker: Tracker) -> dict[str, str]:
     return contacts
 
 
+def strongly_owns(order: HasContact, tracker: Tracker) -> bool:
+    """Whether the customer proved owning `order` well enough to change it.
+
+    Writing from the order's phone on a phone channel is (the provider verified the number);
+    so is a sealed proof made with the order's email or a one-time code (Proof.strong).
+    Typed phone digits are not: anyone who has the number knows them.
+    """
+    phone = channel_phone(tracker)
+    if phone and normalize_phone(order.phone) == phone:
+        return True
+    proof = unseal(tracker.get_slot("verified_contact"), tracker)
+    if proof is None or not proof.strong:
+        return False
+    return owns(order, {proof.kind: proof.contact})
+
+
 def owns(order: HasContact, contacts: dict[str, str]) -> bool:
     """Whether any proven contact of the customer is the order's phone or email."""
     phone, email = contacts.get("phone"), contacts.get("email")

@@ -10,13 +10,13 @@ that cannot. Orders not paid yet, or cancelled, get no receipt and an explanatio
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.commerce.backend import OrderStatus, OrderView
 from actions.commerce.invoices import STORE_NAME, invoice_pdf
-from actions.orders.common import language
+from actions.orders.common import language, strongly_owns
 from actions.orders.lookup import (
     OrderLookupValidation,
     order_to_act_on,
@@ -36,6 +36,10 @@ class ValidateInvoiceForm(OrderLookupValidation):
         """Rasa finds the validator of `invoice_form` by this name."""
         return "validate_invoice_form"
 
+    def sensitive(self, order: OrderView, tracker: Tracker) -> bool:
+        """More than the phone's digits, when there is a receipt to hand out."""
+        return has_receipt(order, tracker)
+
 
 class ActionSendInvoice(Action):
     """Ends the invoice flow: the receipt as a document and a link, or why there is none."""
@@ -49,19 +53,32 @@ class ActionSendInvoice(Action):
     ) -> list[EventType]:
         """Generates and sends the receipt of a verified, paid order."""
         reset: list[EventType] = [SlotSet("order_verification", None)]
-        order, stop = order_to_act_on(dispatcher, tracker)
+        order, stop = order_to_act_on(dispatcher, tracker, sensitive=has_receipt)
         reset += stop  # the flow's one-turn markers, cleared however it ends
         if order is None:
             return [*reset]
-        send_invoice(dispatcher, tracker, order)
-        return [*reset, *after_flow(dispatcher, tracker, order, done="invoice_request")]
+        sent = send_invoice(dispatcher, tracker, order)
+        return [*reset, *sent, *after_flow(dispatcher, tracker, order, done="invoice_request")]
 
 
-def send_invoice(dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderView) -> None:
-    """The receipt as a PDF document and a link, or why a receipt cannot be issued yet."""
-    if order.status in NO_RECEIPT:
+def has_receipt(order: OrderView, tracker: Tracker) -> bool:
+    """Whether the order has a receipt to hand out (then it needs a strong proof)."""
+    return order.status not in NO_RECEIPT
+
+
+def send_invoice(
+    dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderView
+) -> list[EventType]:
+    """The receipt as a PDF document and a link, or why a receipt cannot be issued yet.
+
+    Asked for after another flow proven only by the phone's digits (a pending request, "y
+    la factura del 10004"), the invoice flow starts instead, and asks for a one-time code.
+    """
+    if not has_receipt(order, tracker):
         dispatcher.utter_message(response="utter_invoice_not_available", order_id=order.number)
-        return
+        return []
+    if not strongly_owns(order, tracker):
+        return [SlotSet("order_id", order.number), FollowupAction("invoice_form")]
     stored = LocalMediaStore().put(invoice_pdf(order, language(tracker)), "pdf")
     link = signed_url(stored.name)  # the only way the file opens, until the link expires
     dispatcher.utter_message(
@@ -76,6 +93,7 @@ def send_invoice(dispatcher: CollectingDispatcher, tracker: Tracker, order: Orde
             }
         },
     )
+    return []
 
 
 register("invoice_request", send_invoice)

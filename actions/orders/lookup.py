@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import abc
 import re
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -52,15 +53,28 @@ from actions.commerce.backend import (
     OrderView,
     normalize_order_number,
 )
+from actions.commerce.codes import CODE_TTL, CodeCheck
 from actions.commerce.verification import contact_matches, normalize_email, normalize_phone
-from actions.orders.common import entity_value, language, owns, slot_text, store, verified_contacts
+from actions.mailer import MailError, mail_available, send_mail
+from actions.orders.common import (
+    entity_value,
+    language,
+    owns,
+    slot_text,
+    store,
+    strongly_owns,
+    verified_contacts,
+)
 from actions.orders.flow import FlowValidation, dropped, flow_end, latest
 from actions.orders.proof import Proof, seal
 from actions.replies import is_small_talk
 from hilo.pseudonyms import pseudonym
 
 MAX_VERIFICATION_FAILURES = 3
-LOOKUP_SLOTS = ("order_id", "order_verification")
+LOOKUP_SLOTS = ("order_id", "order_verification", "order_code")
+# The questions whose answer may complete the proof: right after it, a flow reads what the
+# opening request already said (see OrderLookupValidation.run).
+PROOF_QUESTIONS = ("order_verification", "order_code")
 BLOCKED_SLOT = "order_lookup_blocked"
 FAILURES_SLOT = "verification_failures"
 # Whether the customer proved owning the order in `order_id` (the desk shows it).
@@ -77,6 +91,12 @@ _LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{7,18}\d")
 # Checked in place of an order that does not exist (see contacts_of): valid contacts, so the
 # comparisons run as they do for a real order; a match with them is discarded.
+# Whether a flow's step, on this order, needs more than typed phone digits: cancelling,
+# changing the address, returning and getting the invoice do (a one-time code is asked for,
+# ActionAskOrderCode).
+NeedsStrongProof = Callable[[OrderView, Tracker], bool]
+# Six digits, maybe in two groups of three ("048 213"), standing alone.
+_CODE = re.compile(r"(?<![\d-])\d{3}[ -]?\d{3}(?![\d-])")
 _NO_ORDER = OrderContacts(phone="+525512340000", email="nobody@orders.hilo.invalid")
 
 
@@ -189,9 +209,15 @@ def verified_order(tracker: Tracker) -> OrderView | None:
 
 
 def order_to_act_on(
-    dispatcher: CollectingDispatcher, tracker: Tracker
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    *,
+    sensitive: NeedsStrongProof | None = None,
 ) -> tuple[OrderView | None, list[EventType]]:
     """For a flow's submit action: the verified order, or None and the events that end it.
+
+    A `sensitive` step (cancel, change of address, return, invoice) needs the order strongly
+    proven (common.strongly_owns), whatever path led to the submit.
 
     Dropped ("olvídalo"): said, nothing done. Throttled: the validator already said so, and
     the block is lifted for next time. Three failed verifications (or no proof at all): the
@@ -204,6 +230,8 @@ def order_to_act_on(
     if tracker.get_slot(BLOCKED_SLOT) == "throttled":
         return None, [SlotSet(BLOCKED_SLOT, None), *flow_end()]
     order = None if failures(tracker) >= MAX_VERIFICATION_FAILURES else verified_order(tracker)
+    if order is not None and sensitive and sensitive(order, tracker):
+        order = order if strongly_owns(order, tracker) else None
     if order is None:
         dispatcher.utter_message(response="utter_verification_blocked")
         return None, [SlotSet(BLOCKED_SLOT, "verification_failed"), *flow_end()]
@@ -234,7 +262,11 @@ class OrderLookupValidation(FlowValidation, abc.ABC):
         customer already said about them ("change the colour of the dress to white") is
         read in the same turn the proof arrives, not after one more question.
         """
-        was_verified = verified_order(tracker) is not None
+        order = verified_order(tracker)
+        # In a sensitive step, proven only by the digits is not proven yet: the code is.
+        was_verified = order is not None and (
+            not self.sensitive(order, tracker) or strongly_owns(order, tracker)
+        )
         answered = tracker.get_slot("requested_slot")
         events = await super().run(dispatcher, tracker, domain)
         proven = any(e.get("name") == VERIFIED_SLOT and e.get("value") is True for e in events)
@@ -325,9 +357,11 @@ class OrderLookupValidation(FlowValidation, abc.ABC):
         ):
             return []
         order = verified_order(tracker)
-        if order is not None:
-            return ["order_id", *self.slots_after_lookup(order, tracker)]
-        return ["order_id", "order_verification", *self.slots_read_early()]
+        if order is None:
+            return ["order_id", "order_verification", *self.slots_read_early()]
+        if self.sensitive(order, tracker) and not strongly_owns(order, tracker):
+            return ["order_id", "order_code", *self.slots_read_early()]
+        return ["order_id", *self.slots_after_lookup(order, tracker)]
 
     def _throttled(self, tracker: Tracker, dispatcher: CollectingDispatcher) -> bool:
         """Counts one lookup; True (and tells the customer) when over the limit."""
@@ -354,6 +388,15 @@ class OrderLookupValidation(FlowValidation, abc.ABC):
         owned = owns(contacts, verified_contacts(tracker)) and exists
         return {"order_id": number, "order_verification": None, VERIFIED_SLOT: owned}
 
+    def sensitive(self, order: OrderView, tracker: Tracker) -> bool:
+        """Whether this step, on this order, needs more than the phone's digits.
+
+        Cancel, change of address, return and invoice flows say yes when the step can
+        actually happen (a shipped order cannot be cancelled: saying so reveals no more
+        than its status, which the digits already show).
+        """
+        return False
+
     async def validate_order_verification(
         self,
         slot_value: Any,
@@ -361,7 +404,11 @@ class OrderLookupValidation(FlowValidation, abc.ABC):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        """Checks the proof against the order; the same reply whether or not it exists."""
+        """Checks the proof against the order; the same reply whether or not it exists.
+
+        In a flow that cannot be undone, typed phone digits are not the end of it: the form
+        then asks for a one-time code (`order_code`).
+        """
         proof = proof_in(str(slot_value or ""))
         if not proof:
             dispatcher.utter_message(response="utter_verification_help")
@@ -378,17 +425,79 @@ class OrderLookupValidation(FlowValidation, abc.ABC):
             return {"order_verification": None, BLOCKED_SLOT: "verification_failed"}
         contacts, exists = contacts_of(number)
         if contact_matches(contacts, **proof) and exists:
-            proven = (
-                Proof("email", str(normalize_email(contacts.email)))
-                if "email" in proof
-                else Proof("phone", str(normalize_phone(contacts.phone)))
+            if "email" in proof:
+                return self._proven(
+                    Proof("email", str(normalize_email(contacts.email)), "email"), tracker
+                )
+            method = "phone" if "phone" in proof else "digits"
+            return self._proven(
+                Proof("phone", str(normalize_phone(contacts.phone)), method), tracker
             )
+        return self._wrong(dispatcher, tracker, number, source, "utter_verification_failed")
+
+    async def extract_order_code(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The answer to "type the code I sent": six digits, or the order's email instead."""
+        if tracker.get_slot("requested_slot") != "order_code":
+            return {}
+        text, _ = latest(tracker)
+        return {"order_code": text} if code_in(text) or proof_in(text) else {}
+
+    async def validate_order_code(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """Checks a one-time code; a typed email is checked as the lookup checks it.
+
+        The slot itself never keeps a value: what the code proved goes into the sealed
+        `verified_contact`, and the form stops asking because the order is now strongly owned.
+        """
+        text = str(slot_value or "")
+        if proof_in(text):
+            result = await self.validate_order_verification(text, dispatcher, tracker, domain)
+            return {**result, "order_code": None}
+        code = code_in(text)
+        number = slot_text(tracker, "order_id") or ""
+        if code is None or not number:
+            return {"order_code": None}
+        if self._throttled(tracker, dispatcher):
+            return {"order_code": None, BLOCKED_SLOT: "throttled"}
+        source = proof_source(tracker)
+        if store().verification_failures(number, source).locked:
+            dispatcher.utter_message(response="utter_verification_locked")
+            return {"order_code": None, BLOCKED_SLOT: "verification_failed"}
+        contacts, _ = contacts_of(number)
+        checked = store().check_code(number, source, code)
+        if checked is CodeCheck.OK and contacts.email:
             return {
-                "order_verification": "ok",
-                "verified_contact": seal(proven, tracker),
-                VERIFIED_SLOT: True,
-                FAILURES_SLOT: 0.0,
+                **self._proven(Proof("email", contacts.email, "code"), tracker),
+                "order_code": None,
             }
+        if checked is CodeCheck.NONE:
+            # Expired or used up: the question that follows sends a new one.
+            dispatcher.utter_message(response="utter_code_expired")
+            return {"order_code": None}
+        wrong = self._wrong(dispatcher, tracker, number, source, "utter_code_wrong")
+        return {**wrong, "order_code": None}
+
+    @staticmethod
+    def _proven(proof: Proof, tracker: Tracker) -> dict[str, Any]:
+        return {
+            "order_verification": "ok",
+            "verified_contact": seal(proof, tracker),
+            VERIFIED_SLOT: True,
+            FAILURES_SLOT: 0.0,
+        }
+
+    @staticmethod
+    def _wrong(
+        dispatcher: CollectingDispatcher, tracker: Tracker, number: str, source: str, reply: str
+    ) -> dict[str, Any]:
+        """A wrong proof or code: counted for the order, the source and the conversation."""
         failed = failures(tracker) + 1
         if store().record_verification_failure(number, source).locked:
             dispatcher.utter_message(response="utter_verification_locked")
@@ -399,8 +508,7 @@ class OrderLookupValidation(FlowValidation, abc.ABC):
             }
         if failed < MAX_VERIFICATION_FAILURES:
             dispatcher.utter_message(
-                response="utter_verification_failed",
-                attempts_left=MAX_VERIFICATION_FAILURES - failed,
+                response=reply, attempts_left=MAX_VERIFICATION_FAILURES - failed
             )
             return {"order_verification": None, FAILURES_SLOT: float(failed)}
         return {
@@ -408,6 +516,76 @@ class OrderLookupValidation(FlowValidation, abc.ABC):
             FAILURES_SLOT: float(failed),
             BLOCKED_SLOT: "verification_failed",
         }
+
+
+class ActionAskOrderCode(Action):
+    """Before a sensitive step, sends a one-time code to the order's email and asks for it.
+
+    A customer who proved the order with its phone digits (or by its whole number typed) and
+    now wants to cancel, change, return or get the invoice gets a code at the order's email,
+    once per CODE_TTL (asked again, they are reminded where it went, not sent another). With
+    no email on the order or no way to send mail, they are asked for the order's email, and
+    told they can write from the order's phone or ask for a person.
+    """
+
+    def name(self) -> str:
+        """Rasa asks for `order_code` with this action (action_ask_<slot>)."""
+        return "action_ask_order_code"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Sends the code (or reminds where it went) and asks for it."""
+        number = slot_text(tracker, "order_id") or ""
+        contacts, _ = contacts_of(number)
+        if not contacts.email or not mail_available():
+            dispatcher.utter_message(response="utter_code_unavailable", order_id=number)
+            return []
+        masked = mask_email(contacts.email)
+        code = store().issue_code(number, proof_source(tracker))
+        if code is None:
+            dispatcher.utter_message(response="utter_code_reminder", email=masked)
+            return []
+        lang = language(tracker)
+        try:
+            send_mail(contacts.email, *code_email(code, number, lang))
+        except MailError:
+            dispatcher.utter_message(response="utter_code_unavailable", order_id=number)
+            return []
+        dispatcher.utter_message(response="utter_code_sent", email=masked, order_id=number)
+        return []
+
+
+def code_in(text: str) -> str | None:
+    """The one-time code in a message ("mi codigo es 048 213" too), if there is exactly one."""
+    found = _CODE.findall(text)
+    digits = {re.sub(r"\D", "", match) for match in found}
+    return digits.pop() if len(digits) == 1 else None
+
+
+def mask_email(email: str) -> str:
+    """Where a code went, without the address: "a***@g***.com"."""
+    local, _, domain = email.partition("@")
+    name, _, tld = domain.rpartition(".")
+    return f"{local[:1]}***@{name[:1]}***.{tld}"
+
+
+def code_email(code: str, number: str, lang: str) -> tuple[str, str]:
+    """The subject and text of a code's email, in the customer's language."""
+    minutes = int(CODE_TTL.total_seconds() // 60)
+    if lang == "en":
+        return (
+            f"Your code for order {number}: {code}",
+            f"Your code is {code}. Write it in the chat to go on with order {number}.\n"
+            f"It expires in {minutes} minutes and works once. If you did not ask for it, "
+            "ignore this email: nobody can change your order without it.",
+        )
+    return (
+        f"Tu código para el pedido {number}: {code}",
+        f"Tu código es {code}. Escríbelo en el chat para seguir con el pedido {number}.\n"
+        f"Vence en {minutes} minutos y sirve una sola vez. Si no lo pediste, ignora este "
+        "correo: nadie puede cambiar tu pedido sin él.",
+    )
 
 
 class ActionAskOrderId(Action):

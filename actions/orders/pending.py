@@ -30,7 +30,8 @@ FLOW_FORMS = {
     "change_order": "change_order_form",
     "return_request": "return_form",
 }
-Answer = Callable[[CollectingDispatcher, Tracker, OrderView], None]
+# Says what the request asks for; may return events (a flow that must ask something first).
+Answer = Callable[[CollectingDispatcher, Tracker, OrderView], "list[EventType] | None"]
 _ANSWERS: dict[str, Answer] = {}
 
 
@@ -57,8 +58,7 @@ def after_flow(
     if order is None or intent == done:
         return [SlotSet(PENDING_SLOT, None)]
     if answer is not None:
-        answer(dispatcher, tracker, order)
-        return [SlotSet(PENDING_SLOT, None)]
+        return [SlotSet(PENDING_SLOT, None), *(answer(dispatcher, tracker, order) or [])]
     if intent in FLOW_FORMS:
         # A change to the order (cancel, return, change) starts now, on the order already
         # proven: its form asks its own confirmation.

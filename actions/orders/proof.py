@@ -31,12 +31,34 @@ PREFIX = "p1."
 DEFAULT_TTL_HOURS = 24.0
 
 
+# How a contact was proven. Typed digits or a typed phone number prove what anyone with the
+# number in their contacts knows: enough to read an order, not to change it (STRONG_METHODS).
+METHODS = ("email", "phone", "digits", "code")
+STRONG_METHODS = frozenset({"email", "code"})
+
+
 @dataclass(frozen=True)
 class Proof:
-    """A proven contact: kind "email" or "phone", and its normalized value."""
+    """A proven contact: kind "email" or "phone", its normalized value, and how (METHODS)."""
 
     kind: str
     contact: str
+    method: str = ""
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:  # unset or unknown: the weakest way of its kind
+            object.__setattr__(self, "method", "email" if self.kind == "email" else "digits")
+
+    @property
+    def strong(self) -> bool:
+        """Whether it is enough for steps that cannot be undone (see actions/orders/lookup.py).
+
+        `HILO_SENSITIVE_PROOF=code` makes a typed email not enough either: then only the
+        channel's own phone or a one-time code are.
+        """
+        if os.environ.get("HILO_SENSITIVE_PROOF", "email").strip().lower() == "code":
+            return self.method == "code"
+        return self.method in STRONG_METHODS
 
 
 def ttl_seconds() -> float:
@@ -57,7 +79,9 @@ def _identity(tracker: Tracker) -> bytes:
 def seal(proof: Proof, tracker: Tracker, now: float | None = None) -> str:
     """The slot value for `proof`, given on the tracker's channel and conversation."""
     expires = (time.time() if now is None else now) + ttl_seconds()
-    body = json.dumps({"k": proof.kind, "c": proof.contact, "exp": expires}).encode()
+    body = json.dumps(
+        {"k": proof.kind, "c": proof.contact, "m": proof.method, "exp": expires}
+    ).encode()
     nonce = secrets.token_bytes(12)
     sealed = _cipher().encrypt(nonce, body, _identity(tracker))
     return PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
@@ -77,4 +101,4 @@ def unseal(value: object, tracker: Tracker, now: float | None = None) -> Proof |
         return None
     if float(body.get("exp", 0)) <= (time.time() if now is None else now):
         return None
-    return Proof(kind=str(body["k"]), contact=str(body["c"]))
+    return Proof(kind=str(body["k"]), contact=str(body["c"]), method=str(body.get("m") or ""))

@@ -134,6 +134,10 @@ class ValidateReturnForm(OrderLookupValidation):
         """Rasa finds the validator of `return_form` by this name."""
         return "validate_return_form"
 
+    def sensitive(self, order: OrderView, tracker: Tracker) -> bool:
+        """More than the phone's digits, when the order can be returned."""
+        return returnable(order)
+
     def slots_after_lookup(self, order: OrderView, tracker: Tracker) -> list[str]:
         """Reason only for returnable orders; a photo for damaged items, else a yes."""
         if not returnable(order):
@@ -238,7 +242,9 @@ class ActionCreateReturn(Action):
     def _outcome(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         """Creates the return in the store, keeps the order as it is, or explains why not."""
         reset: list[EventType] = [SlotSet("order_verification", None), SlotSet(CONFIRM_SLOT, None)]
-        order, stop = order_to_act_on(dispatcher, tracker)
+        order, stop = order_to_act_on(
+            dispatcher, tracker, sensitive=lambda order, _: returnable(order)
+        )
         reset += stop  # the flow's one-turn markers, cleared however it ends
         if order is None:
             return [*reset, SlotSet(OUTCOME_SLOT, None)]

@@ -61,7 +61,7 @@ class ActionOrderStatus(Action):
             return [*reset]
         if continues_flow(tracker, "order_status_form") == "action_send_invoice":
             # "y también la del 10004" right after a receipt: that order's receipt.
-            send_invoice(dispatcher, tracker, order)
+            reset += send_invoice(dispatcher, tracker, order)
         else:
             tell_status(dispatcher, tracker, order)
         return [*reset, *after_flow(dispatcher, tracker, order, done="order_status")]

@@ -33,8 +33,11 @@ import sqlalchemy as sa
 from tests.conversations.language import language_of
 from tests.conversations.script import GIVES, Conversation, Turn, fold
 from tests.support.servers import HiloProcesses
+from tests.support.smtp import MailServer
 
 TURN_TIMEOUT = 60.0
+# Written in a turn, it stands for the one-time code the bot just mailed (tests/support/smtp.py).
+CODE_MARK = "{code}"
 # The questions before which an irreversible change may happen (the customer's yes to them),
 # and the "nothing done yet; reply yes or no" after a "wait", which asks the same.
 CONFIRMATION_QUESTIONS = frozenset(
@@ -90,8 +93,9 @@ class Result:
 class Stack:
     """A running Hilo on temporary databases, talked to through the sandbox."""
 
-    def __init__(self, processes: HiloProcesses) -> None:
+    def __init__(self, processes: HiloProcesses, mail: MailServer) -> None:
         self.processes = processes
+        self.mail = mail
         self.commerce = sa.create_engine(f"sqlite:///{processes.workdir / 'commerce.db'}")
         self.channels = sa.create_engine(f"sqlite:///{processes.channels_db}")
         self.tracker = sa.create_engine(f"sqlite:///{processes.tracker_db}")
@@ -102,21 +106,28 @@ class Stack:
     def start(cls, model: Path, workdir: Path) -> Stack:
         """Both servers on the repository's credentials.yml (development profile)."""
         root = Path(__file__).resolve().parents[2]
+        mail = MailServer()  # the one-time codes' emails
         processes = HiloProcesses(
             model=model,
             workdir=workdir,
             credentials=(root / "credentials.yml").read_text(),
-            env={"HILO_ENV": "development", "HILO_MEDIA_DIR": str(workdir / "media")},
+            env={
+                "HILO_ENV": "development",
+                "HILO_MEDIA_DIR": str(workdir / "media"),
+                "HILO_SMTP_URL": mail.url,
+            },
         )
         processes.start_actions()
         try:
             processes.start_rasa()
         except BaseException:
             processes.stop()
+            mail.close()
             raise
-        return cls(processes)
+        return cls(processes, mail)
 
     def stop(self) -> None:
+        self.mail.close()
         self.client.close()
         for engine in (self.commerce, self.channels, self.tracker):
             engine.dispose()
@@ -174,9 +185,10 @@ class Stack:
                 "files": {"file": ("foto.jpg", self._photo, "image/jpeg")},
             }
         else:
-            body = {
-                "json": {"conversation": conversation, "message_id": message_id, "text": turn.user}
-            }
+            text = str(turn.user)
+            if CODE_MARK in text:  # the customer reads the code the bot mailed
+                text = text.replace(CODE_MARK, self.mail.latest_code())
+            body = {"json": {"conversation": conversation, "message_id": message_id, "text": text}}
         before = self._last_outbound(conversation)
         answer = self.client.post("/webhooks/sandbox/webhook", **body)
         if answer.status_code != 200:
@@ -337,6 +349,7 @@ class Stack:
 def run(stack: Stack, conversation: Conversation) -> Result:
     """Plays one conversation from a freshly seeded store and judges it."""
     stack.reseed()
+    stack.mail.clear()  # a {code} turn reads only this conversation's code
     marks = stack.seeded_marks()
     uid = f"{conversation.id[:40]}-{uuid.uuid4().hex[:8]}".replace(".", "-")
     result = Result(conversation, sender=uid)

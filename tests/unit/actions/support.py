@@ -57,9 +57,20 @@ def tracker(
     )
 
 
-def proven(kind: str, contact: str, sender: str = "rest-123", channel: str = "rest") -> str:
-    """A sealed proof of `contact`, as the lookup leaves it after a verification there."""
-    return seal(Proof(kind, contact), tracker(sender=sender, channel=channel))
+def proven(
+    kind: str,
+    contact: str,
+    sender: str = "rest-123",
+    channel: str = "rest",
+    method: str | None = None,
+) -> str:
+    """A sealed proof of `contact`, as the lookup leaves it after a verification there.
+
+    Strong enough for every flow unless `method` says otherwise: a typed email, or a
+    one-time code for a phone ("digits" is the 4 digits, enough only to read).
+    """
+    how = method or ("email" if kind == "email" else "code")
+    return seal(Proof(kind, contact, how), tracker(sender=sender, channel=channel))
 
 
 def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:

@@ -338,3 +338,33 @@ async def test_keeping_the_address_at_the_confirmation_ends_the_change(domain_di
     slots, _ = await validate(answer, domain_dict)
     assert slots["change_confirmed"] is False
     assert slots["requested_slot"] is None
+
+
+@pytest.mark.parametrize(("kind", "next_question"), [("address", "order_code"), ("variant", None)])
+async def test_the_phone_digits_change_a_colour_but_not_an_address(
+    domain_dict, kind: str, next_question: str | None
+) -> None:
+    """A new address needs a one-time code (or the email); a new size or colour does not."""
+    digits = tracker(
+        {"order_id": "10003", "change_kind": kind},
+        {"order_verification": "los ultimos 4 son 1234"},
+        requested="order_verification",
+        form=FORM,
+    )
+    slots, _ = await validate(digits, domain_dict)
+    assert slots["order_verification"] == "ok"
+    assert (slots["requested_slot"] == "order_code") is (next_question == "order_code")
+    messages, _ = await change(
+        {
+            "order_id": "10003",
+            "verified_contact": proven("phone", "+5491155551234", method="digits"),
+            "change_kind": "address",
+            "change_confirmed": True,
+            "delivery_street": "Av. X 1",
+            "delivery_city": "Puebla",
+            "delivery_postal_code": "72000",
+        },
+        domain_dict,
+    )
+    assert messages[0]["response"] == "utter_verification_blocked"
+    assert "Av. X" not in common.store().get_order("10003").address.street

@@ -8,9 +8,11 @@ import httpx
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.orders.invoice import ActionSendInvoice
+from actions.orders import common
+from actions.orders.invoice import ActionSendInvoice, ValidateInvoiceForm, send_invoice
 from connectors.media_store import LocalMediaStore, link_opens
 from tests.unit.actions.support import proven, tracker
+from tests.unit.actions.support import validate as run_validator
 
 pytestmark = pytest.mark.usefixtures("demo_store")
 
@@ -56,3 +58,22 @@ async def test_no_receipt_without_proof(domain_dict, media_dir: Path) -> None:
     [message] = await send({"order_id": "10001"}, domain_dict)
     assert message["response"] == "utter_verification_blocked"
     assert not media_dir.exists()
+
+
+async def test_the_phone_digits_alone_get_no_receipt_but_the_code_question(domain_dict) -> None:
+    """A receipt asked for after a status check proven by the digits starts the invoice flow,
+    which asks for a one-time code (tests/unit/actions/test_cancel_order.py has the code)."""
+    digits = proven("phone", "+525512345678", method="digits")
+    t = tracker({"order_id": "10001", "verified_contact": digits}, form="invoice_form")
+    dispatcher = CollectingDispatcher()
+    events = send_invoice(dispatcher, t, common.store().get_order("10001"))
+    assert dispatcher.messages == []
+    assert {"event": "followup", "name": "invoice_form"} in [
+        {k: e.get(k) for k in ("event", "name")} for e in events
+    ]
+    slots, _ = await run_validator(
+        ValidateInvoiceForm(),
+        tracker({"order_id": "10001", "verified_contact": digits}, form="invoice_form"),
+        domain_dict,
+    )
+    assert slots["requested_slot"] == "order_code"

@@ -3,6 +3,7 @@ refusals, and the races that matter (order numbers, the last unit in stock)."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import FrozenInstanceError, replace
@@ -42,8 +43,9 @@ from actions.commerce import (
     contact_matches,
     shipping_cents,
 )
+from actions.commerce.codes import CODE_ATTEMPTS, CODE_TTL, CodeCheck
 from actions.commerce.database import make_engine, migrate
-from actions.commerce.models import Counter, LookupAttempt, Order, Variant
+from actions.commerce.models import Counter, LookupAttempt, OneTimeCode, Order, Variant
 from actions.commerce.seed import seed
 from tests.unit.commerce import BACKENDS, NOW, database
 
@@ -1002,3 +1004,51 @@ def test_verification_failures_expire_after_the_window_and_are_pruned(
     clock.now = NOW + VERIFICATION_WINDOW + timedelta(seconds=1)
     assert backend.verification_failures("10003", "t").order == 0
     assert backend.prune_verification_failures() == ORDER_FAILURE_LIMIT
+
+
+# --- one-time codes --------------------------------------------------------------------------
+
+
+def test_a_code_is_issued_once_while_it_holds_and_opens_once(
+    backend: SqlCommerceBackend, engine: Engine
+) -> None:
+    code = backend.issue_code("10003", "code-once")
+    assert code is not None
+    assert re.fullmatch(r"\d{6}", code)
+    assert backend.issue_code("10003", "code-once") is None  # the first one is on its way
+    with engine.connect() as connection:
+        stored = connection.execute(
+            select(OneTimeCode.digest).where(OneTimeCode.source == "code-once")
+        ).scalar_one()
+    assert code not in stored  # only an HMAC is kept
+    assert backend.check_code("10003", "code-once", code) is CodeCheck.OK
+    assert backend.check_code("10003", "code-once", code) is CodeCheck.NONE  # used
+
+
+def test_a_code_belongs_to_its_order_and_source(backend: SqlCommerceBackend) -> None:
+    code = backend.issue_code("10003", "code-mine")
+    assert code is not None
+    assert backend.check_code("10003", "code-someone-else", code) is CodeCheck.NONE
+    assert backend.check_code("10004", "code-mine", code) is CodeCheck.NONE
+    assert backend.check_code("10003", "code-mine", code) is CodeCheck.OK
+
+
+def test_wrong_codes_use_up_the_code(backend: SqlCommerceBackend) -> None:
+    code = backend.issue_code("10003", "code-guesser")
+    assert code is not None
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    assert [backend.check_code("10003", "code-guesser", wrong) for _ in range(CODE_ATTEMPTS)] == [
+        CodeCheck.WRONG
+    ] * CODE_ATTEMPTS
+    assert backend.check_code("10003", "code-guesser", code) is CodeCheck.NONE  # too late
+    assert backend.issue_code("10003", "code-guesser") is not None  # a new one may be sent
+
+
+def test_a_code_expires_and_is_pruned(backend: SqlCommerceBackend, clock: Clock) -> None:
+    code = backend.issue_code("10003", "code-late")
+    assert code is not None
+    clock.now = NOW + CODE_TTL + timedelta(seconds=1)
+    assert backend.check_code("10003", "code-late", code) is CodeCheck.NONE
+    assert backend.issue_code("10003", "code-late") is not None
+    clock.now = NOW + 3 * CODE_TTL
+    assert backend.prune_codes() >= 2

@@ -48,8 +48,9 @@ from tests.unit.commerce import BACKENDS, NOW, database, postgres_schema, requir
 TABLES = {
     *("products", "variants", "orders", "order_items", "returns", "lookup_attempts", "counters"),
     "verification_failures",
+    "one_time_codes",
 }
-HEAD = "0003"
+HEAD = "0004"
 # The CHECK constraints on orders at 0001; 0002 adds ck_orders_contact.
 ORDER_CHECKS_0001 = {
     "ck_orders_status", "ck_orders_delivery_option", "ck_orders_payment_method", "ck_orders_total"
@@ -114,7 +115,7 @@ def test_migrations_up_down_up(url: str) -> None:
     assert current_revision(url) is None
     assert tables(url) == {VERSION_TABLE}  # Alembic keeps its (empty) version table
     migrate(url, "0001")
-    assert tables(url) & TABLES == TABLES - {"verification_failures"}  # added by 0003
+    assert tables(url) & TABLES == TABLES - {"verification_failures", "one_time_codes"}
     engine = make_engine(url)
     try:
         seed(engine, now=NOW)  # the re-created schema works
