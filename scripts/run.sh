@@ -73,6 +73,7 @@ if [ "$profile" = production ]; then
     Not mounted     the sandbox page and the REST channel (development only)
     Action server   127.0.0.1:$actions_port, answering only the Rasa server's token
     Logs            var/log/rasa.log, var/log/actions.log, var/log/desk.log
+    Mail            ${HILO_SMTP_URL:-var/mail/ (the one-time codes the bot emails; HILO_SMTP_URL to send them)}
 
   Press Ctrl-C to stop.
 MSG
@@ -100,6 +101,7 @@ cat <<MSG
     Conversations   var/tracker.db; channel messages var/channels.db (SQLite)
     Store           $store (demo data: docs/demo-store.md; reset it with make seed)
     Logs            var/log/rasa.log, var/log/actions.log, var/log/desk.log
+    Mail            ${HILO_SMTP_URL:-var/mail/ (the one-time codes the bot emails; HILO_SMTP_URL to send them)}
 
   Or, in another terminal:
     make shell
