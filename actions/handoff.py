@@ -13,18 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.language import asked_language
 from actions.orders.common import language
 from actions.replies import asks_for_person
 from handoff.case import Reason
+from handoff.ownership import REASON_SLOT, to_people_events
 from handoff.service import Handoff
 
-REASON_SLOT = "handoff_reason"
-ACTIVE_SLOT = "handoff_active"
-CASE_SLOT = "handoff_case_id"
 # Messages of the handoff itself: the channel lets them through while people own the thread
 # (bot messages are held back then, see connectors/core.py).
 SOURCE = "handoff"
@@ -141,9 +139,4 @@ class ActionHandoff(Action):
         dispatcher.utter_message(response="utter_handoff_queued", when=parked.when, source=SOURCE)
         if parked.closed_notice:
             dispatcher.utter_message(text=parked.closed_notice, source=SOURCE)
-        return [
-            SlotSet(REASON_SLOT, reason),
-            SlotSet(ACTIVE_SLOT, True),
-            SlotSet(CASE_SLOT, str(parked.case.id)),
-            ConversationPaused(),
-        ]
+        return to_people_events(parked.case.id, reason)

@@ -16,7 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ConversationPaused, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import ACTIVE_SLOT
+from handoff.ownership import ACTIVE_SLOT
 
 
 class ActionSessionStart(Action):

@@ -126,6 +126,8 @@ class ChannelHub:
         # Set by the handoff (handoff/plugin.py); the channels work without it.
         self.with_people: Callable[[str], bool] | None = None
         self.escalate: Escalation | None = None
+        # Before a conversation's next message: a pending hand-back to the bot is done first.
+        self.settle: Callable[[str], Awaitable[None]] | None = None
         self._started = False
         self._listeners: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
         self._listeners_lock = threading.Lock()
@@ -213,6 +215,12 @@ class ChannelHub:
                 return  # nothing left for the bot: the refusal was the answer
         message = await self._resolve_buttons(message)
         await channel.sender.before_turn(message)
+        if self.settle is not None:
+            # On this conversation's lane: the bot is back before this message reaches it.
+            try:
+                await self.settle(message.conversation_id)
+            except Exception as error:  # the handoff database is down: later, not never
+                raise Retry(f"settle: {type(error).__name__}") from error
         held_by_people = await self._with_people(message.conversation_id)
         user_message = UserMessage(
             text=message.nlu_text(),

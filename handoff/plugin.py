@@ -6,6 +6,10 @@ into its server; it receives no messages. It gives the channels core two hooks:
 - `with_people(conversation)`: true while the conversation has a case with people. The core
   then holds back any message from the bot (Rasa still runs slot mappings on a paused
   conversation), while agents' and Hilo's own messages go out.
+- `settle(conversation)`: before the conversation's next message is processed, a case an agent
+  resolved is handed back to the bot (handoff/ownership.py). A background task does the same
+  for every resolved case a fraction of a second after the agent resolves it: the way back
+  to the bot runs here, in the Rasa server, not in the desk.
 - `escalate(message, output, why)`: when a turn fails (raised after retries) or the bot stays
   silent on a conversation it owns (Rasa swallows action-server errors), the conversation is
   parked with reason `bot_error`: a case with what the bot had collected, the tracker paused
@@ -16,12 +20,12 @@ into its server; it receives no messages. It gives the channels core two hooks:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
-from rasa.shared.core.events import ConversationPaused, SlotSet
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -30,6 +34,7 @@ from connectors.channel import HiloOutput, sender_ref
 from connectors.core import ChannelHub, default_hub
 from connectors.messages import InboundMessage
 from handoff.case import Reason
+from handoff.ownership import REASON_SLOT, HandBack, rasa_events, to_people_events
 from handoff.service import Handoff
 from handoff.texts import bot_error_notice
 
@@ -44,6 +49,8 @@ class HandoffPlugin(InputChannel):
         self._hub = hub
         self._handoff = handoff
         self._server: Any = None  # the Rasa app's context (its agent)
+        self._hand_backs: HandBack | None = None
+        self._sweeper: asyncio.Task[None] | None = None
 
     @classmethod
     def name(cls) -> str:
@@ -62,16 +69,37 @@ class HandoffPlugin(InputChannel):
             self._handoff = Handoff.default()
         return self._handoff
 
+    @property
+    def hand_backs(self) -> HandBack:
+        """The way back to the bot, on this server's agent."""
+        if self._hand_backs is None:
+            self._hand_backs = HandBack(
+                self.handoff.store, lambda: getattr(self._server, "agent", None)
+            )
+        return self._hand_backs
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Registers the hooks; `GET /` says whether the handoff database answers."""
         hub = self._hub or default_hub()
         hub.with_people = self.with_people
         hub.escalate = self.escalate
+        hub.settle = self.settle
         blueprint = Blueprint("hilo_handoff_plugin", __name__)
 
         @blueprint.listener("before_server_start")
         async def remember_agent(app: Any, _loop: Any) -> None:
             self._server = app.ctx
+
+        @blueprint.listener("after_server_start")
+        async def start_hand_backs(_app: Any, _loop: Any) -> None:
+            self._sweeper = asyncio.create_task(self.hand_backs.run())
+
+        @blueprint.listener("before_server_stop")
+        async def stop_hand_backs(_app: Any, _loop: Any) -> None:
+            if self._sweeper is not None:
+                self._sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._sweeper
 
         @blueprint.route("/", methods=["GET"])
         async def health(_request: Request) -> HTTPResponse:
@@ -86,6 +114,10 @@ class HandoffPlugin(InputChannel):
     def with_people(self, conversation_id: str) -> bool:
         """Whether the conversation has a case with people (blocking; the core threads it)."""
         return self.handoff.store.parked(conversation_id)
+
+    async def settle(self, conversation_id: str) -> None:
+        """A resolved case of the conversation goes back to the bot before its next message."""
+        await self.hand_backs.settle(conversation_id)
 
     async def escalate(self, message: InboundMessage, output: HiloOutput, why: str) -> bool:
         """Parks the conversation after a bot failure and tells the customer when."""
@@ -104,16 +136,11 @@ class HandoffPlugin(InputChannel):
             reason=Reason.BOT_ERROR,
             language=language,
             events=events,
-            slots={**slots, "handoff_reason": Reason.BOT_ERROR.value},
+            slots={**slots, REASON_SLOT: Reason.BOT_ERROR.value},
         )
         async with agent.lock_store.lock(conversation):
             tracker = await agent.tracker_store.get_or_create_tracker(conversation)
-            for event in (
-                SlotSet("handoff_reason", Reason.BOT_ERROR.value),
-                SlotSet("handoff_active", True),
-                SlotSet("handoff_case_id", str(parked.case.id)),
-                ConversationPaused(),
-            ):
+            for event in rasa_events(to_people_events(parked.case.id, Reason.BOT_ERROR.value)):
                 tracker.update(event)
             await agent.tracker_store.save(tracker)
         logger.warning(

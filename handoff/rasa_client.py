@@ -8,7 +8,7 @@ the conversation's lock serializes it with the customer's messages:
   explicitly (`output_channel=latest` fails silently after a new session,
   rasa-3.6-notes.md §2.2); the channel's `get_output_channel()` sends it, window rules
   included;
-- handing back: the corrected slots, `handoff_active` off, the outcome, then `resume`.
+- (handing back is the Rasa server's own job: handoff/ownership.py).
 
 Rasa runs with its API behind a JWT secret (connectors/server.py); the desk signs a
 short-lived admin token with the same secret (hilo/keys.py).
@@ -134,24 +134,6 @@ class RasaClient:
         """A message of the handoff itself ("we got your message"), not the bot's."""
         event = {"event": "bot", "text": text, "metadata": {"source": "handoff"}}
         await self.events(conversation_id, [event], output_channel=channel, send=True)
-
-    async def hand_back(
-        self, conversation_id: str, *, corrections: dict[str, Any], outcome: str | None
-    ) -> None:
-        """The bot owns the conversation again, knowing what the agent settled."""
-        events: list[dict[str, Any]] = [
-            {"event": "slot", "name": name, "value": value} for name, value in corrections.items()
-        ]
-        events += [
-            {"event": "slot", "name": "handoff_active", "value": False},
-            {"event": "slot", "name": "handoff_outcome", "value": outcome},
-            {"event": "resume"},
-            # The pause stopped the turn before its action_listen, and the customer's messages
-            # since then had no turns: without this the policies see "action_handoff, then a
-            # question", match no rule, and fall back (found by the browser test).
-            {"event": "action", "name": "action_listen"},
-        ]
-        await self.events(conversation_id, events)
 
     async def slots(self, conversation_id: str) -> dict[str, Any]:
         """The conversation's current slot values."""

@@ -7,8 +7,10 @@ and out, delivery statuses) and the handoff database (cases), and:
 - notes each customer message on its case (a closed case opens again) and, at most once
   every `ACK_SECONDS` per case, tells the customer "we got it" with the promise, plus when
   the team is back if it is out of hours;
-- hands conversations back to the bot once their case is resolved (retried until Rasa
-  takes it), and gives queued cases to agents with room.
+- gives queued cases to agents with room.
+
+Handing a resolved conversation back to the bot is not the desk's job: the Rasa server does
+it (handoff/ownership.py), so it happens with no desk running.
 
 Polling indexed ids and times keeps the feed the same on SQLite and PostgreSQL, survives a
 restart (it starts from "now") and needs no broker; the benchmark (bench/desk.py) measures
@@ -18,7 +20,6 @@ customer message → visible in the desk.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -26,19 +27,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from connectors.channel import sender_ref
-from handoff.case import Case, InvalidTransition, Status
+from handoff.case import Case, Status
 from handoff.conversations import ConversationReader
 from handoff.rasa_client import RasaClient, RasaError
 from handoff.service import Handoff
-from handoff.store import Conflict
 from handoff.texts import received_notice
 
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
 ACK_SECONDS = 3 * 3600.0  # "at most one 'we got it' per few hours"
-HAND_BACK_RETRY_SECONDS = 5.0
 ASSIGN_EVERY_SECONDS = 5.0
 
 
@@ -97,7 +95,6 @@ class Feed:
         self.broadcaster = broadcaster
         self._after_in, self._after_out = conversations.latest_cursor()
         self._cases_after = time.time()
-        self._next_hand_back = 0.0
         self._next_assign = 0.0
 
     async def run(self) -> None:
@@ -113,7 +110,7 @@ class Feed:
             await asyncio.sleep(POLL_SECONDS)
 
     async def tick(self) -> None:
-        """One round: messages, cases, hand-backs, assignments."""
+        """One round: messages, cases, assignments."""
         received, changed = await asyncio.to_thread(
             self.conversations.changes, self._after_in, self._after_out
         )
@@ -128,9 +125,6 @@ class Feed:
             self._cases_after = max(self._cases_after, case.updated_at)
             self.broadcaster.publish(Update("case", {"case": case.to_dict()}))
         now = time.time()
-        if now >= self._next_hand_back:
-            self._next_hand_back = now + HAND_BACK_RETRY_SECONDS
-            await self.hand_back_resolved()
         if now >= self._next_assign:
             self._next_assign = now + ASSIGN_EVERY_SECONDS
             await asyncio.to_thread(self.store.assign_waiting)
@@ -179,22 +173,3 @@ class Feed:
             )
         except RasaError as error:
             logger.warning("handoff.feed.ack_failed case=%d error=%s", case.id, error)
-
-    async def hand_back_resolved(self) -> None:
-        """Resumes the bot for resolved cases (again later if Rasa does not answer)."""
-        for case in await asyncio.to_thread(self.store.find, statuses=(Status.RESOLVED,)):
-            try:
-                await self.rasa.hand_back(
-                    case.conversation_id, corrections=case.corrections, outcome=case.outcome
-                )
-            except RasaError as error:
-                logger.warning(
-                    "handoff.feed.hand_back_failed case=%d sender=%s error=%s",
-                    case.id,
-                    sender_ref(case.conversation_id),
-                    error,
-                )
-                continue
-            # Another desk process may have handed it back first.
-            with contextlib.suppress(Conflict, InvalidTransition):
-                await asyncio.to_thread(self.store.back_to_bot, case.id)

@@ -297,7 +297,9 @@ def test_the_openapi_document_lists_the_api(world: DeskWorld) -> None:
 
 
 @pytest.mark.feed
-def test_live_updates_and_the_hand_back_to_the_bot(world: DeskWorld) -> None:
+def test_live_updates_and_resolving_leaves_the_hand_back_to_the_bot_server(
+    world: DeskWorld,
+) -> None:
     ana = world.login("ana")
     with httpx.stream(
         "GET", f"{world.server.url}/api/events", headers=ana.headers, timeout=10
@@ -314,22 +316,17 @@ def test_live_updates_and_the_hand_back_to_the_bot(world: DeskWorld) -> None:
                     break
             assert time.monotonic() < deadline
     ana.post(f"/api/cases/{case_id}/claim")
-    ana.post(
+    resolved = ana.post(
         f"/api/cases/{case_id}/resolve",
         json={"return_to_bot": True, "corrections": {"order_id": "10004"}, "outcome": "ok"},
     )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and world.store.get(case_id).status is not Status.BOT:
-        time.sleep(0.1)
-    assert world.store.get(case_id).status is Status.BOT
-    (_, query, events) = world.rasa_events()[-1]
-    assert "execute_side_effects" not in query
-    assert events == [
-        {"event": "slot", "name": "order_id", "value": "10004"},
-        {"event": "slot", "name": "handoff_active", "value": False},
-        {"event": "slot", "name": "handoff_outcome", "value": "ok"},
-        {"event": "resume"},
-        {"event": "action", "name": "action_listen"},
+    assert resolved.json()["case"]["status"] == "resolved"
+    time.sleep(1.0)  # four rounds of the feed
+    # The Rasa server hands it back (handoff/ownership.py, tests/integration/handoff/
+    # test_ownership.py); the desk never touches the tracker for it.
+    assert world.store.get(case_id).status is Status.RESOLVED
+    assert not [
+        e for _, _, events in world.rasa_events() for e in events if e == {"event": "resume"}
     ]
 
 

@@ -1,0 +1,135 @@
+"""Who owns a conversation, the bot or people, and the two moves between them.
+
+Ownership is what the customer experiences: while people own a thread the bot stays silent;
+once it is handed back, the bot answers the next message. It is kept apart from where the
+case is in its life (queued, assigned, resolved: handoff/case.py) and is made of two things
+that must agree, the case and Rasa's tracker (paused, `handoff_active`). This module is the
+one place that says what each move writes:
+
+- `to_people_events()`: the tracker side of `hand_to_people`, returned by the bot's
+  handoff action (actions/handoff.py) or applied by the fail-safe (handoff/plugin.py) after
+  the case is parked (handoff/service.py `Handoff.park`);
+- `HandBack`: the way back, run **inside the Rasa server** as soon as an agent resolves the
+  case, not by the desk. A background task picks up resolved cases within a fraction of a
+  second (so it works with no desk running), and the channels core settles a conversation's
+  pending hand-back before it processes that conversation's next message, on the same lane
+  (so a message sent right after "resolve" is answered by the bot, in order, never by
+  nobody).
+
+A hand-back is safe to retry and to crash in the middle of: the tracker events are applied
+under the conversation's lock only if the tracker is still with people, and the case moves
+to `bot` afterwards (a second attempt finds the tracker done and only moves the case).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from connectors.channel import sender_ref
+from handoff.case import Case, InvalidTransition, Status
+from handoff.store import CaseStore, Conflict
+
+logger = logging.getLogger(__name__)
+
+REASON_SLOT = "handoff_reason"
+ACTIVE_SLOT = "handoff_active"
+CASE_SLOT = "handoff_case_id"
+OUTCOME_SLOT = "handoff_outcome"
+SWEEP_SECONDS = 0.2
+
+
+def to_people_events(case_id: int, reason: str) -> list[dict[str, Any]]:
+    """The tracker events that give the conversation to people (after the case is parked)."""
+    return [
+        {"event": "slot", "name": REASON_SLOT, "value": reason},
+        {"event": "slot", "name": ACTIVE_SLOT, "value": True},
+        {"event": "slot", "name": CASE_SLOT, "value": str(case_id)},
+        {"event": "pause"},
+    ]
+
+
+def to_bot_events(corrections: dict[str, Any], outcome: str | None) -> list[dict[str, Any]]:
+    """The tracker events that give the conversation back to the bot, knowing what was settled.
+
+    The corrections are the agent's (only `CORRECTABLE_SLOTS`, checked where they are stored).
+    The pause stopped the turn before its `action_listen`, and the customer's messages since
+    had no turns: without one, the policies see "action_handoff, then a question", match no
+    rule, and fall back.
+    """
+    events: list[dict[str, Any]] = [
+        {"event": "slot", "name": name, "value": value} for name, value in corrections.items()
+    ]
+    return [
+        *events,
+        {"event": "slot", "name": ACTIVE_SLOT, "value": False},
+        {"event": "slot", "name": OUTCOME_SLOT, "value": outcome},
+        {"event": "resume"},
+        {"event": "action", "name": "action_listen"},
+    ]
+
+
+def rasa_events(events: list[dict[str, Any]]) -> list[Any]:
+    """The same events as Rasa's own classes (for code running inside the Rasa server)."""
+    from rasa.shared.core.events import Event
+
+    return [Event.from_parameters(event) for event in events]
+
+
+class HandBack:
+    """Resolved cases back to the bot, inside the Rasa server (see the module docstring)."""
+
+    def __init__(self, store: CaseStore, agent: Callable[[], Any]) -> None:
+        """`agent()` is the Rasa server's agent (its tracker and lock stores), or None yet."""
+        self.store = store
+        self._agent = agent
+
+    async def hand_back(self, case: Case) -> bool:
+        """Gives `case`'s conversation back to the bot; False if Rasa is not ready yet."""
+        agent = self._agent()
+        if agent is None:
+            return False
+        conversation = case.conversation_id
+        async with agent.lock_store.lock(conversation):
+            tracker = await agent.tracker_store.get_or_create_tracker(conversation)
+            if tracker.is_paused() or tracker.get_slot(ACTIVE_SLOT):
+                for event in rasa_events(to_bot_events(case.corrections, case.outcome)):
+                    tracker.update(event)
+                await agent.tracker_store.save(tracker)
+        with contextlib.suppress(Conflict, InvalidTransition):  # another process was first
+            await asyncio.to_thread(self.store.back_to_bot, case.id)
+        logger.info("handoff.hand_back case=%d sender=%s", case.id, sender_ref(conversation))
+        return True
+
+    async def settle(self, conversation_id: str) -> None:
+        """Before a customer's message: a resolved case of the conversation is handed back."""
+        case = await asyncio.to_thread(self.store.with_people, conversation_id)
+        if case is not None and case.status is Status.RESOLVED:
+            await self.hand_back(case)
+
+    async def sweep(self) -> int:
+        """Hands back every resolved case; how many."""
+        done = 0
+        for case in await asyncio.to_thread(self.store.find, statuses=(Status.RESOLVED,)):
+            try:
+                done += await self.hand_back(case)
+            except Exception as error:  # the next sweep tries again
+                logger.warning(
+                    "handoff.hand_back_failed case=%d error=%s", case.id, type(error).__name__
+                )
+        return done
+
+    async def run(self) -> None:
+        """Sweeps until cancelled (the Rasa server's lifetime)."""
+        while True:
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the database is down: try again
+                logger.warning("handoff.sweep_failed error=%s", type(error).__name__)
+                await asyncio.sleep(1.0)
+            await asyncio.sleep(SWEEP_SECONDS)
