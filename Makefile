@@ -11,7 +11,7 @@ export HILO_ACTIONS_PORT ?= 5055
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup lock train migrate seed run shell actions lint format types validate unit e2e conversations test crossval bench bench-channels bench-desk channels-status telegram-webhook clean
+.PHONY: help setup lock train migrate seed run shell actions lint format types validate unit test-deps e2e conversations test crossval bench bench-channels bench-desk channels-status telegram-webhook clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -55,8 +55,11 @@ types: setup ## mypy on actions/, components/, connectors/, handoff/
 validate: setup ## rasa data validate --fail-on-warnings
 	@$(RASA) data validate --fail-on-warnings --quiet
 
-unit: setup train ## pytest: unit tests and in-process model tests
+unit: setup train test-deps ## pytest: unit tests and in-process model tests
 	@$(BIN)/pytest
+
+test-deps: ## What the tests need outside Python (Chromium; installed with apt-get on Debian)
+	@scripts/test-deps.sh
 
 e2e: setup train ## rasa test: end-to-end test stories, failing on any prediction error
 	@scripts/e2e.sh

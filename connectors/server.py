@@ -21,6 +21,7 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
@@ -58,8 +59,21 @@ def check_production(credentials: Path) -> None:
         )
 
 
-def send_actions_token(token: str) -> None:
-    """Every action-server call from this process carries the shared token in a header."""
+def actions_url(url: str) -> str:
+    """The action endpoint's URL on `HILO_ACTIONS_PORT`, when that is set."""
+    port = os.environ.get("HILO_ACTIONS_PORT", "").strip()
+    if not port:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{parts.hostname}:{int(port)}"))
+
+
+def configure_action_endpoint(token: str | None) -> None:
+    """Every action-server call from this process goes to HILO_ACTIONS_PORT with the token.
+
+    endpoints.yml names the default port (5055) so that Rasa's own `rasa run` reads it
+    without any variable set; this process follows the variable instead.
+    """
     from rasa.core.utils import AvailableEndpoints
 
     original = AvailableEndpoints.read_endpoints.__func__
@@ -67,10 +81,12 @@ def send_actions_token(token: str) -> None:
     def read_endpoints(cls: type[AvailableEndpoints], path: str | None) -> AvailableEndpoints:
         endpoints = original(cls, path)
         if endpoints.action is not None:
-            endpoints.action.headers = {
-                **(endpoints.action.headers or {}),
-                ACTIONS_TOKEN_HEADER: token,
-            }
+            endpoints.action.url = actions_url(str(endpoints.action.url))
+            if token:
+                endpoints.action.headers = {
+                    **(endpoints.action.headers or {}),
+                    ACTIONS_TOKEN_HEADER: token,
+                }
         return endpoints
 
     AvailableEndpoints.read_endpoints = classmethod(read_endpoints)
@@ -100,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     """Checks the profile, then runs Rasa's own command line in this process."""
     log_privacy.install()
     arguments = rasa_arguments(list(sys.argv[1:] if argv is None else argv))
-    send_actions_token(actions_token())
+    configure_action_endpoint(actions_token())
     # Sanic reads at most this much of a body it reads for a handler (its default is 100 MB).
     # The channel webhooks stream theirs and cap it per channel (connectors/channel.py).
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_BODY_BYTES))

@@ -9,13 +9,27 @@ from rasa.core.utils import AvailableEndpoints
 from rasa.shared.utils.common import class_from_module_path
 from rasa.shared.utils.io import read_config_file
 
+from connectors.server import ACTIONS_TOKEN_HEADER, configure_action_endpoint
 
-def test_action_endpoint_follows_the_port_variable(
+
+def test_rasa_run_typed_by_hand_reaches_the_action_server(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """No variable set (a Rasa user without the Makefile): the action server's default port."""
+    monkeypatch.delenv("HILO_ACTIONS_PORT", raising=False)
+    endpoints = AvailableEndpoints.read_endpoints(str(root / "endpoints.yml"))
+    assert endpoints.action.url == "http://127.0.0.1:5055/webhook"
+
+
+def test_hilos_server_follows_the_port_variable_and_sends_the_token(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(AvailableEndpoints, "read_endpoints", AvailableEndpoints.read_endpoints)
     monkeypatch.setenv("HILO_ACTIONS_PORT", "6123")
+    configure_action_endpoint("a-token")
     endpoints = AvailableEndpoints.read_endpoints(str(root / "endpoints.yml"))
     assert endpoints.action.url == "http://127.0.0.1:6123/webhook"
+    assert endpoints.action.headers[ACTIONS_TOKEN_HEADER] == "a-token"
 
 
 def test_tracker_store_and_nlg_are_hilos(root: Path) -> None:
