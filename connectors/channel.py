@@ -29,6 +29,7 @@ from sanic import Blueprint, response
 from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.errors import MediaError, PayloadError, SignatureError
 from connectors.messages import InboundMessage, MediaRef, OutboundPart, StatusUpdate
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from connectors.core import ChannelHub
 
 logger = logging.getLogger(__name__)
+# When the database is down: the webhook answers 503 and asks the provider to retry after this.
+RETRY_AFTER_SECONDS = 5
 T = TypeVar("T")
 
 
@@ -326,7 +329,20 @@ class HiloInput(InputChannel):
         except PayloadError as error:
             logger.warning("connectors.webhook.malformed channel=%s reason=%s", self.name(), error)
             return response.json({"error": f"malformed body: {error}"}, status=400)
-        await self.hub.accept(batch)
+        try:
+            await self.hub.accept(batch)
+        except SQLAlchemyError as error:
+            # Not stored, so not acknowledged: the provider delivers it again later.
+            logger.warning(
+                "connectors.webhook.unavailable channel=%s error=%s",
+                self.name(),
+                type(error).__name__,
+            )
+            return response.json(
+                {"error": "messages cannot be stored right now; deliver again later"},
+                status=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         return self.acknowledge(batch)
 
     def not_configured(self) -> HTTPResponse:

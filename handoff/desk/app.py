@@ -29,6 +29,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.media_store import CONTENT_TYPES, LocalMediaStore, MediaStore
 from connectors.settings import TwilioSettings, WhatsAppSettings
@@ -114,6 +115,13 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return web.json_response({"error": str(error)}, status=400)
     except RasaError as error:
         return web.json_response({"error": str(error)}, status=502)
+    except SQLAlchemyError as error:
+        logger.warning("handoff.desk.database_unavailable error=%s", type(error).__name__)
+        return web.json_response(
+            {"error": "the desk cannot reach its database; try again in a moment"},
+            status=503,
+            headers={"Retry-After": "5"},
+        )
     except web.HTTPException as error:
         if error.status >= 400 and request.path.startswith("/api/"):
             return web.json_response({"error": error.reason.lower()}, status=error.status)

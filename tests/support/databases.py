@@ -58,3 +58,46 @@ def database(kind: str, directory: Path, name: str = "test") -> Iterator[str]:
         return
     with postgres_schema(f"hilo_{name}_test") as url:
         yield url
+
+
+class Outage:
+    """Takes a PostgreSQL database down and up again, as a crash or a failover would."""
+
+    def __init__(self, admin: sa.engine.Engine, name: str) -> None:
+        self._admin, self._name = admin, name
+
+    def down(self) -> None:
+        """No new connections, and every open one cut."""
+        with self._admin.connect() as connection:
+            connection.execute(sa.text(f'ALTER DATABASE "{self._name}" ALLOW_CONNECTIONS false'))
+            connection.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": self._name},
+            )
+
+    def up(self) -> None:
+        """Connections are accepted again."""
+        with self._admin.connect() as connection:
+            connection.execute(sa.text(f'ALTER DATABASE "{self._name}" ALLOW_CONNECTIONS true'))
+
+
+@contextmanager
+def database_that_goes_down(prefix: str = "hilo_outage") -> Iterator[tuple[str, Outage]]:
+    """A new PostgreSQL database (dropped afterwards) and the switch that takes it down."""
+    base = make_url(require_postgres())
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base, future=True, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    outage = Outage(admin, name)
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False), outage
+    finally:
+        outage.up()
+        outage.down()
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()

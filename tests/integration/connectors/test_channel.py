@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from connectors.core import ChannelHub
+from connectors.media_store import LocalMediaStore
 from connectors.sandbox import SandboxInput
+from connectors.settings import MediaLimits
+from connectors.storage import make_engine
 from tests.support.channel_app import ChannelApp
+from tests.support.databases import database_that_goes_down
 
 LIMIT = 2048  # HILO_MEDIA_MAX_BYTES below; the sandbox allows 64 KiB of form around a file
 CAP = LIMIT + 64 * 1024
@@ -57,3 +62,29 @@ def test_a_chunked_body_is_cut_where_it_passes_the_cap(app: ChannelApp) -> None:
     chunk = b"x" * 16384
     parts = [b"%x\r\n%s\r\n" % (len(chunk), chunk)] * (CAP // len(chunk) + 2)  # never ended
     assert exchange(app, head, parts) == b"HTTP/1.1 413 Request Entity Too Large"
+
+
+def test_with_the_database_down_the_webhook_answers_503_and_takes_the_retry(
+    tmp_path: Path,
+) -> None:
+    """Nothing acknowledged that was not stored: the provider's retry gets it in later."""
+    with database_that_goes_down("hilo_channels") as (url, outage):
+        hub = ChannelHub(
+            make_engine(url),
+            media_store=LocalMediaStore(tmp_path / "media"),
+            media_limits=MediaLimits(max_bytes=LIMIT),
+        )
+        served = ChannelApp([SandboxInput(hub=hub)])
+        try:
+            body = {"conversation": "outage1234", "message_id": "m1", "text": "hola"}
+            outage.down()
+            refused = served.post("/webhooks/sandbox/webhook", json=body)
+            assert refused.status_code == 503
+            assert refused.headers["retry-after"] == "5"
+            outage.up()
+            assert served.post("/webhooks/sandbox/webhook", json=body).status_code == 200
+            (message,) = served.bot.wait_for(1)
+            assert message.text == "hola"
+        finally:
+            served.close()
+            hub.database.engine.dispose()

@@ -5,17 +5,29 @@ from __future__ import annotations
 import json
 import logging
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
+from connectors.media_store import LocalMediaStore
 from connectors.messages import OutboundPart
 from connectors.outbox import Outbox
+from connectors.storage import make_engine as channels_engine
+from handoff.auth import Accounts
 from handoff.case import Status
-from handoff.desk.app import FEED_CHECK_SECONDS
+from handoff.conversations import ConversationReader
+from handoff.database import make_engine, migrate
+from handoff.desk.app import FEED_CHECK_SECONDS, create_app
+from handoff.hours import load_policy
+from handoff.rasa_client import RasaClient
+from handoff.service import Handoff
+from handoff.store import CaseStore
 from handoff.throttle import FREE_ATTEMPTS
 from tests.integration.handoff.conftest import DeskWorld
+from tests.support.databases import database_that_goes_down
+from tests.support.desk_server import DeskServer
 
 
 def test_login_gives_a_token_and_wrong_credentials_do_not(world: DeskWorld) -> None:
@@ -465,3 +477,36 @@ def test_admins_deactivate_users_reset_passwords_and_end_sessions(world: DeskWor
     assert again.status_code == 401
     assert admin.post("/api/agents/beto/activate").json()["agent"]["active"] is True
     assert world.login("beto", "nueva-clave-123").get("/api/me").status_code == 200
+
+
+def test_with_its_database_down_the_desk_says_so_and_recovers_by_itself(tmp_path: Path) -> None:
+    with database_that_goes_down("hilo_desk") as (url, outage):
+        migrate(url)
+        engine = make_engine(url)
+        hours, sla = load_policy()
+        app = create_app(
+            Handoff(CaseStore(engine), hours, sla),
+            conversations=ConversationReader(
+                channels_engine(f"sqlite:///{tmp_path / 'channels.db'}")
+            ),
+            rasa=RasaClient("http://127.0.0.1:9", "secret"),
+            media_store=LocalMediaStore(tmp_path / "media"),
+            run_feed=False,
+        )
+        server = DeskServer(app)
+        try:
+            Accounts(engine).create("ana", "password-123", role="agent", display_name="Ana")
+            client = server.client()
+            token = client.post(
+                "/api/auth/login", json={"username": "ana", "password": "password-123"}
+            ).json()["token"]
+            client.headers["Authorization"] = f"Bearer {token}"
+            outage.down()
+            down = client.get("/api/cases")
+            assert down.status_code == 503
+            assert "cannot reach its database" in down.json()["error"]
+            outage.up()
+            assert client.get("/api/cases").status_code == 200
+        finally:
+            server.close()
+            engine.dispose()
