@@ -17,8 +17,12 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.support.smtp import MailServer
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HILO_ACTIONS_PORT", "5055")
@@ -65,10 +69,23 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
 
 
 @pytest.fixture(scope="session")
-def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def mail_server() -> Iterator[MailServer]:
+    """A real SMTP server on 127.0.0.1 receiving the action server's one-time codes."""
+    from tests.support.smtp import MailServer
+
+    server = MailServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def action_server(
+    tmp_path_factory: pytest.TempPathFactory, mail_server: MailServer
+) -> Iterator[str]:
     """A real Rasa SDK action server running Hilo's actions; yields its webhook URL.
 
-    Its store is the demo store (actions/commerce/seed.py) in a temporary SQLite file.
+    Its store is the demo store (actions/commerce/seed.py) in a temporary SQLite file; its
+    emails (one-time codes) go to `mail_server`.
     """
     from actions.commerce.seed import main as seed_main
     from handoff.database import migrate as migrate_handoff
@@ -82,7 +99,7 @@ def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "actions.server", "--port", str(port)],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url},
+        env={**os.environ, "DATABASE_URL": database_url, "HILO_SMTP_URL": mail_server.url},
         stdout=log,
         stderr=subprocess.STDOUT,
     )

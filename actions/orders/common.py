@@ -34,7 +34,7 @@ FILLED_PLACEHOLDERS = frozenset(
     | {"attempts_left", "status", "total", "return_number", "deadline", "invoice_url"}
     | {"line", "subtotal", "shipping", "contact_shown", "delivery_shown", "payment_shown"}
     | {"product_name", "options", "max_quantity", "available", "current", "new", "request"}
-    | {"detail"}
+    | {"detail", "email"}
 )
 
 

@@ -13,10 +13,15 @@ async def say(agent, sender: str, text: str) -> str:
     return "\n".join(m.get("text", "") for m in messages)
 
 
-async def test_cancel_after_verification_and_confirmation(agent, sender: str) -> None:
+async def test_cancel_after_verification_and_confirmation(agent, sender: str, mail_server) -> None:
+    """The phone's digits, then the one-time code mailed to the order's email, then a yes."""
     asked = await say(agent, sender, "quiero cancelar mi pedido 10006")
     assert "10006" in asked
-    confirm = await say(agent, sender, "los ultimos 4 son 0000")
+    code_asked = await say(agent, sender, "los ultimos 4 son 0000")
+    assert "código de 6 dígitos" in code_asked
+    assert "Confirmas" not in code_asked
+    code = mail_server.latest_code()
+    confirm = await say(agent, sender, f"el codigo es {code}")
     assert "Confirmas" in confirm
     done = await say(agent, sender, "si")
     assert "pedido 10006 quedó cancelado" in done

@@ -56,9 +56,11 @@ async def test_sold_out_product_and_impossible_quantity_in_english(agent, sender
     assert "1 to 10" in too_many
 
 
-async def test_change_the_address_of_an_order_not_shipped(agent, sender: str) -> None:
+async def test_change_the_address_of_an_order_not_shipped(agent, sender: str, mail_server) -> None:
     await say(agent, sender, "necesito cambiar la direccion de entrega del pedido 10012")
-    asked = await say(agent, sender, "los ultimos 4 son 0000")
+    code_asked = await say(agent, sender, "los ultimos 4 son 0000")
+    assert "código de 6 dígitos" in code_asked  # a new address needs more than the digits
+    asked = await say(agent, sender, mail_server.latest_code())
     assert "dirección" in asked
     confirm = await say(agent, sender, "Av. Juárez 1200, Centro, Puebla 72000")
     assert "¿Confirmas el cambio?" in confirm

@@ -13,9 +13,11 @@ async def say(agent, sender: str, text: str) -> str:
     return "\n".join(m.get("text", "") for m in messages)
 
 
-async def test_return_inside_the_window_gets_a_number(agent, sender: str) -> None:
+async def test_return_inside_the_window_gets_a_number(agent, sender: str, mail_server) -> None:
     await say(agent, sender, "quiero devolver el pedido 10009")
-    reason_asked = await say(agent, sender, "mi telefono termina en 0003")
+    code_asked = await say(agent, sender, "mi telefono termina en 0003")
+    assert "código de 6 dígitos" in code_asked
+    reason_asked = await say(agent, sender, f"ya me llego: {mail_server.latest_code()}")
     assert "Por qué" in reason_asked
     asked = await say(agent, sender, "no me gusto el color")
     assert "no me gusto el color" in asked  # the reason it will be opened for
