@@ -20,7 +20,7 @@ from actions.language import asked_language
 from actions.orders.common import language
 from actions.replies import asks_for_person
 from handoff.case import Reason
-from handoff.ownership import REASON_SLOT, to_people_events
+from handoff.ownership import REASON_SLOT, hand_to_people
 from handoff.service import Handoff
 
 # Messages of the handoff itself: the channel lets them through while people own the thread
@@ -126,17 +126,18 @@ class ActionHandoff(Action):
             dispatcher.utter_message(response="utter_language_switched", source=SOURCE)
             return []
         reason = handoff_reason(tracker)
-        parked = Handoff.default().park(
+        parked, events = hand_to_people(
+            Handoff.default(),
             conversation_id=tracker.sender_id,
             channel=tracker.get_latest_input_channel() or "rest",
             reason=Reason.parse(reason),
             language=language(tracker),
             events=tracker.events,
-            slots={**tracker.slots, REASON_SLOT: reason},
+            slots=tracker.slots,
         )
         if reason == "complaint":
             dispatcher.utter_message(response="utter_handoff_sorry", source=SOURCE)
         dispatcher.utter_message(response="utter_handoff_queued", when=parked.when, source=SOURCE)
         if parked.closed_notice:
             dispatcher.utter_message(text=parked.closed_notice, source=SOURCE)
-        return to_people_events(parked.case.id, reason)
+        return events

@@ -6,9 +6,10 @@ case is in its life (queued, assigned, resolved: handoff/case.py) and is made of
 that must agree, the case and Rasa's tracker (paused, `handoff_active`). This module is the
 one place that says what each move writes:
 
-- `to_people_events()`: the tracker side of `hand_to_people`, returned by the bot's
-  handoff action (actions/handoff.py) or applied by the fail-safe (handoff/plugin.py) after
-  the case is parked (handoff/service.py `Handoff.park`);
+- `hand_to_people()`: parks the case (handoff/service.py `Handoff.park`: the case with what
+  the bot collected, and the promise) and returns the tracker events that go with it
+  (`to_people_events`), which the bot's handoff action returns to Rasa (actions/handoff.py)
+  and the fail-safe applies under the conversation's lock (handoff/plugin.py);
 - `HandBack`: the way back, run **inside the Rasa server** as soon as an agent resolves the
   case, not by the desk. A background task picks up resolved cases within a fraction of a
   second (so it works with no desk running), and the channels core settles a conversation's
@@ -26,11 +27,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from connectors.channel import sender_ref
-from handoff.case import Case, InvalidTransition, Status
+from handoff.case import Case, InvalidTransition, Reason, Status
+from handoff.service import Handoff, Parked
 from handoff.store import CaseStore, Conflict
 
 logger = logging.getLogger(__name__)
@@ -40,6 +42,28 @@ ACTIVE_SLOT = "handoff_active"
 CASE_SLOT = "handoff_case_id"
 OUTCOME_SLOT = "handoff_outcome"
 SWEEP_SECONDS = 0.2
+
+
+def hand_to_people(
+    handoff: Handoff,
+    *,
+    conversation_id: str,
+    channel: str,
+    reason: Reason,
+    language: str,
+    events: Iterable[dict[str, Any]],
+    slots: dict[str, Any],
+) -> tuple[Parked, list[dict[str, Any]]]:
+    """The case parked with people, and the tracker events that silence the bot."""
+    parked = handoff.park(
+        conversation_id=conversation_id,
+        channel=channel,
+        reason=reason,
+        language=language,
+        events=events,
+        slots={**slots, REASON_SLOT: reason.value},
+    )
+    return parked, to_people_events(parked.case.id, reason.value)
 
 
 def to_people_events(case_id: int, reason: str) -> list[dict[str, Any]]:

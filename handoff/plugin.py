@@ -34,7 +34,7 @@ from connectors.channel import HiloOutput, sender_ref
 from connectors.core import ChannelHub, default_hub
 from connectors.messages import InboundMessage
 from handoff.case import Reason
-from handoff.ownership import REASON_SLOT, HandBack, rasa_events, to_people_events
+from handoff.ownership import HandBack, hand_to_people, rasa_events
 from handoff.service import Handoff
 from handoff.texts import bot_error_notice
 
@@ -129,18 +129,20 @@ class HandoffPlugin(InputChannel):
         events = [event.as_dict() for event in tracker.events] if tracker else []
         slots = tracker.current_slot_values() if tracker else {}
         language = "en" if slots.get("language") == "en" else "es"
-        parked = await asyncio.to_thread(
-            self.handoff.park,
-            conversation_id=conversation,
-            channel=message.channel,
-            reason=Reason.BOT_ERROR,
-            language=language,
-            events=events,
-            slots={**slots, REASON_SLOT: Reason.BOT_ERROR.value},
+        parked, to_people = await asyncio.to_thread(
+            lambda: hand_to_people(
+                self.handoff,
+                conversation_id=conversation,
+                channel=message.channel,
+                reason=Reason.BOT_ERROR,
+                language=language,
+                events=events,
+                slots=slots,
+            )
         )
         async with agent.lock_store.lock(conversation):
             tracker = await agent.tracker_store.get_or_create_tracker(conversation)
-            for event in rasa_events(to_people_events(parked.case.id, Reason.BOT_ERROR.value)):
+            for event in rasa_events(to_people):
                 tracker.update(event)
             await agent.tracker_store.save(tracker)
         logger.warning(
