@@ -30,6 +30,8 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from rasa_sdk.events import ActionExecuted, ConversationPaused, ConversationResumed, SlotSet
+
 from connectors.channel import sender_ref
 from handoff.case import Case, InvalidTransition, Reason, Status
 from handoff.service import Handoff, Parked
@@ -69,10 +71,10 @@ def hand_to_people(
 def to_people_events(case_id: int, reason: str) -> list[dict[str, Any]]:
     """The tracker events that give the conversation to people (after the case is parked)."""
     return [
-        {"event": "slot", "name": REASON_SLOT, "value": reason},
-        {"event": "slot", "name": ACTIVE_SLOT, "value": True},
-        {"event": "slot", "name": CASE_SLOT, "value": str(case_id)},
-        {"event": "pause"},
+        SlotSet(REASON_SLOT, reason),
+        SlotSet(ACTIVE_SLOT, True),
+        SlotSet(CASE_SLOT, str(case_id)),
+        ConversationPaused(),
     ]
 
 
@@ -84,15 +86,12 @@ def to_bot_events(corrections: dict[str, Any], outcome: str | None) -> list[dict
     had no turns: without one, the policies see "action_handoff, then a question", match no
     rule, and fall back.
     """
-    events: list[dict[str, Any]] = [
-        {"event": "slot", "name": name, "value": value} for name, value in corrections.items()
-    ]
     return [
-        *events,
-        {"event": "slot", "name": ACTIVE_SLOT, "value": False},
-        {"event": "slot", "name": OUTCOME_SLOT, "value": outcome},
-        {"event": "resume"},
-        {"event": "action", "name": "action_listen"},
+        *(SlotSet(name, value) for name, value in corrections.items()),
+        SlotSet(ACTIVE_SLOT, False),
+        SlotSet(OUTCOME_SLOT, outcome),
+        ConversationResumed(),
+        ActionExecuted("action_listen"),
     ]
 
 
