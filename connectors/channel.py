@@ -26,15 +26,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
-from sanic.exceptions import PayloadTooLarge
+from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.errors import MediaError, PayloadError, SignatureError
 from connectors.messages import InboundMessage, MediaRef, OutboundPart, StatusUpdate
 from connectors.render import parts_from_response
 from connectors.windows import Window
+from hilo.database import DATABASE_DOWN
 
 if TYPE_CHECKING:
     from connectors.core import ChannelHub
@@ -191,6 +191,8 @@ async def read_capped(request: Request, limit: int) -> bool:
 
     A declared Content-Length over the limit is refused before anything is read; a chunked
     body is read until it passes the limit. Bodies Sanic already read are just measured.
+    A chunked body whose framing is broken raises `PayloadError`: Sanic would otherwise try
+    to read it again after the answer and log that as an uncaught error.
     """
     stream = request.stream
     if stream is not None and stream.request_body and not request.body:
@@ -199,6 +201,9 @@ async def read_capped(request: Request, limit: int) -> bool:
             await request.receive_body()
         except PayloadTooLarge:
             return False
+        except InvalidUsage as error:
+            stream.request_body = None  # nothing more to read: the connection closes
+            raise PayloadError(str(error).lower()) from error
     return len(request.body or b"") <= limit
 
 
@@ -302,8 +307,11 @@ class HiloInput(InputChannel):
         # applies before a byte of an oversized body is read.
         @blueprint.route("/webhook", methods=["POST"], stream=True)
         async def webhook(request: Request) -> HTTPResponse:
-            if not await read_capped(request, self.max_body_bytes):
-                return response.json({"error": "body too large"}, status=413)
+            try:
+                if not await read_capped(request, self.max_body_bytes):
+                    return response.json({"error": "body too large"}, status=413)
+            except PayloadError as error:
+                return response.json({"error": f"malformed body: {error}"}, status=400)
             return await self.handle_webhook(request)
 
         self.extra_routes(blueprint)
@@ -330,8 +338,11 @@ class HiloInput(InputChannel):
             logger.warning("connectors.webhook.malformed channel=%s reason=%s", self.name(), error)
             return response.json({"error": f"malformed body: {error}"}, status=400)
         try:
-            await self.hub.accept(batch)
-        except SQLAlchemyError as error:
+            # Shielded: Sanic cancels the handler when the client hangs up, and a message
+            # stored but not yet handed to the dispatcher then waited for a restart (the
+            # provider's retry is a duplicate, acknowledged without waking anything).
+            await asyncio.shield(self.hub.accept(batch))
+        except DATABASE_DOWN as error:
             # Not stored, so not acknowledged: the provider delivers it again later.
             logger.warning(
                 "connectors.webhook.unavailable channel=%s error=%s",

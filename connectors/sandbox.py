@@ -28,7 +28,8 @@ from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
-from sanic.request import Request
+from sanic.headers import parse_content_header
+from sanic.request import File, Request, parse_multipart_form
 from sanic.response import HTTPResponse
 
 from connectors.channel import Batch, ChannelSender, HiloInput, HiloOutput
@@ -93,9 +94,9 @@ class SandboxInput(HiloInput):
     def parse(self, request: Request) -> Batch:
         """One message from the page: JSON, or multipart with a file."""
         now = time.time()
-        if (request.content_type or "").startswith("multipart/form-data"):
-            fields = {key: request.form.get(key, "") for key in request.form}
-            upload = request.files.get("file") if request.files else None
+        declared, parameters = parse_content_header(request.content_type or "")
+        if declared == "multipart/form-data":
+            fields, upload = _multipart(request.body or b"", str(parameters.get("boundary", "")))
         else:
             try:
                 fields = request.json or {}
@@ -219,6 +220,24 @@ class SandboxInput(HiloInput):
     def _conversation(request: Request) -> str | None:
         value = str(request.args.get("conversation", ""))
         return f"sandbox:{value}" if CONVERSATION.match(value) else None
+
+
+def _multipart(body: bytes, boundary: str) -> tuple[dict[str, str], File | None]:
+    """The page's form fields and its `file` part; `PayloadError` if the body is not a form.
+
+    Sanic's own `request.form` logs a stack trace for a body it cannot parse (no boundary, a
+    part header without a colon or not UTF-8, a field in an unknown charset) and returns an
+    empty form: each such upload logged an error and was then refused for a missing
+    conversation. A broken upload is the sender's error, answered 400 like any other.
+    """
+    if not boundary:
+        raise PayloadError("multipart without a boundary")
+    try:
+        form, files = parse_multipart_form(body, boundary.encode("utf-8"))
+    except (ValueError, LookupError) as error:  # UnicodeError is a ValueError
+        raise PayloadError("malformed multipart body") from error
+    fields = {key: form.get(key, "") for key in form}
+    return fields, files.get("file")
 
 
 def _shown(record: OutboundRecord) -> dict[str, Any]:

@@ -297,6 +297,12 @@ class _SerialWriter:
                     batch.append(self._jobs.get_nowait())
                 except queue.Empty:
                     break
+            # A waiter that gave up (a webhook whose client hung up is cancelled) cancels its
+            # job: skip it, unacknowledged as it is. Setting a cancelled future's result
+            # raised here and ended this thread, and every later write waited forever.
+            batch = [job for job in batch if job.future.set_running_or_notify_cancel()]
+            if not batch:
+                continue
             durable = any(job.durable for job in batch)
             try:
                 results = self._commit(batch, durable)

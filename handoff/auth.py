@@ -36,6 +36,9 @@ SESSION_SECONDS = 12 * 3600  # a working day
 # right login (`needs_rehash`).
 _SCRYPT = {"n": 2**14, "r": 8, "p": 5}
 RANK = {role: index for index, role in enumerate(ROLES)}
+# The agents table's limits (handoff/models.py), and more cases than anyone works at once.
+MAX_USERNAME, MAX_DISPLAY_NAME, MAX_TEAM = 64, 120, 64
+MAX_CAPACITY = 1000
 
 
 class AuthError(Exception):
@@ -108,8 +111,14 @@ class Accounts:
         team: str | None = None,
         capacity: int = DEFAULT_CAPACITY,
     ) -> Agent:
-        """A new agent; `UserExists` if the username is taken, `ValueError` if invalid."""
+        """A new agent; `UserExists` if the username is taken, `ValueError` if invalid.
+
+        Lengths and capacity are checked here, against the columns: PostgreSQL refused a
+        longer name or a capacity past its integer range with an error the desk took for
+        the database being down, and a negative capacity was reported as a taken username.
+        """
         username = username.strip().lower()
+        name = (display_name or username).strip()
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         if (
@@ -117,6 +126,14 @@ class Accounts:
             or not username.replace(".", "").replace("-", "").replace("_", "").isalnum()
         ):
             raise ValueError("username: letters, digits, '.', '-' or '_'")
+        if len(username) > MAX_USERNAME:
+            raise ValueError(f"username: at most {MAX_USERNAME} characters")
+        if len(name) > MAX_DISPLAY_NAME:
+            raise ValueError(f"display name: at most {MAX_DISPLAY_NAME} characters")
+        if team is not None and len(team) > MAX_TEAM:
+            raise ValueError(f"team: at most {MAX_TEAM} characters")
+        if not 0 <= capacity <= MAX_CAPACITY:
+            raise ValueError(f"capacity: from 0 to {MAX_CAPACITY} cases")
         if len(password) < 8:
             raise ValueError("the password must have at least 8 characters")
         try:
@@ -124,7 +141,7 @@ class Accounts:
                 agent_id = connection.execute(
                     agents.insert().values(
                         username=username,
-                        display_name=(display_name or username).strip(),
+                        display_name=name,
                         password_hash=hash_password(password),
                         role=role,
                         team=team,

@@ -28,10 +28,16 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import QueuePool
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 READ_ONLY = "hilo_read_only"
+# "The database cannot be reached right now" (down, restarting, locked, out of connections),
+# as opposed to "this request is wrong" (DataError, IntegrityError): servers answer these 503
+# so that the caller tries again, and the others are bugs or bad input, never a 503.
+DATABASE_DOWN = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 
 
 def database_url(*variables: str, sqlite_file: str) -> str:

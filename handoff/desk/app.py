@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import math
 import os
@@ -29,7 +28,6 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
-from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.media_store import CONTENT_TYPES, LocalMediaStore, MediaStore
 from connectors.settings import TwilioSettings, WhatsAppSettings
@@ -40,8 +38,15 @@ from handoff.desk.feed import Broadcaster, Feed
 from handoff.desk.openapi import SPEC
 from handoff.rasa_client import RasaClient, RasaError
 from handoff.service import Handoff
-from handoff.store import CapacityReached, Conflict, NotCorrectable, NotFound
+from handoff.store import (
+    DEFAULT_CAPACITY,
+    CapacityReached,
+    Conflict,
+    NotCorrectable,
+    NotFound,
+)
 from handoff.throttle import LoginThrottle, Throttled, keys_for
+from hilo.database import DATABASE_DOWN
 from hilo.profile import is_production
 
 logger = logging.getLogger(__name__)
@@ -54,6 +59,9 @@ CSP = (
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._ -]+")
+NUL_REFUSED = "text may not contain NUL characters"
+CASE_ID = re.compile(r"[0-9]{1,18}")  # below 2^63, the databases' largest integer
+STATIC_FILES = frozenset(path.name for path in STATIC.iterdir() if path.is_file())
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -115,7 +123,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return web.json_response({"error": str(error)}, status=400)
     except RasaError as error:
         return web.json_response({"error": str(error)}, status=502)
-    except SQLAlchemyError as error:
+    except DATABASE_DOWN as error:
         logger.warning("handoff.desk.database_unavailable error=%s", type(error).__name__)
         return web.json_response(
             {"error": "the desk cannot reach its database; try again in a moment"},
@@ -132,6 +140,25 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 @web.middleware
+async def unread_bodies(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Closes the connection after an answer that left the request's body unread.
+
+    aiohttp 3.9 stalls the next request on a kept-alive connection when the previous body
+    (of a few hundred KiB) was not read, as by a route that reads none or an error answered
+    first: the client waited for an answer that never came. A new connection costs less.
+    """
+    try:
+        response = await handler(request)
+    except web.HTTPException as error:
+        if request.can_read_body:
+            error.force_close()
+        raise
+    if request.can_read_body:
+        response.force_close()
+    return response
+
+
+@web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A strict CSP and the usual hardening headers on every answer."""
     response = await handler(request)
@@ -140,6 +167,20 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     return response
+
+
+@web.middleware
+async def no_nul(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """400 for a NUL character in the path or the query string (`body()` checks JSON).
+
+    PostgreSQL stores and compares no text with a NUL in it: psycopg2 raised ValueError, a
+    500, for a search, a note or a team name with one. Nobody types one, so it stops here.
+    """
+    if "\x00" in request.path or any(
+        "\x00" in key or "\x00" in value for key, value in request.query.items()
+    ):
+        raise ApiError(400, NUL_REFUSED)
+    return await handler(request)
 
 
 @web.middleware
@@ -185,11 +226,32 @@ async def body(request: web.Request) -> dict[str, Any]:
         raise ApiError(415, "send JSON (Content-Type: application/json)")
     try:
         data = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except LookupError as error:  # an unknown charset in the Content-Type
+        raise ApiError(415, "send JSON in UTF-8") from error
+    except (ValueError, RecursionError) as error:
+        # Not JSON, not in its charset, a number of over 4,300 digits, or nested too deep.
         raise ApiError(400, "the body must be JSON") from error
     if not isinstance(data, dict):
         raise ApiError(400, "the body must be a JSON object")
+    if _has_nul(data):
+        raise ApiError(400, NUL_REFUSED)
     return data
+
+
+def _has_nul(document: Any) -> bool:
+    """Whether any string in a JSON document (keys included) has a NUL character."""
+    pending = [document]  # a loop, not recursion: JSON may nest as deep as the parser allows
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def text_field(data: dict[str, Any], key: str, *, required: bool = True) -> str:
@@ -205,11 +267,15 @@ def text_field(data: dict[str, Any], key: str, *, required: bool = True) -> str:
 
 
 def case_id_of(request: web.Request) -> int:
-    """The `{id}` of the path, or 404."""
-    try:
-        return int(request.match_info["id"])
-    except ValueError as error:
-        raise ApiError(404, "no such case") from error
+    """The `{id}` of the path, or 404.
+
+    Only ASCII digits, at most 18 of them: `int()` also took signs, spaces, underscores and
+    other scripts' digits, and an id past 2^63 made SQLite raise OverflowError (a 500).
+    """
+    value = request.match_info["id"]
+    if not CASE_ID.fullmatch(value):
+        raise ApiError(404, "no such case")
+    return int(value)
 
 
 def may_work_on(session: Session, case: Case) -> None:
@@ -575,6 +641,12 @@ async def add_agent(request: web.Request) -> web.StreamResponse:
     """POST /api/agents (admin)."""
     session_of(request, "admin")
     data = await body(request)
+    for key in ("display_name", "team"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ApiError(400, f"'{key}' must be a text")
+    capacity = data.get("capacity") or DEFAULT_CAPACITY
+    if isinstance(capacity, bool) or not isinstance(capacity, int):
+        raise ApiError(400, "'capacity' must be a whole number")
     try:
         agent = await asyncio.to_thread(
             lambda: request.app[DESK].accounts.create(
@@ -583,7 +655,7 @@ async def add_agent(request: web.Request) -> web.StreamResponse:
                 role=str(data.get("role") or "agent"),
                 display_name=data.get("display_name"),
                 team=data.get("team"),
-                capacity=int(data.get("capacity") or 5),
+                capacity=capacity,
             )
         )
     except UserExists as error:
@@ -602,7 +674,8 @@ async def manage_agent(request: web.Request) -> web.StreamResponse:
     session = session_of(request, "admin")
     username, action = request.match_info["username"], request.match_info["action"]
     accounts = request.app[DESK].accounts
-    if action in ("deactivate", "revoke") and username == session.agent.username:
+    # Compared as accounts look usernames up (trimmed, lower case): "ADMIN" is admin too.
+    if action in ("deactivate", "revoke") and username.strip().lower() == session.agent.username:
         raise ApiError(400, "you cannot lock yourself out; ask another admin")
     try:
         if action == "deactivate":
@@ -691,6 +764,18 @@ async def media(request: web.Request) -> web.StreamResponse:
     )
 
 
+async def static_file(request: web.Request) -> web.StreamResponse:
+    """GET /static/{filename}: the page's own files, looked up by name, never by path.
+
+    aiohttp's static route resolved whatever name came on disk: one longer than the file
+    system allows raised OSError (a 500).
+    """
+    name = request.match_info["filename"]
+    if name not in STATIC_FILES:
+        raise web.HTTPNotFound()
+    return web.FileResponse(STATIC / name)
+
+
 async def page(_request: web.Request) -> web.StreamResponse:
     """GET /: the desk page."""
     return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
@@ -759,11 +844,13 @@ def create_app(
         media=media_store or LocalMediaStore(),
         broadcaster=Broadcaster(),
     )
-    app = web.Application(middlewares=[security_headers, errors, authenticate])
+    app = web.Application(
+        middlewares=[unread_bodies, security_headers, errors, no_nul, authenticate]
+    )
     app.on_startup.append(_seed_canned)  # type: ignore[arg-type]  # aiohttp's stub is wrong
     app[DESK] = desk
     app.router.add_get("/", page)
-    app.router.add_static("/static/", STATIC, show_index=False)
+    app.router.add_get("/static/{filename}", static_file)
     app.router.add_get("/api/openapi.json", openapi)
     app.router.add_post("/api/auth/login", login)
     app.router.add_post("/api/auth/logout", logout)

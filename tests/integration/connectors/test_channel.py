@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Connection
 
 from connectors.core import ChannelHub
 from connectors.media_store import LocalMediaStore
@@ -62,6 +67,49 @@ def test_a_chunked_body_is_cut_where_it_passes_the_cap(app: ChannelApp) -> None:
     chunk = b"x" * 16384
     parts = [b"%x\r\n%s\r\n" % (len(chunk), chunk)] * (CAP // len(chunk) + 2)  # never ended
     assert exchange(app, head, parts) == b"HTTP/1.1 413 Request Entity Too Large"
+
+
+def test_a_broken_chunked_body_gets_a_400_and_no_error_in_the_log(
+    app: ChannelApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Sanic read the broken body again after the answer and logged it as uncaught."""
+    head = (
+        "POST /webhooks/sandbox/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    assert exchange(app, head, [b"zz\r\n{}\r\n0\r\n\r\n"]) == b"HTTP/1.1 400 Bad Request"
+    time.sleep(0.2)  # anything the server logs after answering
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_a_message_whose_client_hung_up_while_it_was_stored_still_reaches_the_bot(
+    app: ChannelApp, hub: ChannelHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The cancelled webhook cancelled the write (which ended SQLite's writer thread), or
+    left the message stored but never handed to the dispatcher."""
+    busy, release = threading.Event(), threading.Event()
+
+    def slow(connection: Connection) -> None:
+        busy.set()
+        release.wait(10)
+
+    writer = threading.Thread(target=hub.inbox.database.write, args=(slow,))
+    writer.start()
+    assert busy.wait(10)
+    body = json.dumps({"conversation": "hangup1234", "message_id": "h-1", "text": "hola"})
+    with socket.create_connection(("127.0.0.1", app.port), timeout=10) as sock:
+        sock.sendall(
+            (
+                "POST /webhooks/sandbox/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}"
+            ).encode()
+        )
+    time.sleep(0.5)  # the server sees the connection close while the message waits
+    release.set()
+    writer.join(10)
+    (message,) = app.bot.wait_for(1)
+    assert message.text == "hola"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def test_with_the_database_down_the_webhook_answers_503_and_takes_the_retry(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from collections.abc import Iterator
@@ -119,6 +120,55 @@ def test_a_photo_upload_reaches_the_bot_as_media_with_a_stored_link(
     assert media["content_type"] == "image/png"
     assert media["filename"] == "foto.png"
     assert hub.media_store.path(media["name"]).read_bytes() == PNG
+
+
+def multipart(boundary: bytes, *parts: bytes) -> bytes:
+    return b"".join(b"--" + boundary + b"\r\n" + part + b"\r\n" for part in parts) + (
+        b"--" + boundary + b"--\r\n"
+    )
+
+
+FIELDS = (
+    b'Content-Disposition: form-data; name="conversation"\r\n\r\nabcdefgh12',
+    b'Content-Disposition: form-data; name="message_id"\r\n\r\nm-1',
+)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data", multipart(b"b", *FIELDS)),  # no boundary declared
+        ("multipart/form-data; boundary=b", multipart(b"b", *FIELDS, b"no colon\r\n\r\nx")),
+        (
+            "multipart/form-data; boundary=b",
+            multipart(b"b", *FIELDS, b'Content-Disposition: form-data; name="\xff"\r\n\r\nx'),
+        ),
+        (
+            "multipart/form-data; boundary=b",
+            multipart(
+                b"b",
+                *FIELDS,
+                b'Content-Disposition: form-data; name="text"\r\n'
+                b"Content-Type: text/plain; charset=bogus\r\n\r\nhola",
+            ),
+        ),
+        (
+            "multipart/form-data; boundary=b",
+            multipart(b"b", *FIELDS, b'Content-Disposition: form-data; name="text"\r\n\r\ncaf\xe9'),
+        ),
+    ],
+    ids=["no-boundary", "header-without-colon", "header-not-utf8", "unknown-charset", "latin-1"],
+)
+def test_an_upload_that_is_not_a_form_gets_a_400_and_no_error_in_the_log(
+    app: ChannelApp, caplog: pytest.LogCaptureFixture, content_type: str, body: bytes
+) -> None:
+    """Sanic logged a stack trace for each of these, then the sandbox asked for a conversation."""
+    reply = app.post(
+        "/webhooks/sandbox/webhook", content=body, headers={"Content-Type": content_type}
+    )
+    assert reply.status_code == 400
+    assert "malformed" in reply.json()["error"]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def test_a_file_that_is_not_what_it_claims_is_refused_politely(

@@ -510,3 +510,99 @@ def test_with_its_database_down_the_desk_says_so_and_recovers_by_itself(tmp_path
         finally:
             server.close()
             engine.dispose()
+
+
+# What the fuzzer (test_desk_api_fuzz.py) found: each was a 500, a 503 or a hang.
+
+
+def test_case_ids_are_plain_digits_and_anything_else_is_no_such_case(world: DeskWorld) -> None:
+    """An id past 2^63 made SQLite raise OverflowError; `int()` took the rest."""
+    admin = world.login("admin")
+    for case_id in ("9223372036854775808", "9" * 30, "-1", "+1", "1_0", "%201", "١٢٣", "abc"):
+        for method, path in (("GET", ""), ("POST", "/claim"), ("POST", "/release")):
+            reply = admin.request(method, f"/api/cases/{case_id}{path}")
+            assert reply.status_code == 404, (case_id, path, reply.text)
+
+
+def test_bodies_that_cannot_be_read_as_json_are_refused(world: DeskWorld) -> None:
+    case_id = world.park()
+    sara = world.login("sara")
+    for content, content_type, status in (
+        (b'{"text": "hola"}', "application/json; charset=bogus", 415),  # was LookupError
+        (b'{"text": ' + b"9" * 5000 + b"}", "application/json", 400),  # int digits limit
+        (b"[" * 100_000 + b"]" * 100_000, "application/json", 400),  # RecursionError
+    ):
+        reply = sara.post(
+            f"/api/cases/{case_id}/notes", content=content, headers={"Content-Type": content_type}
+        )
+        assert reply.status_code == status, content_type
+        assert "error" in reply.json()
+
+
+def test_nul_characters_are_refused_before_they_reach_the_database(world: DeskWorld) -> None:
+    """PostgreSQL stores no NUL: psycopg2 raised ValueError for a note, a team or a search."""
+    case_id = world.park()
+    admin = world.login("admin")
+    for method, path, body in (
+        ("POST", f"/api/cases/{case_id}/notes", {"text": "nota\x00"}),
+        ("POST", f"/api/cases/{case_id}/transfer", {"team": "pa\x00gos"}),
+        ("POST", f"/api/cases/{case_id}/resolve", {"return_to_bot": True, "outcome": "\x00"}),
+        ("POST", "/api/canned", {"title": "t", "text": "x", "language": "es", "\x00": 1}),
+        ("GET", "/api/search?q=ana%00ana", None),
+        ("GET", "/api/canned?language=%00", None),
+        ("POST", "/api/agents/be%00to/activate", None),
+    ):
+        reply = admin.request(method, path, json=body)
+        assert reply.status_code == 400, (path, reply.text)
+        assert reply.json() == {"error": "text may not contain NUL characters"}
+    assert world.store.notes(case_id) == []
+
+
+def test_a_new_agent_with_fields_of_the_wrong_type_or_size_is_a_400(world: DeskWorld) -> None:
+    admin = world.login("admin")
+    for fields in (
+        {"capacity": [1]},
+        {"capacity": "3"},
+        {"capacity": 2**40},
+        {"capacity": -1},  # was 409 "the username is taken"
+        {"display_name": ["Ana"]},
+        {"display_name": "A" * 121},
+        {"team": {"name": "pagos"}},
+        {"team": "p" * 65},
+        {"username": "u" * 65},
+    ):
+        body = {"username": "nuevo", "password": "password-123", "role": "agent"} | fields
+        reply = admin.post("/api/agents", json=body)
+        assert reply.status_code == 400, (fields, reply.text)
+    assert "nuevo" not in {agent.username for agent in world.accounts.all()}
+
+
+def test_admins_cannot_lock_themselves_out_by_writing_their_name_differently(
+    world: DeskWorld,
+) -> None:
+    """The check compared the path as typed; the accounts trim and lower-case it."""
+    admin = world.login("admin")
+    for myself in ("ADMIN", "Admin", "%20admin", "admin%20"):
+        for action in ("deactivate", "revoke"):
+            assert admin.post(f"/api/agents/{myself}/{action}").status_code == 400
+    assert admin.get("/api/me").status_code == 200
+
+
+def test_static_files_are_served_by_name_only(world: DeskWorld) -> None:
+    """aiohttp's static route resolved a name too long for the file system: OSError, a 500."""
+    client = world.server.client()
+    assert client.get("/static/desk.js").status_code == 200
+    assert "text/css" in client.get("/static/desk.css").headers["content-type"]
+    for name in ("a" * 3000, "..%2fapp.py", "%2e%2e/app.py", "nothing.js", "index.html%00"):
+        assert client.get(f"/static/{name}").status_code in (400, 404), name
+
+
+def test_an_unread_body_does_not_stall_the_next_request_on_the_connection(
+    world: DeskWorld,
+) -> None:
+    """aiohttp 3.9 left the next request on a kept-alive connection unanswered."""
+    admin = world.login("admin")
+    assert admin.request("GET", "/api/me", content=b"x" * 200_000).status_code == 200
+    assert admin.get("/api/me", timeout=5).status_code == 200
+    assert admin.post("/api/cases/next", content=b"x" * 300_000).status_code in (200, 404)
+    assert admin.get("/api/me", timeout=5).status_code == 200

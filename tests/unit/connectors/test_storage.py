@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from connectors.customers import Customers
 from connectors.inbox import Inbox
@@ -23,7 +24,7 @@ from connectors.messages import (
     StatusUpdate,
 )
 from connectors.outbox import Outbox
-from connectors.storage import make_engine
+from connectors.storage import Database, make_engine
 from tests.support.databases import BACKENDS, database
 
 
@@ -217,3 +218,27 @@ def test_offered_buttons_are_remembered_with_how_they_were_shown(engine: Engine)
     assert customers.offered_buttons("whatsapp:+5215512345678") == (buttons, True)
     customers.offer_buttons("whatsapp:+5215512345678", (), numbered=False)
     assert customers.offered_buttons("whatsapp:+5215512345678") == ((), False)
+
+
+async def test_a_write_whose_waiter_gave_up_does_not_stop_the_sqlite_writer(
+    tmp_path: Path,
+) -> None:
+    """A webhook cancelled while its message waited to be stored (the client hung up) ended
+    the writer thread, and every later write on that database waited forever."""
+    database = Database(make_engine(f"sqlite:///{tmp_path / 'channels.db'}"))
+    busy, release = threading.Event(), threading.Event()
+
+    def slow(connection: Connection) -> None:
+        busy.set()
+        release.wait(10)
+
+    first = asyncio.ensure_future(database.write_async(slow))
+    await asyncio.to_thread(busy.wait, 10)
+    given_up = asyncio.ensure_future(database.write_async(lambda connection: "never"))
+    await asyncio.sleep(0)  # queued behind the slow write
+    given_up.cancel()
+    await asyncio.sleep(0)  # the cancellation reaches the queued job
+    release.set()
+    await first
+    assert await asyncio.wait_for(database.write_async(lambda connection: "next"), 10) == "next"
+    database.engine.dispose()

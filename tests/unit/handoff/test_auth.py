@@ -80,3 +80,18 @@ def _hash_of(accounts: Accounts, username: str) -> str:
                 sa.select(agents.c.password_hash).where(agents.c.username == username)
             ).scalar_one()
         )
+
+
+def test_new_agents_are_checked_against_the_columns(accounts: Accounts) -> None:
+    """PostgreSQL refused these with a DataError, and a negative capacity was "taken"."""
+    for username, extra, said in (
+        ("u" * 65, {}, "username: at most 64"),
+        ("nuevo", {"display_name": "A" * 121}, "display name: at most 120"),
+        ("nuevo", {"team": "t" * 65}, "team: at most 64"),
+        ("nuevo", {"capacity": -1}, "capacity: from 0"),
+        ("nuevo", {"capacity": 2**31}, "capacity: from 0"),
+    ):
+        with pytest.raises(ValueError, match=said):
+            accounts.create(username, "password-123", **extra)
+    assert accounts.all() == []
+    assert accounts.create("u" * 64, "password-123", capacity=0, team="t" * 64).capacity == 0
