@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from handoff.auth import Accounts
 from handoff.case import Status
 from handoff.database import make_engine
 from handoff.store import CaseStore
@@ -43,9 +42,7 @@ def hilo(model_path: Path, tmp_path: Path) -> Iterator[HiloProcesses]:
     processes.start_actions()
     processes.start_rasa()
     processes.start_desk()
-    accounts = Accounts(make_engine(f"sqlite:///{tmp_path / 'commerce.db'}"))
-    anna = accounts.create("anna", "password-123", role="agent", display_name="Anna")
-    accounts.set_available(anna.id, False)  # so the case waits in the queue for her to claim
+    processes.desk_user("anna", "agent", "Anna")  # the case waits in the queue for her
     yield processes
     processes.stop()
 

@@ -20,13 +20,6 @@ pytestmark = pytest.mark.model
 
 
 @pytest.fixture
-def whatsapp() -> Iterator[TwilioWhatsApp]:
-    customer = TwilioWhatsApp()
-    yield customer
-    customer.close()
-
-
-@pytest.fixture
 def hilo(model_path: Path, tmp_path: Path, whatsapp: TwilioWhatsApp) -> Iterator[HiloProcesses]:
     processes = HiloProcesses(
         model=model_path, workdir=tmp_path, credentials=CREDENTIALS, env=whatsapp.env()

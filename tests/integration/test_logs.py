@@ -16,8 +16,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from handoff.auth import Accounts
-from handoff.database import make_engine
 from tests.support.servers import HiloProcesses
 from tests.support.twilio_whatsapp import CREDENTIALS, TwilioWhatsApp
 
@@ -40,13 +38,6 @@ SECRETS = (
 
 
 @pytest.fixture
-def whatsapp() -> Iterator[TwilioWhatsApp]:
-    customer = TwilioWhatsApp()
-    yield customer
-    customer.close()
-
-
-@pytest.fixture
 def hilo(model_path: Path, tmp_path: Path, whatsapp: TwilioWhatsApp) -> Iterator[HiloProcesses]:
     processes = HiloProcesses(
         model=model_path,
@@ -57,9 +48,7 @@ def hilo(model_path: Path, tmp_path: Path, whatsapp: TwilioWhatsApp) -> Iterator
     processes.start_actions()
     processes.start_rasa()
     processes.start_desk()
-    accounts = Accounts(make_engine(f"sqlite:///{tmp_path / 'commerce.db'}"))
-    sofia = accounts.create("sofia", "password-123", role="supervisor", display_name="Sofía")
-    accounts.set_available(sofia.id, False)  # so the case waits for her to claim it
+    processes.desk_user("sofia", "supervisor", "Sofía")  # the case waits for her to claim it
     yield processes
     processes.stop()
 

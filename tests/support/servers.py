@@ -131,6 +131,17 @@ class HiloProcesses:
         )
         wait_for(f"{self.desk_url}/api/openapi.json", self.desk, timeout=60)
 
+    def desk_user(self, username: str, role: str, display_name: str) -> None:
+        """A desk user (password "password-123"), not available: cases wait for a claim."""
+        from handoff.auth import Accounts
+        from handoff.database import make_engine
+
+        engine = make_engine(f"sqlite:///{self.workdir / 'commerce.db'}")
+        accounts = Accounts(engine)
+        user = accounts.create(username, "password-123", role=role, display_name=display_name)
+        accounts.set_available(user.id, False)
+        engine.dispose()
+
     def kill_rasa(self) -> None:
         """kill -9: no shutdown hooks, nothing flushed."""
         assert self.rasa is not None

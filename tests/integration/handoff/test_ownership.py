@@ -22,8 +22,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from handoff.auth import Accounts
-from handoff.database import make_engine
 from tests.support.servers import HiloProcesses
 
 pytestmark = pytest.mark.model
@@ -38,9 +36,7 @@ def hilo(model_path: Path, tmp_path: Path) -> Iterator[HiloProcesses]:
     processes.start_actions()
     processes.start_rasa()
     processes.start_desk()
-    accounts = Accounts(make_engine(f"sqlite:///{tmp_path / 'commerce.db'}"))
-    sofia = accounts.create("sofia", "password-123", role="supervisor", display_name="Sofía")
-    accounts.set_available(sofia.id, False)  # the case waits for her to claim it
+    processes.desk_user("sofia", "supervisor", "Sofía")  # the case waits for her to claim it
     yield processes
     processes.stop()
 
