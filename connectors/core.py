@@ -42,9 +42,10 @@ from connectors.channel import (
     sender_ref,
 )
 from connectors.customers import Customers
-from connectors.dispatcher import Dispatcher, Failed, Retry
+from connectors.dispatcher import Dispatcher, Failed, Retry, Settle
 from connectors.errors import SendError
 from connectors.inbox import Inbox, InboxItem
+from connectors.leases import leases_for
 from connectors.media_inbound import store_inbound_media
 from connectors.media_store import LocalMediaStore, MediaStore
 from connectors.messages import InboundMessage, Kind, OutboundPart
@@ -120,17 +121,26 @@ class ChannelHub:
         self.customers = Customers(self.database)
         self.media_store = media_store or LocalMediaStore()
         self.media_limits = media_limits or MediaLimits.from_env()
-        self.dispatcher = Dispatcher(self.inbox, self._process, concurrency=concurrency)
+        self.dispatcher = Dispatcher(
+            self.inbox, self._process, concurrency=concurrency, leases=leases_for(self.engine)
+        )
         self._channels: dict[str, _Registration] = {}
         self._bot_ready = bot_ready
         # Set by the handoff (handoff/plugin.py); the channels work without it.
         self.with_people: Callable[[str], bool] | None = None
         self.escalate: Escalation | None = None
-        # Before a conversation's next message: a pending hand-back to the bot is done first.
-        self.settle: Callable[[str], Awaitable[None]] | None = None
         self._started = False
         self._listeners: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
         self._listeners_lock = threading.Lock()
+
+    @property
+    def settle(self) -> Settle | None:
+        """What runs before a conversation's next turn, under its lease (the hand-back)."""
+        return self.dispatcher.settle
+
+    @settle.setter
+    def settle(self, settle: Settle | None) -> None:
+        self.dispatcher.settle = settle
 
     # --- life cycle -------------------------------------------------------------------
 
@@ -215,12 +225,6 @@ class ChannelHub:
                 return  # nothing left for the bot: the refusal was the answer
         message = await self._resolve_buttons(message)
         await channel.sender.before_turn(message)
-        if self.settle is not None:
-            # On this conversation's lane: the bot is back before this message reaches it.
-            try:
-                await self.settle(message.conversation_id)
-            except Exception as error:  # the handoff database is down: later, not never
-                raise Retry(f"settle: {type(error).__name__}") from error
         held_by_people = await self._with_people(message.conversation_id)
         user_message = UserMessage(
             text=message.nlu_text(),

@@ -10,6 +10,18 @@ to `concurrency` turns at once.
 A lane that finds no more work ends; `wake()` starts a new one. The `dirty` flag closes the
 gap between "no pending message found" and "lane removed": a wake in between makes the lane
 look again.
+
+Replicas (several Rasa servers on one PostgreSQL database): each turn runs under the
+conversation's lease (connectors/leases.py), so one process at a time works on a
+conversation whichever replica took its webhook. A lane that cannot get the lease ends: the
+holder takes the next message after its own. Two things close the gaps that leaves:
+- a lane that found nothing looks once more *after* giving the lease back, so a message
+  stored by another replica while this one held the lease is never left waiting;
+- every `sweep_seconds`, each replica wakes a lane for every conversation with unfinished
+  messages. That is how a replica killed with -9 is taken over: PostgreSQL drops its leases
+  when its connections close, and the next sweep elsewhere claims its interrupted messages.
+Before each claim, under the lease, `settle` runs (the handoff's hand-back to the bot), so a
+hand-back and the conversation's turns never overlap on any replica.
 """
 
 from __future__ import annotations
@@ -23,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from connectors.inbox import Inbox, InboxItem
+from connectors.leases import Leases, LocalLeases
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -30,6 +43,9 @@ T = TypeVar("T")
 # What the hub does with one claimed message; raising `Retry` puts it back to pending,
 # raising `Failed` marks it failed.
 Processor = Callable[[InboxItem], Awaitable[None]]
+# What must happen before a conversation's next turn (the hand-back to the bot).
+Settle = Callable[[str], Awaitable[None]]
+SWEEP_SECONDS = 2.0
 
 
 class Retry(Exception):
@@ -89,21 +105,29 @@ class Dispatcher:
         concurrency: int = 4,
         retry_delay: float = 2.0,
         bot_loop: BotLoop | None = None,
+        leases: Leases | None = None,
+        sweep_seconds: float = SWEEP_SECONDS,
     ) -> None:
-        """`process` runs on `bot_loop` (a new one by default)."""
+        """`process` runs on `bot_loop` (a new one by default), each turn under a lease."""
         self.inbox = inbox
         self.process = process
         self.bot = bot_loop or BotLoop()
         self.concurrency = concurrency
         self.retry_delay = retry_delay
+        self.leases: Leases = leases or LocalLeases()
+        self.sweep_seconds = sweep_seconds
+        self.settle: Settle | None = None
         self._lanes: dict[str, _Lane] = {}
         self._slots: asyncio.Semaphore | None = None
         self._stopping = False
+        self._sweeper: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         """Starts the bot loop and picks up whatever was pending before a restart."""
         self.bot.start()
         self.bot.submit(self._recover()).result(timeout=60)
+        if self.leases.shared:
+            self.bot.call_soon(self._start_sweeper)
 
     async def _recover(self) -> None:
         conversations = await asyncio.to_thread(self.inbox.recover)
@@ -111,6 +135,23 @@ class Dispatcher:
             logger.info("connectors.inbox.recovered conversations=%d", len(conversations))
         for conversation_id in conversations:
             self._wake(conversation_id)
+
+    def _start_sweeper(self) -> None:
+        if self._sweeper is None and not self._stopping:
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+
+    async def _sweep_forever(self) -> None:
+        """Takes over work no live process is doing (a replica died, see the module docstring)."""
+        while not self._stopping:
+            await asyncio.sleep(self.sweep_seconds)
+            try:
+                conversations = await asyncio.to_thread(self.inbox.recover)
+            except Exception as error:  # the database is down: the next sweep looks again
+                logger.warning("connectors.dispatch.sweep_failed error=%s", type(error).__name__)
+                continue
+            for conversation_id in conversations:
+                if conversation_id not in self._lanes:
+                    self._wake(conversation_id)
 
     def wake(self, conversation_id: str) -> None:
         """A conversation has a new pending message (call from any thread)."""
@@ -135,11 +176,16 @@ class Dispatcher:
             while not self._stopping:
                 async with self._slots:  # claim only when a turn can start at once
                     lane.dirty = False
-                    item = await asyncio.to_thread(self.inbox.claim_next, conversation_id)
-                    if item is not None:
-                        retry = await self._process_one(item)
+                    async with self.leases.hold(conversation_id) as held:
+                        item = await self._turn(conversation_id) if held else None
+                        retry = item is not None and await self._process_one(item)
+                if not held:
+                    break  # another replica has the conversation and takes what follows
                 if item is None:
-                    if lane.dirty:
+                    if lane.dirty or (
+                        self.leases.shared
+                        and await asyncio.to_thread(self.inbox.has_unfinished, conversation_id)
+                    ):
                         continue
                     break
                 if retry:
@@ -152,6 +198,12 @@ class Dispatcher:
         if retry and not self._stopping:
             # Try again later, still in order: the message is pending at the head of the lane.
             asyncio.get_running_loop().call_later(self.retry_delay, self._wake, conversation_id)
+
+    async def _turn(self, conversation_id: str) -> InboxItem | None:
+        """Under the lease: what must come first, then the conversation's next message."""
+        if self.settle is not None:
+            await self.settle(conversation_id)
+        return await asyncio.to_thread(self.inbox.claim_next, conversation_id, leased=True)
 
     async def _process_one(self, item: InboxItem) -> bool:
         """Processes one message; True when it must be retried later."""
@@ -179,6 +231,8 @@ class Dispatcher:
 
     async def _drain(self, timeout: float) -> None:
         self._stopping = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         tasks = [lane.task for lane in self._lanes.values() if lane.task is not None]
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)

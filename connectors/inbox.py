@@ -2,8 +2,13 @@
 
 A message is `pending` until the dispatcher claims it (`processing`), then `done` or `failed`.
 A provider's retry of the same delivery hits the unique (channel, provider_id) key and is
-acknowledged without being stored or processed again. After a crash, `recover()` puts
-interrupted messages back to `pending`, so nothing accepted is lost.
+acknowledged without being stored or processed again.
+
+Whoever claims holds the conversation's lease (connectors/leases.py: one process at a time,
+across replicas). So a message the claimer finds still `processing` was interrupted: its
+process died, or lost the database, in the middle of the turn. `claim_next` takes it again
+first (`attempts` counts the tries), and nothing accepted is lost. `recover()` lists the
+conversations with such work, at start-up and in each replica's sweep.
 
 Ordering: a conversation's pending messages are taken oldest first by the provider's
 timestamp, then by arrival, so a delivery that arrives late (a provider retry) still goes
@@ -71,16 +76,26 @@ class Inbox:
         row_id = await self.database.write_async(self._insert(message), durable=True)
         return None if row_id is None else InboxItem(id=row_id, message=message, attempts=0)
 
-    def claim_next(self, conversation_id: str) -> InboxItem | None:
+    def claim_next(self, conversation_id: str, *, leased: bool = False) -> InboxItem | None:
         """The conversation's oldest pending message, now marked `processing`; None if none.
 
         The update is conditional on the row still being pending, so two claimers never take
-        the same message.
+        the same message. `leased`: the caller holds the conversation's lease, so a message
+        still `processing` was interrupted and is claimed again, in its place in the order.
         """
-        return self.database.write(lambda connection: self._claim(connection, conversation_id))
+        return self.database.write(
+            lambda connection: self._claim(connection, conversation_id, leased)
+        )
 
     @staticmethod
-    def _claim(connection: Connection, conversation_id: str) -> InboxItem | None:
+    def _claim(connection: Connection, conversation_id: str, leased: bool) -> InboxItem | None:
+        if leased:
+            connection.execute(
+                inbound.update()
+                .where(inbound.c.conversation_id == conversation_id)
+                .where(inbound.c.status == PROCESSING)
+                .values(status=PENDING, error="interrupted")
+            )
         while True:
             row = connection.execute(
                 sa.select(inbound.c.id, inbound.c.body, inbound.c.attempts)
@@ -135,24 +150,30 @@ class Inbox:
         self.database.write(lambda connection: connection.execute(statement))
 
     def recover(self) -> list[str]:
-        """After a restart: interrupted messages back to pending; conversations with work.
+        """Conversations with unfinished messages (pending, or interrupted mid-turn), oldest first.
 
-        Only one process consumes an inbox (the Rasa server), so a message still marked
-        `processing` at start-up was interrupted by a crash.
+        Nothing is reset here: another replica may be processing some of them right now. The
+        lane that gets a conversation's lease claims its interrupted message again.
         """
-        self.database.write(
-            lambda connection: connection.execute(
-                inbound.update().where(inbound.c.status == PROCESSING).values(status=PENDING)
-            )
-        )
         with self.engine.connect() as connection:
             rows = connection.execute(
                 sa.select(inbound.c.conversation_id)
-                .where(inbound.c.status == PENDING)
+                .where(inbound.c.status.in_((PENDING, PROCESSING)))
                 .group_by(inbound.c.conversation_id)
                 .order_by(sa.func.min(inbound.c.id))
             ).all()
         return [row.conversation_id for row in rows]
+
+    def has_unfinished(self, conversation_id: str) -> bool:
+        """Whether the conversation has a message pending or in a turn (a lane's last look)."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                sa.select(inbound.c.id)
+                .where(inbound.c.conversation_id == conversation_id)
+                .where(inbound.c.status.in_((PENDING, PROCESSING)))
+                .limit(1)
+            ).first()
+        return row is not None
 
     def conversation(self, conversation_id: str, limit: int = 500) -> list[InboundMessage]:
         """A conversation's latest stored messages, oldest first (history views)."""

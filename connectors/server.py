@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
+from connectors import rasa_stores
 from connectors.local import UNAUTHENTICATED_BUILTINS
 from hilo import log_privacy
 from hilo.keys import actions_token, rasa_jwt_secret
@@ -69,7 +70,9 @@ def actions_url(url: str) -> str:
 
 
 def configure_action_endpoint(token: str | None) -> None:
-    """Every action-server call from this process goes to HILO_ACTIONS_PORT with the token.
+    """Action calls to HILO_ACTIONS_PORT with the token; Rasa's stores from the environment.
+
+    The stores are the ones the environment names (connectors/rasa_stores.py).
 
     endpoints.yml names the default port (5055) so that Rasa's own `rasa run` reads it
     without any variable set; this process follows the variable instead.
@@ -80,6 +83,7 @@ def configure_action_endpoint(token: str | None) -> None:
 
     def read_endpoints(cls: type[AvailableEndpoints], path: str | None) -> AvailableEndpoints:
         endpoints = original(cls, path)
+        rasa_stores.apply(endpoints)
         if endpoints.action is not None:
             endpoints.action.url = actions_url(str(endpoints.action.url))
             if token:

@@ -1,7 +1,7 @@
 """The channels database: inbox, outbound messages, conversations and customer profiles.
 
-One SQLAlchemy 1.4 engine (2.0-style API) per process, from `CHANNELS_DATABASE_URL`
-(default: `var/channels.db`, SQLite). PostgreSQL works unchanged
+One SQLAlchemy 1.4 engine (2.0-style API) per process, from `CHANNELS_DATABASE_URL`, else
+`DATABASE_URL` (default: `var/channels.db`, SQLite). PostgreSQL works unchanged
 (`postgresql://user@host/db`). The tables are created on first use; they belong to the
 connectors alone (the tracker store and the commerce store have their own databases).
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import queue
 import threading
 import time
@@ -28,11 +27,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from hilo import database as shared
+
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_URL = f"sqlite:///{REPO_ROOT / 'var' / 'channels.db'}"
 
 metadata = sa.MetaData(
     naming_convention={
@@ -119,8 +118,8 @@ conversations = sa.Table(
 
 
 def database_url() -> str:
-    """`CHANNELS_DATABASE_URL`, or the SQLite file under var/."""
-    return os.environ.get("CHANNELS_DATABASE_URL") or DEFAULT_URL
+    """`CHANNELS_DATABASE_URL`, `DATABASE_URL`, or var/channels.db (hilo/database.py)."""
+    return shared.database_url("CHANNELS_DATABASE_URL", "DATABASE_URL", sqlite_file="channels.db")
 
 
 def make_engine(url: str | None = None) -> Engine:

@@ -11,11 +11,12 @@ one place that says what each move writes:
   (`to_people_events`), which the bot's handoff action returns to Rasa (actions/handoff.py)
   and the fail-safe applies under the conversation's lock (handoff/plugin.py);
 - `HandBack`: the way back, run **inside the Rasa server** as soon as an agent resolves the
-  case, not by the desk. A background task picks up resolved cases within a fraction of a
-  second (so it works with no desk running), and the channels core settles a conversation's
-  pending hand-back before it processes that conversation's next message, on the same lane
-  (so a message sent right after "resolve" is answered by the bot, in order, never by
-  nobody).
+  case, not by the desk. A background task finds resolved cases within a fraction of a
+  second (so it works with no desk running) and wakes their conversations' lanes; the
+  channels dispatcher settles a conversation's pending hand-back under its lease before it
+  processes that conversation's next message (so a message sent right after "resolve" is
+  answered by the bot, in order, never by nobody, and on several replicas exactly one does
+  the hand-back).
 
 A hand-back is safe to retry and to crash in the middle of: the tracker events are applied
 under the conversation's lock only if the tracker is still with people, and the case moves
@@ -105,10 +106,16 @@ def rasa_events(events: list[dict[str, Any]]) -> list[Any]:
 class HandBack:
     """Resolved cases back to the bot, inside the Rasa server (see the module docstring)."""
 
-    def __init__(self, store: CaseStore, agent: Callable[[], Any]) -> None:
-        """`agent()` is the Rasa server's agent (its tracker and lock stores), or None yet."""
+    def __init__(
+        self, store: CaseStore, agent: Callable[[], Any], wake: Callable[[str], None]
+    ) -> None:
+        """`agent()`: the Rasa server's agent, or None yet; `wake(conversation)`: its lane.
+
+        The agent gives the tracker and lock stores; the lane is the channels dispatcher's.
+        """
         self.store = store
         self._agent = agent
+        self._wake = wake
 
     async def hand_back(self, case: Case) -> bool:
         """Gives `case`'s conversation back to the bot; False if Rasa is not ready yet."""
@@ -134,16 +141,16 @@ class HandBack:
             await self.hand_back(case)
 
     async def sweep(self) -> int:
-        """Hands back every resolved case; how many."""
-        done = 0
-        for case in await asyncio.to_thread(self.store.find, statuses=(Status.RESOLVED,)):
-            try:
-                done += await self.hand_back(case)
-            except Exception as error:  # the next sweep tries again
-                logger.warning(
-                    "handoff.hand_back_failed case=%d error=%s", case.id, type(error).__name__
-                )
-        return done
+        """Asks for the hand-back of every resolved case; how many there were.
+
+        The hand-back itself runs on the conversation's lane, under its lease (`settle`, called
+        by the channels dispatcher before a turn), so that on any number of replicas it never
+        overlaps a turn of the same conversation and is done once.
+        """
+        resolved = await asyncio.to_thread(self.store.find, statuses=(Status.RESOLVED,))
+        for case in resolved:
+            self._wake(case.conversation_id)
+        return len(resolved)
 
     async def run(self) -> None:
         """Sweeps until cancelled (the Rasa server's lifetime)."""

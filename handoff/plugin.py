@@ -73,8 +73,11 @@ class HandoffPlugin(InputChannel):
     def hand_backs(self) -> HandBack:
         """The way back to the bot, on this server's agent."""
         if self._hand_backs is None:
+            hub = self._hub or default_hub()
             self._hand_backs = HandBack(
-                self.handoff.store, lambda: getattr(self._server, "agent", None)
+                self.handoff.store,
+                lambda: getattr(self._server, "agent", None),
+                hub.dispatcher.wake,
             )
         return self._hand_backs
 

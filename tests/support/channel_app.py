@@ -99,13 +99,16 @@ class ServedApp:
         self._loop.run_forever()
 
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.post(f"{self.url}{path}", timeout=10, **kwargs)
+        kwargs.setdefault("timeout", 10)
+        return httpx.post(f"{self.url}{path}", **kwargs)
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.get(f"{self.url}{path}", timeout=10, **kwargs)
+        kwargs.setdefault("timeout", 10)
+        return httpx.get(f"{self.url}{path}", **kwargs)
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.request(method, f"{self.url}{path}", timeout=10, **kwargs)
+        kwargs.setdefault("timeout", 10)
+        return httpx.request(method, f"{self.url}{path}", **kwargs)
 
     def close(self) -> None:
         async def stop() -> None:

@@ -34,6 +34,8 @@ class HiloProcesses:
     rasa: subprocess.Popen | None = None
     desk: subprocess.Popen | None = None
     desk_port: int = field(default_factory=free_port)
+    # Every store on this database (PostgreSQL for replicas), instead of SQLite files.
+    database_url: str | None = None
     jwt_secret: str = "test-rasa-jwt-secret"
     actions_token: str = "test-actions-token"
     secret_key: str = "test-hilo-secret-key"
@@ -50,14 +52,19 @@ class HiloProcesses:
     def tracker_db(self) -> Path:
         return self.workdir / "tracker.db"
 
+    @property
+    def commerce_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.workdir / 'commerce.db'}"
+
     def environment(self) -> dict[str, str]:
         return {
             **os.environ,
             "HILO_ACTIONS_PORT": str(self.actions_port),
             "HILO_RASA_PORT": str(self.rasa_port),
-            "DATABASE_URL": f"sqlite:///{self.workdir / 'commerce.db'}",
-            "HANDOFF_DATABASE_URL": f"sqlite:///{self.workdir / 'commerce.db'}",
-            "CHANNELS_DATABASE_URL": f"sqlite:///{self.channels_db}",
+            "DATABASE_URL": self.commerce_url,
+            "HANDOFF_DATABASE_URL": self.commerce_url,
+            "CHANNELS_DATABASE_URL": self.database_url or f"sqlite:///{self.channels_db}",
+            "TRACKER_DATABASE_URL": self.database_url or f"sqlite:///{self.tracker_db}",
             "HILO_MEDIA_DIR": str(self.workdir / "media"),
             "HILO_PUBLIC_URL": self.url,
             "HILO_RASA_URL": self.url,
@@ -73,8 +80,8 @@ class HiloProcesses:
         from actions.commerce.seed import main as seed_main
         from handoff.database import migrate as migrate_handoff
 
-        seed_main(["--url", f"sqlite:///{self.workdir / 'commerce.db'}"])
-        migrate_handoff(f"sqlite:///{self.workdir / 'commerce.db'}")
+        seed_main(["--url", self.commerce_url])
+        migrate_handoff(self.commerce_url)
         log = (self.workdir / "actions.log").open("a")
         self.actions = subprocess.Popen(  # noqa: S603
             [str(BIN / "python"), "-m", "actions.server", "--port", str(self.actions_port)],
@@ -93,7 +100,7 @@ class HiloProcesses:
             f"  dialect: sqlite\n  db: {self.tracker_db}\n  window: 200\n"
             "nlg:\n  type: components.nlg.HiloNLG\n"
         )
-        log = (self.workdir / "rasa.log").open("a")
+        log = (self.workdir / f"rasa-{self.rasa_port}.log").open("a")
         self.rasa = subprocess.Popen(  # noqa: S603
             [
                 str(BIN / "python"),
@@ -136,11 +143,23 @@ class HiloProcesses:
         from handoff.auth import Accounts
         from handoff.database import make_engine
 
-        engine = make_engine(f"sqlite:///{self.workdir / 'commerce.db'}")
+        engine = make_engine(self.commerce_url)
         accounts = Accounts(engine)
         user = accounts.create(username, "password-123", role=role, display_name=display_name)
         accounts.set_available(user.id, False)
         engine.dispose()
+
+    def replica(self) -> HiloProcesses:
+        """Another Rasa server on the same databases and action server (not started)."""
+        return HiloProcesses(
+            model=self.model,
+            workdir=self.workdir,
+            credentials=self.credentials,
+            env=self.env,
+            actions_port=self.actions_port,
+            desk_port=self.desk_port,
+            database_url=self.database_url,
+        )
 
     def kill_rasa(self) -> None:
         """kill -9: no shutdown hooks, nothing flushed."""

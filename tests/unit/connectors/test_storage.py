@@ -106,11 +106,14 @@ def test_concurrent_claimers_never_take_the_same_message(engine: Engine) -> None
     assert sorted(claimed) == sorted(f"m{i}" for i in range(30))
 
 
-def test_recover_puts_interrupted_messages_back_and_lists_their_conversations(
+def test_recover_lists_unfinished_conversations_and_the_lease_holder_claims_again(
     engine: Engine,
 ) -> None:
+    """An interrupted turn stays `processing` (another replica may be in it); the next holder
+    of the conversation's lease takes it again, before the messages after it."""
     inbox = Inbox(engine)
     inbox.accept(message("a", conversation="telegram:1"))
+    inbox.accept(message("a2", conversation="telegram:1"))
     inbox.accept(message("b", conversation="telegram:2"))
     inbox.accept(message("c", conversation="telegram:3"))
     interrupted = inbox.claim_next("telegram:1")
@@ -119,8 +122,16 @@ def test_recover_puts_interrupted_messages_back_and_lists_their_conversations(
     assert done is not None
     inbox.finish(done.id)
     assert inbox.recover() == ["telegram:1", "telegram:2"]
-    again = inbox.claim_next("telegram:1")
+    assert inbox.counts() == {"pending": 2, "processing": 1, "done": 1}  # nothing reset
+    assert inbox.has_unfinished("telegram:1")
+    assert not inbox.has_unfinished("telegram:3")
+    later = inbox.claim_next("telegram:1")  # without the lease: only what is pending
+    assert later is not None
+    assert later.message.provider_id == "a2"
+    inbox.release(later.id, "test")
+    again = inbox.claim_next("telegram:1", leased=True)
     assert again is not None
+    assert again.message.provider_id == "a"
     assert again.attempts == 2
 
 

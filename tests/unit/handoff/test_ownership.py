@@ -59,7 +59,7 @@ def test_a_hand_back_done_twice_writes_the_tracker_once(agent, tmp_path: Path) -
         for event in rasa_events(to_people_events(case.id, "customer_asked")):
             tracker.update(event)
         await agent.tracker_store.save(tracker)
-        hand_backs = HandBack(store, lambda: agent)
+        hand_backs = HandBack(store, lambda: agent, lambda _conversation: None)
         assert await hand_backs.hand_back(case)
         first = len((await agent.tracker_store.retrieve(conversation)).events)
         assert await hand_backs.hand_back(case)  # the retry after a "crash"
@@ -80,5 +80,29 @@ def test_a_hand_back_waits_for_the_bot_to_be_ready(tmp_path: Path) -> None:
     case, _ = store.open_case(
         NewCase("sandbox:x", "sandbox", Reason.CUSTOMER_ASKED, "es", time.time() + 3600)
     )
-    assert not asyncio.run(HandBack(store, lambda: None).hand_back(case))
+    assert not asyncio.run(HandBack(store, lambda: None, lambda _c: None).hand_back(case))
     assert store.get(case.id).status is Status.QUEUED
+
+
+def test_the_sweep_wakes_the_lanes_of_resolved_cases_only(tmp_path: Path) -> None:
+    """The hand-back runs on the conversation's lane (under its lease), never in the sweep."""
+    url = f"sqlite:///{tmp_path / 'handoff.db'}"
+    migrate(url)
+    store = CaseStore(make_engine(url))
+    sofia = Accounts(store.engine).create(
+        "sofia", "password-123", role="supervisor", display_name="Sofía"
+    )
+    cases = [
+        store.open_case(
+            NewCase(f"sandbox:{name}", "sandbox", Reason.CUSTOMER_ASKED, "es", time.time() + 60)
+        )[0]
+        for name in ("queued", "resolved", "kept")
+    ]
+    for case in cases[1:]:
+        store.claim(case.id, sofia)
+    store.resolve(cases[1].id, sofia, return_to_bot=True, corrections={})
+    store.resolve(cases[2].id, sofia, return_to_bot=False, corrections={})
+    woken: list[str] = []
+    assert asyncio.run(HandBack(store, lambda: None, woken.append).sweep()) == 1
+    assert woken == ["sandbox:resolved"]
+    assert store.get(cases[1].id).status is Status.RESOLVED  # the lane moves it, not the sweep
