@@ -11,7 +11,7 @@ export HILO_ACTIONS_PORT ?= 5055
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup lock train migrate seed run shell actions lint format types validate unit test-deps e2e conversations test crossval bench bench-channels bench-desk channels-status telegram-webhook clean
+.PHONY: help setup lock train migrate seed run run-cluster shell actions lint format types validate unit test-deps e2e conversations test crossval bench bench-channels bench-desk channels-status telegram-webhook clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ seed: setup ## Reset the commerce database to the demo store (docs/demo-store.md
 
 run: setup train ## Start the action server and the Rasa server (SQLite under var/)
 	@scripts/run.sh
+
+run-cluster: setup train ## HILO_REPLICAS (2) Rasa servers behind HAProxy on PostgreSQL + Redis (docs/deployment.md)
+	@scripts/run-cluster.sh
 
 shell: setup ## Chat with the running bot from the terminal (start `make run` first)
 	@$(BIN)/python scripts/chat.py

@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -233,20 +234,35 @@ def twilio_delivery(phone: str, sid: str, text: str, path: str) -> tuple[bytes, 
 
 
 async def post_until_acknowledged(
-    session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str]
+    session: aiohttp.ClientSession,
+    url: str | Sequence[str],
+    body: bytes,
+    headers: dict[str, str],
+    seen: dict[str, int] | None = None,
 ) -> tuple[float, int, int]:
-    """Delivers like a provider: again until a 2xx. (first-try latency ms, status, tries)."""
+    """Delivers like a provider: again until a 2xx. (first-try latency ms, status, tries).
+
+    Several URLs (replicas behind a round-robin balancer): each try goes to the next one.
+    `seen` counts the answers of every try by status (or error name).
+    """
+    urls = [url] if isinstance(url, str) else list(url)
     tries = 0
     first_latency = float("nan")
     while True:
         tries += 1
         started = time.perf_counter()
         try:
-            async with session.post(url, data=body, headers=headers) as reply:
+            async with session.post(
+                urls[(tries - 1) % len(urls)], data=body, headers=headers
+            ) as reply:
                 await reply.read()
                 status = reply.status
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+                key = str(status)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             status = 0
+            key = type(error).__name__
+        if seen is not None:
+            seen[key] = seen.get(key, 0) + 1
         latency = (time.perf_counter() - started) * 1000
         if tries == 1:
             first_latency = latency
@@ -255,8 +271,14 @@ async def post_until_acknowledged(
         await asyncio.sleep(0.5)
 
 
-async def open_loop(url: str, requests: list[tuple[bytes, dict[str, str]]], rate: float) -> dict:
-    """Sends `requests` at `rate` per second, not waiting for answers; latency of each."""
+async def open_loop(
+    url: str | Sequence[str], requests: list[tuple[bytes, dict[str, str]]], rate: float
+) -> dict:
+    """Sends `requests` at `rate` per second, not waiting for answers; latency of each.
+
+    Several URLs (replicas): the requests go to each in turn.
+    """
+    urls = [url] if isinstance(url, str) else list(url)
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     timeout = aiohttp.ClientTimeout(total=180)
@@ -264,7 +286,7 @@ async def open_loop(url: str, requests: list[tuple[bytes, dict[str, str]]], rate
         timeout=timeout, connector=aiohttp.TCPConnector(limit=0)
     ) as session:
 
-        async def one(body: bytes, headers: dict[str, str]) -> None:
+        async def one(url: str, body: bytes, headers: dict[str, str]) -> None:
             started = time.perf_counter()
             try:
                 async with session.post(url, data=body, headers=headers) as reply:
@@ -281,7 +303,7 @@ async def open_loop(url: str, requests: list[tuple[bytes, dict[str, str]]], rate
             delay = began + index / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(body, headers)))
+            tasks.append(asyncio.create_task(one(urls[index % len(urls)], body, headers)))
         sent_for = time.perf_counter() - began
         await asyncio.gather(*tasks)
     return {
@@ -473,8 +495,28 @@ async def exactly_once(stack: Stack, deliveries: int) -> dict[str, Any]:
         await asyncio.sleep(0.5)
     await asyncio.sleep(2)  # the last turns' replies are logged right after the turn
     stack.stop_rasa()
+    return {
+        "deliveries": len(schedule),
+        "unique_messages": unique,
+        "duplicate_deliveries": len(schedule) - unique,
+        **compare(pairs, expected, stack.replies(), acknowledged),
+        "deliveries_refused_while_down_then_redelivered": retried,
+        "restart_to_ready_s": round(restart_seconds, 1),
+        "ack_p50_ms": round(percentile(latencies, 50), 1),
+        "ack_p99_ms": round(percentile(latencies, 99), 1),
+        "inbox": stack.inbox_counts("once"),
+    }
+
+
+def compare(
+    pairs: list[tuple[int, int]],
+    expected: dict[tuple[int, int], list],
+    replies: list[dict[str, Any]],
+    acknowledged: dict[tuple[int, int], float],
+) -> dict[str, int]:
+    """Each conversation's replies at the fake Twilio API against the calibration's."""
     got: dict[str, list[str]] = {}
-    for reply in stack.replies():
+    for reply in replies:
         got.setdefault(reply["to"], []).append(reply["body"])
     lost = duplicated = out_of_order = reversed_by_sender = 0
     for index, pair in enumerate(pairs):
@@ -489,20 +531,12 @@ async def exactly_once(stack: Stack, deliveries: int) -> dict[str, Any]:
         elif have != want and sorted(have) == sorted(want):
             out_of_order += 1
     return {
-        "deliveries": len(schedule),
-        "unique_messages": unique,
-        "duplicate_deliveries": len(schedule) - unique,
         "conversations": len(pairs),
         "expected_replies": sum(len(expected[pair]) for pair in pairs),
         "lost_replies": lost,
         "duplicated_replies": duplicated,
         "conversations_out_of_order": out_of_order,
         "conversations_redelivered_in_reverse": reversed_by_sender,
-        "deliveries_refused_while_down_then_redelivered": retried,
-        "restart_to_ready_s": round(restart_seconds, 1),
-        "ack_p50_ms": round(percentile(latencies, 50), 1),
-        "ack_p99_ms": round(percentile(latencies, 99), 1),
-        "inbox": stack.inbox_counts("once"),
     }
 
 

@@ -55,6 +55,7 @@ from connectors.render import match_button, numbered, split_part
 from connectors.settings import MediaLimits
 from connectors.storage import Database, make_engine
 from connectors.windows import decide
+from hilo.outages import is_outage
 
 __all__ = ["ChannelHub", "default_hub", "metadata_for"]
 
@@ -238,6 +239,14 @@ class ChannelHub:
             try:
                 await registration.on_new_message(user_message)
             except Exception as error:
+                if is_outage(error):  # PostgreSQL or Redis is down: wait for it, however long
+                    logger.warning(
+                        "connectors.turn.service_down channel=%s sender=%s error=%s",
+                        message.channel,
+                        sender_ref(message.conversation_id),
+                        type(error).__name__,
+                    )
+                    raise Retry(f"service down: {type(error).__name__}") from error
                 logger.exception(
                     "connectors.turn.failed channel=%s sender=%s attempt=%d error=%s",
                     message.channel,

@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 
 from connectors.inbox import Inbox, InboxItem
 from connectors.leases import Leases, LocalLeases
+from hilo.outages import is_outage
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -216,6 +217,9 @@ class Dispatcher:
             await asyncio.to_thread(self.inbox.fail, item.id, str(reason))
             return False
         except Exception as error:
+            if is_outage(error):  # a database or Redis is down: the message waits for it
+                await asyncio.to_thread(self.inbox.release, item.id, type(error).__name__)
+                return True
             # The hub handles the bot's failures; reaching here is a bug in Hilo itself.
             logger.exception(
                 "connectors.dispatch.failed inbox_id=%d error=%s", item.id, type(error).__name__

@@ -162,3 +162,30 @@ def test_stop_lets_running_turns_finish_and_leaves_the_rest_pending(inbox: Inbox
     assert started.wait(5)
     dispatcher.stop()
     assert inbox.counts() == {"done": 1, "pending": 1}
+
+
+def test_a_turn_that_meets_a_service_outage_waits_for_it_and_is_never_failed(
+    inbox: Inbox,
+) -> None:
+    """PostgreSQL or Redis down in the middle of a turn: the message goes back to pending and
+    is processed once the service answers, however many tries that takes."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    outage = {"left": 4}
+    done: list[int] = []
+
+    async def process(item: InboxItem) -> None:
+        if outage["left"]:
+            outage["left"] -= 1
+            raise RedisConnectionError("Connection refused")
+        done.append(item.attempts)
+
+    dispatcher = Dispatcher(inbox, process, retry_delay=0.05)
+    dispatcher.start()
+    try:
+        inbox.accept(message("telegram:1", "m1", 1.0))
+        dispatcher.wake("telegram:1")
+        wait(lambda: done == [5])
+    finally:
+        dispatcher.stop()
+    assert inbox.counts() == {"done": 1}

@@ -1,0 +1,891 @@
+"""`make bench-cluster`: Hilo as replicas on one PostgreSQL and Redis, faults included.
+
+The stack is what a cluster deployment runs, with real processes on this machine: one action
+server, Rasa servers started by Hilo (`python -m connectors.server`, the channels core in
+each) as replicas, every store (commerce, handoff, channels, Rasa's tracker) in one fresh
+PostgreSQL schema, Rasa's lock store on Redis, and the fake Twilio API of bench/channels.py.
+Customer messages are signed Twilio WhatsApp webhooks, as in bench/channels.py.
+
+1. Throughput. The same load (`--load` new messages, one new conversation each, sent by
+   `--senders` closed-loop senders as fast as they are acknowledged) is processed by one
+   replica, then by two (the webhooks to each in turn); throughput is messages answered per
+   second from the first webhook until the backlog has drained.
+2. Acknowledgement. Open-loop webhooks at 2 × the two replicas' throughput for `--duration`
+   seconds (each replica in turn, one new conversation each), as in bench/channels.py part 1.
+3. Faults. `--deliveries` deliveries (bench/channels.py's plan: 70% customer messages, two per
+   conversation, 30% redeliveries), sent to the replicas in turn; a refused delivery is tried
+   again on the next replica 0.5 s later (a round-robin balancer in front, the provider
+   retrying). A quarter of the way in PostgreSQL is restarted (webhooks answer 503 meanwhile);
+   halfway, the second replica is killed with SIGKILL and started again. Every conversation's
+   replies are compared with a clean run's (calibration over REST): lost, duplicated, out of
+   order. Takeover: from the kill until the last message the killed replica had acknowledged
+   and not yet answered was answered.
+
+Writes docs/scale-benchmark.md and bench/results/cluster-<time>.json; the replicas' logs stay
+in the run's temporary directory (printed at the end).
+
+    python -m bench.cluster [--deliveries 2000] [--load 400] [--duration 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from bench.channels import (
+    FAKE_TWILIO,
+    HILO_CREDENTIALS,
+    TEXTS,
+    WEBHOOK,
+    Delivery,
+    Stack,
+    calibrate,
+    compare,
+    machine,
+    once_phone,
+    open_loop,
+    percentile,
+    plan,
+    post_until_acknowledged,
+    twilio_delivery,
+)
+from bench.rest_load import run_load
+from bench.run import answers, free_port, wait_until
+from components.training import train
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT = ROOT / "docs" / "scale-benchmark.md"
+RESULTS = ROOT / "bench" / "results"
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS = "redis://127.0.0.1:6379/14"
+CORES = os.cpu_count() or 1
+# Where the replicas' phones and message ids differ per phase (the fault run's are plan()'s).
+PHASE_DIGITS = {"warma": "1", "warmb": "2", "solo": "3", "duo": "4", "ack": "5"}
+ANSWERED = ("sent", "delivered", "read")
+TARGET_RATIO = 1.6
+TARGET_ACK_P99_MS = 25.0
+
+
+@contextmanager
+def fresh_schema(server: str) -> Iterator[str]:
+    """A database URL whose connections work in a new, empty schema, dropped afterwards."""
+    base = make_url(server)
+    schema = f"hilo_bench_cluster_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base, future=True, pool_pre_ping=True)
+    try:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        url = base.update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def restart_postgres() -> float:
+    """`pg_ctlcluster <version> main restart`; the seconds it took."""
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    started = time.perf_counter()
+    subprocess.run(  # noqa: S603
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],  # noqa: S607
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def cpu_ticks(pid: int) -> int:
+    """User + system CPU time of a process, in clock ticks (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def postgres_pids() -> list[int]:
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if stat.read_text().strip() == "postgres":
+                pids.append(int(stat.parent.name))
+        except OSError:
+            continue
+    return pids
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine since boot."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+@dataclass
+class Cluster(Stack):
+    """bench/channels.py's stack on PostgreSQL and Redis, with named replicas."""
+
+    database_url: str = ""
+    redis_url: str = REDIS
+    redis_prefix: str = field(default_factory=lambda: f"hilobench{uuid.uuid4().hex[:10]}")
+    ports: dict[str, int] = field(default_factory=dict)
+    replicas: dict[str, subprocess.Popen] = field(default_factory=dict)
+    _engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = sa.create_engine(self.database_url, future=True, pool_pre_ping=True)
+        return self._engine
+
+    def env(self, run: str) -> dict[str, str]:
+        url = self.database_url
+        return {
+            **super().env(run),
+            "DATABASE_URL": url,
+            "CHANNELS_DATABASE_URL": url,
+            "HANDOFF_DATABASE_URL": url,
+            "TRACKER_DATABASE_URL": url,
+            "REDIS_URL": self.redis_url,
+            "HILO_REDIS_PREFIX": self.redis_prefix,
+            "HILO_VAR_DIR": str(self.workdir / "var"),
+            "HILO_RASA_JWT_SECRET": "bench-rasa-jwt-secret",
+            "HILO_ACTIONS_TOKEN": "bench-actions-token",
+            "HILO_SECRET_KEY": "bench-hilo-secret-key",
+        }
+
+    def start_shared(self) -> None:
+        from actions.commerce.seed import main as seed_main
+        from handoff.database import migrate as migrate_handoff
+
+        seed_main(["--url", self.database_url])
+        migrate_handoff(self.database_url)
+        log = (self.workdir / "shared.log").open("a")
+        actions = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "actions.server", "--port", str(self.actions_port)],
+            cwd=ROOT,
+            env=self.env("actions"),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        fake = subprocess.Popen(  # noqa: S603
+            [*FAKE_TWILIO, "--port", str(self.twilio_port), "--log", str(self.replies_log)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.processes += [actions, fake]
+        wait_until(lambda: answers(f"http://127.0.0.1:{self.actions_port}/health"), 120, actions)
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def start_replica(self, name: str) -> float:
+        """Starts replica `name` (same port as before, if it ran); seconds until it answers."""
+        port = self.ports.setdefault(name, free_port())
+        if name == "a":
+            self.rasa_port = port  # calibrate() talks to stack.rasa_url
+        credentials = self.workdir / "credentials.yml"
+        endpoints = self.workdir / "endpoints.yml"
+        credentials.write_text(HILO_CREDENTIALS)
+        # Tracker and lock store come from the environment (connectors/rasa_stores.py).
+        endpoints.write_text(
+            f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"
+            "nlg:\n  type: components.nlg.HiloNLG\n"
+        )
+        log = (self.workdir / f"replica-{name}.log").open("a")
+        started = time.perf_counter()
+        process = subprocess.Popen(  # noqa: S603
+            [
+                *(sys.executable, "-m", "connectors.server"),
+                *("--model", str(self.model), "--port", str(port)),
+                *("--credentials", str(credentials), "--endpoints", str(endpoints)),
+            ],
+            cwd=ROOT,
+            env={**self.env(name), "HILO_RASA_PORT": str(port)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.replicas[name] = process
+        wait_until(lambda: answers(f"{self.url(name)}/"), 180, process)
+        return time.perf_counter() - started
+
+    def stop_replica(self, name: str, kill: bool = False) -> None:
+        process = self.replicas.pop(name, None)
+        if process is None:
+            return
+        process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop(self) -> None:
+        for name in list(self.replicas):
+            self.stop_replica(name)
+        super().stop()
+        if self._engine is not None:
+            self._engine.dispose()
+
+    def inbox_counts(self, run: str) -> dict[str, int]:
+        """Messages of phase `run` (their ids start with SM<run>) by status."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT status, count(*) FROM channel_inbound"
+                    " WHERE provider_id LIKE :prefix GROUP BY status"
+                ),
+                {"prefix": f"SM{run}%"},
+            ).all()
+        return {str(status): int(count) for status, count in rows}
+
+    async def drained(self, run: str, count: int, timeout: float = 600) -> bool:
+        """Waits until `count` messages of phase `run` are done or failed."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                counts = await asyncio.to_thread(self.inbox_counts, run)
+            except sa.exc.OperationalError:  # PostgreSQL restarting
+                counts = {}
+            if counts.get("done", 0) + counts.get("failed", 0) >= count:
+                return True
+            await asyncio.sleep(0.25)
+        return False
+
+    def last_processed(self, run: str) -> float:
+        with self.engine.connect() as connection:
+            value = connection.execute(
+                sa.text("SELECT max(processed_at) FROM channel_inbound WHERE provider_id LIKE :p"),
+                {"p": f"SM{run}%"},
+            ).scalar()
+        return float(value or "nan")
+
+    def cpu(self) -> dict[str, int]:
+        """CPU ticks so far: replicas, action server, PostgreSQL, the rest, the machine."""
+        busy, total = machine_ticks()
+        replicas = sum(cpu_ticks(p.pid) for p in self.replicas.values())
+        actions = cpu_ticks(self.processes[0].pid)
+        postgres = sum(cpu_ticks(pid) for pid in postgres_pids())
+        return {
+            "replicas": replicas,
+            "action_server": actions,
+            "postgresql": postgres,
+            "machine_busy": busy,
+            "machine_total": total,
+        }
+
+
+def cpu_share(before: dict[str, int], after: dict[str, int]) -> dict[str, float]:
+    """Cores used on average in between, per part, and the machine's busy share (%)."""
+    total = (after["machine_total"] - before["machine_total"]) or 1
+    cores = {
+        name: round((after[name] - before[name]) / total * CORES, 2)
+        for name in ("replicas", "action_server", "postgresql")
+    }
+    busy = (after["machine_busy"] - before["machine_busy"]) / total
+    cores["everything_else"] = round(busy * CORES - sum(cores.values()), 2)
+    return {**cores, "machine_busy_pct": round(busy * 100, 1)}
+
+
+def phase_phone(run: str, index: int) -> str:
+    return f"+5216{PHASE_DIGITS[run]}{index:07d}"
+
+
+def phase_requests(run: str, count: int) -> list[tuple[bytes, dict[str, str]]]:
+    """`count` signed webhooks, each a new conversation's first message."""
+    return [
+        twilio_delivery(
+            phase_phone(run, index), f"SM{run}{index:08d}", TEXTS[index % len(TEXTS)], WEBHOOK
+        )
+        for index in range(count)
+    ]
+
+
+async def closed_loop(
+    urls: Sequence[str], requests: list[tuple[bytes, dict[str, str]]], senders: int
+) -> dict[str, Any]:
+    """`senders` concurrent senders, each posting its next webhook once the last is acked."""
+    latencies: list[float] = []
+    seen: dict[str, int] = {}
+    pending = iter(enumerate(requests))
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(
+        timeout=timeout, connector=aiohttp.TCPConnector(limit=0)
+    ) as session:
+
+        async def sender() -> None:
+            for index, (body, headers) in pending:
+                ordered = [urls[(index + k) % len(urls)] for k in range(len(urls))]
+                latency, _, _ = await post_until_acknowledged(
+                    session, ordered, body, headers, seen
+                )
+                latencies.append(latency)
+
+        await asyncio.gather(*(sender() for _ in range(senders)))
+    return {
+        "ack_p50_ms": round(percentile(latencies, 50), 1),
+        "ack_p99_ms": round(percentile(latencies, 99), 1),
+        "answers": seen,
+    }
+
+
+async def warm_up(cluster: Cluster, name: str, count: int = 24) -> None:
+    """The first turns of a fresh process are slow (graph tracing): REST, then webhooks."""
+    await run_load(f"{cluster.url(name)}/webhooks/rest/webhook", 4, 3, TEXTS)
+    run = f"warm{name}"
+    await closed_loop([cluster.url(name) + WEBHOOK], phase_requests(run, count), 4)
+    await cluster.drained(run, count, timeout=120)
+
+
+async def throughput(cluster: Cluster, run: str, names: list[str], args: Any) -> dict[str, Any]:
+    """Part 1: `args.load` messages, as fast as acknowledged, until all are answered."""
+    urls = [cluster.url(name) + WEBHOOK for name in names]
+    requests = phase_requests(run, args.load)
+    before = cluster.cpu()
+    began = time.time()
+    sending = await closed_loop(urls, requests, args.senders)
+    acknowledged_after = time.time() - began
+    complete = await cluster.drained(run, args.load)
+    after = cluster.cpu()
+    elapsed = cluster.last_processed(run) - began
+    rate = args.load / elapsed
+    prefix = f"whatsapp:{phase_phone(run, 0)[:-7]}"
+    return {
+        "replicas": len(names),
+        "messages": args.load,
+        "senders": args.senders,
+        "all_acknowledged_after_s": round(acknowledged_after, 1),
+        "drained_after_s": round(elapsed, 1),
+        "drained": complete,
+        "throughput_msg_s": round(rate, 1),
+        "per_core_msg_s": round(rate / CORES, 1),
+        "inbox": cluster.inbox_counts(run),
+        "replies": sum(1 for r in cluster.replies() if (r["to"] or "").startswith(prefix)),
+        "cores_used": cpu_share(before, after),
+        **sending,
+    }
+
+
+async def acknowledgement(cluster: Cluster, saturation: float, args: Any) -> dict[str, Any]:
+    """Part 2: open loop at 2 × the two replicas' throughput."""
+    rate = float(args.rate or 2 * saturation)
+    count = int(rate * args.duration)
+    urls = [cluster.url(name) + WEBHOOK for name in ("a", "b")]
+    began = time.time()
+    result = await open_loop(urls, phase_requests("ack", count), rate)
+    complete = await cluster.drained("ack", count)
+    return {
+        **result,
+        "target_rate": round(rate, 1),
+        "drained_after_s": round(cluster.last_processed("ack") - began, 1),
+        "drained": complete,
+        "inbox": cluster.inbox_counts("ack"),
+    }
+
+
+def unfinished(cluster: Cluster) -> set[str]:
+    """The fault run's message ids pending or in a turn right now."""
+    with cluster.engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT provider_id FROM channel_inbound WHERE provider_id LIKE 'SMonce%'"
+                " AND status IN ('pending', 'processing')"
+            )
+        ).all()
+    return {str(row.provider_id) for row in rows}
+
+
+def answered_at(cluster: Cluster, sids: set[str]) -> dict[str, float | None]:
+    """When each message's last reply was accepted by the fake Twilio API (None: no reply)."""
+    if not sids:
+        return {}
+    with cluster.engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT i.provider_id, max(o.updated_at) AS at FROM channel_inbound i"
+                " LEFT JOIN channel_outbound o ON o.reply_to = i.id"
+                " AND o.status IN ('sent', 'delivered', 'read')"
+                " WHERE i.provider_id IN :sids GROUP BY i.provider_id"
+            ).bindparams(sa.bindparam("sids", expanding=True)),
+            {"sids": sorted(sids)},
+        ).all()
+    return {str(row.provider_id): (float(row.at) if row.at else None) for row in rows}
+
+
+def processing_evidence(cluster: Cluster) -> dict[str, Any]:
+    """What the database says about the fault run: attempts, errors, turns per message."""
+    with cluster.engine.connect() as connection:
+        attempts = connection.execute(
+            sa.text(
+                "SELECT attempts, count(*) FROM channel_inbound WHERE provider_id LIKE 'SMonce%'"
+                " GROUP BY attempts ORDER BY attempts"
+            )
+        ).all()
+        errors = connection.execute(
+            sa.text(
+                "SELECT coalesce(error, '') AS error, count(*) FROM channel_inbound"
+                " WHERE provider_id LIKE 'SMonce%' GROUP BY error"
+            )
+        ).all()
+        user_events = connection.execute(
+            sa.text(
+                "SELECT count(*) FROM events WHERE type_name = 'user'"
+                " AND sender_id LIKE 'twilio:whatsapp:+52154%'"
+            )
+        ).scalar()
+        replies = connection.execute(
+            sa.text(
+                "SELECT o.status, count(*) FROM channel_outbound o"
+                " JOIN channel_inbound i ON o.reply_to = i.id"
+                " WHERE i.provider_id LIKE 'SMonce%' GROUP BY o.status"
+            )
+        ).all()
+    return {
+        "attempts": {str(a): int(n) for a, n in attempts},
+        "errors": {str(e) or "none": int(n) for e, n in errors},
+        "user_events_in_trackers": int(user_events or 0),
+        "outbound": {str(s): int(n) for s, n in replies},
+    }
+
+
+def log_evidence(cluster: Cluster) -> dict[str, dict[str, int]]:
+    """Counts of Hilo's log events (names only, never contents) in each replica's log."""
+    pattern = re.compile(r"(connectors\.[a-z_.]+)")
+    counts: dict[str, dict[str, int]] = {}
+    for log in sorted(cluster.workdir.glob("replica-*.log")):
+        found: dict[str, int] = {}
+        for line in log.read_text(errors="replace").splitlines():
+            if "WARNING" not in line and "ERROR" not in line:
+                continue
+            match = pattern.search(line)
+            key = match.group(1) if match else "other " + ("ERROR" if "ERROR" in line else "WARN")
+            found[key] = found.get(key, 0) + 1
+        counts[log.stem] = found
+    return counts
+
+
+async def faults(cluster: Cluster, args: Any) -> dict[str, Any]:
+    """Part 3: redeliveries, PostgreSQL restarted, a replica killed with -9 and restarted."""
+    schedule, pairs = plan(args.deliveries)
+    expected = await calibrate(cluster, pairs)
+    urls = [cluster.url(name) + WEBHOOK for name in ("a", "b")]
+    victim = urls[1]
+    restart_db_at = len(schedule) // 4 if args.restart_postgres else -1
+    kill_at = len(schedule) // 2
+    latencies: list[float] = []
+    acknowledged: dict[tuple[int, int], float] = {}
+    acked_by_victim: set[str] = set()
+    seen: dict[str, int] = {}
+    retried = 0
+    events: dict[str, Any] = {}
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(
+        timeout=timeout, connector=aiohttp.TCPConnector(limit=0)
+    ) as session:
+
+        async def deliver(delivery: Delivery, ordered: list[str]) -> None:
+            nonlocal retried
+            body, headers = twilio_delivery(
+                once_phone(delivery.conversation), delivery.sid, delivery.text, WEBHOOK
+            )
+            latency, _, tries = await post_until_acknowledged(
+                session, ordered, body, headers, seen
+            )
+            acknowledged.setdefault((delivery.conversation, delivery.message), time.perf_counter())
+            if ordered[(tries - 1) % len(ordered)] == victim and "killed_at" not in events:
+                acked_by_victim.add(delivery.sid)
+            retried += tries > 1
+            if tries == 1:
+                latencies.append(latency)
+
+        async def restart_database() -> None:
+            events["postgres_restart_started"] = time.time()
+            events["postgres_restart_s"] = round(await asyncio.to_thread(restart_postgres), 1)
+
+        began = time.perf_counter()
+        tasks = []
+        restart = database = None
+        for index, delivery in enumerate(schedule):
+            if index == restart_db_at:
+                database = asyncio.create_task(restart_database())
+            if index == kill_at:
+                cluster.stop_replica("b", kill=True)
+                events["killed_at"] = time.time()
+                events["unfinished_at_kill"] = await asyncio.to_thread(unfinished, cluster)
+                restart = asyncio.create_task(asyncio.to_thread(cluster.start_replica, "b"))
+            delay = began + delivery.at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            ordered = [urls[index % 2], urls[(index + 1) % 2]]
+            tasks.append(asyncio.create_task(deliver(delivery, ordered)))
+        sent_for = time.perf_counter() - began
+        restart_seconds = await restart if restart else float("nan")
+        events["restarted_ready_at"] = time.time()
+        if database is not None:
+            await database
+        await asyncio.gather(*tasks)
+    unique = len({delivery.sid for delivery in schedule})
+    complete = await cluster.drained("once", unique)
+    await asyncio.sleep(2)  # the last turns' replies are logged right after the turn
+    killed_at = float(events["killed_at"])
+    victims = acked_by_victim & events["unfinished_at_kill"]
+    answered = answered_at(cluster, victims)
+    times = [at for at in answered.values() if at is not None]
+    takeover = (max(times) - killed_at) if times else float("nan")
+    ready = float(events["restarted_ready_at"])
+    return {
+        "deliveries": len(schedule),
+        "unique_messages": unique,
+        "duplicate_deliveries": len(schedule) - unique,
+        "sent_for_s": round(sent_for, 1),
+        **compare(pairs, expected, cluster.replies(), acknowledged),
+        "answers_seen": seen,
+        "answers_503": seen.get("503", 0),
+        "deliveries_retried": retried,
+        "postgres_restart_s": events.get("postgres_restart_s"),
+        "killed_replica_restart_to_ready_s": round(restart_seconds, 1),
+        "killed_replica_acknowledged_unanswered_at_kill": len(victims),
+        "unfinished_at_kill_all_replicas": len(events["unfinished_at_kill"]),
+        "takeover_s": round(takeover, 1),
+        "taken_over_answered_before_restarted_replica_ready": sum(1 for t in times if t < ready),
+        "taken_over_without_reply": sum(1 for at in answered.values() if at is None),
+        "restarted_replica_ready_after_kill_s": round(ready - killed_at, 1),
+        "ack_p50_ms": round(percentile(latencies, 50), 1),
+        "ack_p99_ms": round(percentile(latencies, 99), 1),
+        "drained": complete,
+        "inbox": cluster.inbox_counts("once"),
+        "database": processing_evidence(cluster),
+    }
+
+
+def clear_redis(url: str, prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        for key in client.scan_iter(match=f"{prefix}*"):
+            client.delete(key)
+    finally:
+        client.close()
+
+
+def settings(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "deliveries": args.deliveries,
+        "load": args.load,
+        "senders": args.senders,
+        "duration_s": args.duration,
+        "rate": args.rate,
+        "restart_postgres": args.restart_postgres,
+        "postgres": make_url(args.postgres).render_as_string(hide_password=True),
+        "redis": args.redis,
+    }
+
+
+async def run_all(cluster: Cluster, args: argparse.Namespace) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    results["replica_start_s"] = {"a": round(cluster.start_replica("a"), 1)}
+    await warm_up(cluster, "a")
+    results["one_replica"] = await throughput(cluster, "solo", ["a"], args)
+    results["replica_start_s"]["b"] = round(cluster.start_replica("b"), 1)
+    await warm_up(cluster, "b")
+    results["two_replicas"] = await throughput(cluster, "duo", ["a", "b"], args)
+    one = results["one_replica"]["throughput_msg_s"]
+    two = results["two_replicas"]["throughput_msg_s"]
+    results["ratio"] = round(two / one, 2) if one else float("nan")
+    if args.duration:
+        results["acknowledgement"] = await acknowledgement(cluster, two, args)
+    if args.deliveries:
+        results["faults"] = await faults(cluster, args)
+    results["log_warnings"] = log_evidence(cluster)
+    return results
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    model = train()
+    workdir = Path(tempfile.mkdtemp(prefix="hilo-bench-cluster-"))
+    results: dict[str, Any] = {
+        "run": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ"),
+        "machine": machine(),
+        "settings": settings(args),
+        "workdir": str(workdir),
+    }
+    started = time.perf_counter()
+    with fresh_schema(args.postgres) as url:
+        cluster = Cluster(workdir=workdir, model=model, database_url=url, redis_url=args.redis)
+        try:
+            cluster.start_shared()
+            results.update(await run_all(cluster, args))
+        finally:
+            cluster.stop()
+            clear_redis(args.redis, cluster.redis_prefix)
+    results["runtime_s"] = round(time.perf_counter() - started, 1)
+    return results
+
+
+def verdicts(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """(criterion, target, measured, met) for the issue's acceptance criteria."""
+    rows = []
+    fault = results.get("faults")
+    if fault:
+        for key, name in (
+            ("lost_replies", "Lost replies"),
+            ("duplicated_replies", "Duplicated replies"),
+            ("conversations_out_of_order", "Conversations answered out of order"),
+        ):
+            rows.append((name, "0", str(fault[key]), fault[key] == 0))
+    rows.append(
+        (
+            "Throughput, 2 replicas / 1",
+            f"≥ {TARGET_RATIO}",
+            f"{results['ratio']}",
+            results["ratio"] >= TARGET_RATIO,
+        )
+    )
+    ack = results.get("acknowledgement")
+    if ack:
+        rows.append(
+            (
+                "Webhook ack p99 at 2 × saturation",
+                f"≤ {TARGET_ACK_P99_MS:g} ms",
+                f"{ack['ack_p99_ms']} ms",
+                ack["ack_p99_ms"] <= TARGET_ACK_P99_MS,
+            )
+        )
+    return rows
+
+
+def explanations(results: dict[str, Any]) -> list[str]:
+    """What the run's own measurements say about each criterion not met."""
+    lines: list[str] = []
+    one, two = results["one_replica"], results["two_replicas"]
+    if results["ratio"] < TARGET_RATIO:
+        lines.append(
+            f"- **Scaling ratio {results['ratio']} < {TARGET_RATIO}.** With one replica the "
+            f"machine was {one['cores_used']['machine_busy_pct']}% busy (of {CORES} cores): "
+            f"the replica used {one['cores_used']['replicas']} cores, PostgreSQL "
+            f"{one['cores_used']['postgresql']}, the action server "
+            f"{one['cores_used']['action_server']}, the rest (load generator, fake Twilio API) "
+            f"{one['cores_used']['everything_else']}. With two replicas: "
+            f"{two['cores_used']['machine_busy_pct']}% busy, replicas "
+            f"{two['cores_used']['replicas']} cores, PostgreSQL "
+            f"{two['cores_used']['postgresql']}, action server "
+            f"{two['cores_used']['action_server']}, rest "
+            f"{two['cores_used']['everything_else']}. A second replica can only add what the "
+            "first left idle: on 2 cores shared with everything else, that is the ceiling, not "
+            "the replicas' coordination (one advisory lock and a few indexed queries per turn). "
+            "The ratio says how the cluster scales on *this* machine; on separate machines each "
+            "replica brings its own cores."
+        )
+    ack = results.get("acknowledgement")
+    if ack and ack["ack_p99_ms"] > TARGET_ACK_P99_MS:
+        lines.append(
+            f"- **Ack p99 {ack['ack_p99_ms']} ms > {TARGET_ACK_P99_MS:g} ms.** The webhook "
+            "answers after one durable INSERT in PostgreSQL, on the replica's server loop, "
+            "while the same replica's bot thread runs turns on the same cores (Python's GIL "
+            "is shared by both) and PostgreSQL commits for both replicas. At "
+            f"{ack['offered_rate']}/s on {CORES} cores the acknowledgement waits for CPU "
+            f"(p50 {ack['ack_p50_ms']} ms, max {ack['ack_max_ms']} ms)."
+        )
+    fault = results.get("faults")
+    if fault and (fault["lost_replies"] or fault["duplicated_replies"]):
+        lines.append(
+            f"- **Fault run: {fault['lost_replies']} lost, {fault['duplicated_replies']} "
+            "duplicated.** Database evidence: attempts per message "
+            f"{fault['database']['attempts']}, inbox errors {fault['database']['errors']}, "
+            f"user events in the trackers {fault['database']['user_events_in_trackers']} for "
+            f"{fault['unique_messages']} messages, outbound {fault['database']['outbound']}; "
+            f"warnings in the replicas' logs {results['log_warnings']}."
+        )
+    if fault and fault["conversations_out_of_order"]:
+        lines.append(
+            f"- **{fault['conversations_out_of_order']} conversations answered out of order.** "
+            "See the attempts and errors above, and the replicas' logs in "
+            f"`{results['workdir']}`."
+        )
+    return lines
+
+
+def report(results: dict[str, Any]) -> str:
+    one, two = results["one_replica"], results["two_replicas"]
+    opts = results["settings"]
+    lines = [
+        "# Scale benchmark: Hilo as replicas",
+        "",
+        "Written by `make bench-cluster` (bench/cluster.py); do not edit by hand. Replicas are",
+        "Rasa servers started by Hilo (`python -m connectors.server`, the channels core in each)",
+        "sharing one PostgreSQL database (commerce, handoff, channels and Rasa's tracker, a fresh",
+        "schema per run) and Redis (Rasa's lock store); each conversation's turn runs under a",
+        "PostgreSQL advisory-lock lease (connectors/leases.py). The replicas, the action server,",
+        "PostgreSQL, Redis, the fake Twilio API and the load generator all share the machine's",
+        f"{CORES} cores. Customer messages are signed Twilio WhatsApp webhooks.",
+        "",
+        f"- Run: {results['run']} (UTC), {results['runtime_s']} s in all",
+        f"- Machine: {results['machine']}",
+        f"- Settings: `--deliveries {opts['deliveries']} --load {opts['load']} "
+        f"--senders {opts['senders']} --duration {opts['duration_s']:g}`"
+        + ("" if opts["restart_postgres"] else " `--no-postgres-restart`"),
+        f"- Replica start (model loaded, server answering): {results['replica_start_s']} s",
+        "",
+        "## Criteria",
+        "",
+        "| Criterion | Target | Measured | Met |",
+        "|---|---|---|---|",
+    ]
+    for name, target, measured, met in verdicts(results):
+        lines.append(f"| {name} | {target} | {measured} | {'yes' if met else '**no**'} |")
+    lines += [
+        "",
+        "## Throughput: one replica and two",
+        "",
+        f"{one['messages']} new messages (one new conversation each), sent by "
+        f"{one['senders']} senders as fast as they were acknowledged; throughput = messages "
+        "answered per second from the first webhook until the last one was answered. Same "
+        "model and load, one run; with two replicas the webhooks went to each in turn.",
+        "",
+        "| Replicas | Answered | All acked after | Drained after | Throughput | Per core "
+        f"({CORES} cores) | Cores used: replicas / PostgreSQL / actions / rest | Machine busy |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in (one, two):
+        cores = row["cores_used"]
+        lines.append(
+            f"| {row['replicas']} | {row['inbox'].get('done', 0)} of {row['messages']} "
+            f"| {row['all_acknowledged_after_s']} s | {row['drained_after_s']} s "
+            f"| {row['throughput_msg_s']} msg/s | {row['per_core_msg_s']} msg/s/core "
+            f"| {cores['replicas']} / {cores['postgresql']} / {cores['action_server']} / "
+            f"{cores['everything_else']} | {cores['machine_busy_pct']}% |"
+        )
+    lines += [
+        "",
+        f"Ratio two replicas / one: **{results['ratio']}**. Per core counts the machine's "
+        f"{CORES} cores, which also run PostgreSQL, the action server and the load generator.",
+        "",
+    ]
+    ack = results.get("acknowledgement")
+    if ack:
+        lines += [
+            "## Webhook acknowledgement at 2 × saturation, two replicas",
+            "",
+            f"{ack['requests']} webhooks, open loop at 2 × the two replicas' throughput "
+            f"(target {ack['target_rate']}/s, offered {ack['offered_rate']}/s), each a new "
+            "conversation, to each replica in turn.",
+            "",
+            "| ack p50 | ack p99 | ack max | over 15 s | answers | backlog drained after |",
+            "|---|---|---|---|---|---|",
+            f"| {ack['ack_p50_ms']} ms | {ack['ack_p99_ms']} ms | {ack['ack_max_ms']} ms "
+            f"| {ack['over_15s']} | {ack['statuses']} | {ack['drained_after_s']} s |",
+            "",
+        ]
+    fault = results.get("faults")
+    if fault:
+        lines += [
+            "## Faults: redeliveries, a PostgreSQL restart, kill -9",
+            "",
+            f"{fault['deliveries']} deliveries in {fault['sent_for_s']} s: "
+            f"{fault['unique_messages']} messages in {fault['conversations']} conversations plus "
+            f"{fault['duplicate_deliveries']} redeliveries, to the two replicas in turn; a "
+            "refused delivery was tried again on the other replica 0.5 s later. A quarter of "
+            "the way in PostgreSQL was restarted"
+            + (
+                f" ({fault['postgres_restart_s']} s)"
+                if fault["postgres_restart_s"] is not None
+                else " (skipped in this run)"
+            )
+            + "; halfway the second replica was killed with SIGKILL and started again (ready "
+            f"{fault['killed_replica_restart_to_ready_s']} s later). Replies are compared with "
+            "a clean run's (calibration over REST), as in bench/channels.py.",
+            "",
+            "| Expected replies | Lost | Duplicated | Out of order | 503s seen "
+            "| Deliveries retried | ack p50 | ack p99 |",
+            "|---|---|---|---|---|---|---|---|",
+            f"| {fault['expected_replies']} | {fault['lost_replies']} "
+            f"| {fault['duplicated_replies']} | {fault['conversations_out_of_order']} "
+            f"| {fault['answers_503']} | {fault['deliveries_retried']} "
+            f"| {fault['ack_p50_ms']} ms | {fault['ack_p99_ms']} ms |",
+            "",
+            f"Every answer the senders got, all tries: {fault['answers_seen']}.",
+            "",
+            f"**Takeover: {fault['takeover_s']} s.** At the kill the killed replica had "
+            f"acknowledged {fault['killed_replica_acknowledged_unanswered_at_kill']} messages "
+            "not yet answered (of "
+            f"{fault['unfinished_at_kill_all_replicas']} unfinished in the whole cluster); the "
+            f"last of them was answered {fault['takeover_s']} s after the kill. "
+            f"{fault['taken_over_answered_before_restarted_replica_ready']} of them were "
+            "answered before the restarted replica was ready "
+            f"({fault['restarted_replica_ready_after_kill_s']} s after the kill), so by the "
+            "surviving replica; "
+            f"{fault['taken_over_without_reply']} got no reply. The takeover includes the "
+            "sweep (2 s), Redis' lock of a turn cut short (5 s) and the survivor's own backlog.",
+            "",
+            f"Out of order counts conversations whose second message was acknowledged after the "
+            f"first yet answered before it; in {fault['conversations_redelivered_in_reverse']} "
+            "conversations the sender's retries acknowledged the second message first (Twilio "
+            "sends no timestamp: arrival is the order). Inbox after the run: "
+            f"{fault['inbox']}; attempts per message: {fault['database']['attempts']}; user "
+            f"events in the trackers: {fault['database']['user_events_in_trackers']} for "
+            f"{fault['unique_messages']} messages.",
+            "",
+        ]
+    notes = explanations(results)
+    if notes:
+        lines += ["## Criteria not met, and why", "", *notes, ""]
+    lines += [
+        f"The replicas' logs of this run were left in `{results['workdir']}`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--deliveries", type=int, default=2000, help="fault run; 0: skip it")
+    parser.add_argument("--load", type=int, default=400, help="messages per throughput run")
+    parser.add_argument("--senders", type=int, default=16, help="closed-loop senders")
+    parser.add_argument(
+        "--duration", type=float, default=15.0, help="seconds of 2x load; 0: skip it"
+    )
+    parser.add_argument("--rate", type=float, default=0.0, help="ack phase rate (default 2 × S)")
+    parser.add_argument("--postgres", default=POSTGRES, help="server; a schema is made per run")
+    parser.add_argument("--redis", default=REDIS)
+    parser.add_argument(
+        "--no-postgres-restart",
+        dest="restart_postgres",
+        action="store_false",
+        help="do not restart PostgreSQL in the fault run",
+    )
+    args = parser.parse_args()
+    results = asyncio.run(main_async(args))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"cluster-{results['run']}.json").write_text(json.dumps(results, indent=2))
+    full = args.deliveries and args.duration and args.restart_postgres
+    if full:
+        REPORT.write_text(report(results))
+        print(report(results))
+    else:  # a partial run: results only, the report stays as the last full run wrote it
+        print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
