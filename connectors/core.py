@@ -12,7 +12,7 @@ Outbound (`HiloOutput`, one subclass per channel): a Rasa response becomes parts
 each part is recorded, sent by the channel's `ChannelSender` with retries, and marked sent or
 failed with the provider's error (`connectors/outbox.py`).
 
-Adapters translate and nothing else (connectors/channel.py): a `ChannelSender` knows how to
+Adapters translate and nothing else (connectors/webhook.py): a `ChannelSender` knows how to
 send a part and fetch a file; a `HiloInput` subclass knows how to verify and parse its
 provider's webhook. Everything they share (storage, dedupe, ordering, windows, splitting,
 retries, media limits, logging without personal data) lives here, once, in `ChannelHub`.
@@ -33,14 +33,7 @@ from typing import Any
 from rasa.core.channels.channel import UserMessage
 from sqlalchemy.engine import Engine
 
-from connectors.channel import (
-    BUTTON_KEY,
-    Batch,
-    ChannelSender,
-    HiloInput,
-    HiloOutput,
-    sender_ref,
-)
+from connectors.adapter import BUTTON_KEY, Batch, ChannelSender, Mounted, Output, sender_ref
 from connectors.customers import Customers
 from connectors.dispatcher import Dispatcher, Failed, Retry, Settle
 from connectors.errors import SendError
@@ -61,7 +54,7 @@ __all__ = ["ChannelHub", "default_hub", "metadata_for"]
 
 logger = logging.getLogger(__name__)
 # The handoff's fail-safe: (the message, its output channel, why) -> handled.
-Escalation = Callable[["InboundMessage", "HiloOutput", str], Awaitable[bool]]
+Escalation = Callable[["InboundMessage", Output, str], Awaitable[bool]]
 # httpx and twilio log every request at INFO: URLs carry credentials (the Bot API puts the
 # bot token in the path, Twilio's the account), and a log line per request costs the bot
 # throughput. Their warnings and errors still show.
@@ -98,7 +91,7 @@ SORRY_MEDIA = {
 
 @dataclass
 class _Registration:
-    channel: HiloInput
+    channel: Mounted
     on_new_message: Callable[[UserMessage], Awaitable[Any]]
 
 
@@ -146,7 +139,7 @@ class ChannelHub:
     # --- life cycle -------------------------------------------------------------------
 
     def register(
-        self, channel: HiloInput, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self, channel: Mounted, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> None:
         """A channel's blueprint was mounted; its messages go to `on_new_message`."""
         self._channels[channel.name()] = _Registration(channel, on_new_message)
@@ -285,7 +278,7 @@ class ChannelHub:
             return False
         return await asyncio.to_thread(self.with_people, conversation_id)
 
-    async def _escalate(self, message: InboundMessage, output: HiloOutput, why: str) -> bool:
+    async def _escalate(self, message: InboundMessage, output: Output, why: str) -> bool:
         """Hands the conversation to people after a bot failure; False if nobody can take it."""
         if self.escalate is None:
             return False

@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
 
+from connectors.adapter import ChannelSender
 from connectors.errors import MediaError
 from connectors.media_hosts import MediaHosts
 from connectors.media_store import MediaStore
 from connectors.messages import InboundMessage, MediaRef
 from connectors.settings import MediaLimits
-
-if TYPE_CHECKING:
-    from connectors.channel import ChannelSender
 
 logger = logging.getLogger(__name__)
 

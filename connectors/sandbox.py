@@ -32,7 +32,7 @@ from sanic.headers import parse_content_header
 from sanic.request import File, Request, parse_multipart_form
 from sanic.response import HTTPResponse
 
-from connectors.channel import Batch, ChannelSender, HiloInput, HiloOutput
+from connectors.adapter import Batch, ChannelSender
 from connectors.core import ChannelHub
 from connectors.errors import PayloadError
 from connectors.local import guard, unmounted
@@ -40,6 +40,7 @@ from connectors.media_inbound import check_and_store
 from connectors.messages import InboundMessage, Kind, MediaRef, OutboundPart
 from connectors.outbox import OutboundRecord
 from connectors.settings import MediaLimits
+from connectors.webhook import HiloInput, HiloOutput
 from hilo.profile import is_production
 
 PAGE = Path(__file__).with_name("static") / "sandbox.html"

@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     arguments = rasa_arguments(list(sys.argv[1:] if argv is None else argv))
     configure_action_endpoint(actions_token())
     # Sanic reads at most this much of a body it reads for a handler (its default is 100 MB).
-    # The channel webhooks stream theirs and cap it per channel (connectors/channel.py).
+    # The channel webhooks stream theirs and cap it per channel (connectors/webhook.py).
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_BODY_BYTES))
     from rasa.__main__ import main as rasa_main
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from connectors.channel import sender_ref
+from connectors.adapter import sender_ref
 from connectors.inbox import Inbox
 from connectors.outbox import Outbox
 from connectors.storage import inbound, make_engine, outbound

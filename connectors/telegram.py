@@ -72,16 +72,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from connectors.channel import (
-    BUTTON_KEY,
-    Batch,
-    ChannelSender,
-    HiloInput,
-    HiloOutput,
-    PerLoop,
-    button_key,
-    sender_ref,
-)
+from connectors.adapter import BUTTON_KEY, Batch, ChannelSender, PerLoop, button_key, sender_ref
 from connectors.core import ChannelHub
 from connectors.errors import MediaError, PayloadError, SendError, SignatureError
 from connectors.media_store import FILES_PATH, LocalMediaStore, MediaStore, public_base_url
@@ -95,6 +86,7 @@ from connectors.messages import (
 )
 from connectors.render import numbered
 from connectors.settings import MediaLimits, TelegramSettings, public_url
+from connectors.webhook import HiloInput, HiloOutput
 
 logger = logging.getLogger(__name__)
 

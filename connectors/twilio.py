@@ -34,7 +34,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from connectors.channel import Batch, ChannelSender, HiloInput, HiloOutput, PerLoop
+from connectors.adapter import Batch, ChannelSender, PerLoop
 from connectors.core import ChannelHub
 from connectors.errors import MediaError, PayloadError, SendError, SignatureError
 from connectors.media_hosts import TWILIO_MEDIA_DOMAINS, MediaHosts
@@ -50,6 +50,7 @@ from connectors.messages import (
 )
 from connectors.render import numbered
 from connectors.settings import MediaLimits, TwilioSettings
+from connectors.webhook import HiloInput, HiloOutput
 from connectors.windows import Window
 
 TWILIO_API = "https://api.twilio.com"

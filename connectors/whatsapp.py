@@ -26,15 +26,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors import meta
-from connectors.channel import (
-    Batch,
-    ChannelSender,
-    HiloInput,
-    HiloOutput,
-    PerLoop,
-    button_key,
-    sender_ref,
-)
+from connectors.adapter import Batch, ChannelSender, PerLoop, button_key, sender_ref
 from connectors.core import ChannelHub
 from connectors.errors import MediaError, PayloadError, SendError
 from connectors.media_hosts import META_MEDIA_DOMAINS, MediaHosts
@@ -51,6 +43,7 @@ from connectors.messages import (
 )
 from connectors.render import numbered
 from connectors.settings import MediaLimits, WhatsAppSettings
+from connectors.webhook import HiloInput, HiloOutput
 from connectors.windows import Window
 
 logger = logging.getLogger(__name__)

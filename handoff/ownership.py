@@ -33,7 +33,7 @@ from typing import Any
 
 from rasa_sdk.events import ActionExecuted, ConversationPaused, ConversationResumed, SlotSet
 
-from connectors.channel import sender_ref
+from connectors.adapter import sender_ref
 from handoff.case import Case, InvalidTransition, Reason, Status
 from handoff.service import Handoff, Parked
 from handoff.store import CaseStore, Conflict

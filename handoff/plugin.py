@@ -30,7 +30,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.channel import HiloOutput, sender_ref
+from connectors.adapter import Output, sender_ref
 from connectors.core import ChannelHub, default_hub
 from connectors.messages import InboundMessage
 from handoff.case import Reason
@@ -122,7 +122,7 @@ class HandoffPlugin(InputChannel):
         """A resolved case of the conversation goes back to the bot before its next message."""
         await self.hand_backs.settle(conversation_id)
 
-    async def escalate(self, message: InboundMessage, output: HiloOutput, why: str) -> bool:
+    async def escalate(self, message: InboundMessage, output: Output, why: str) -> bool:
         """Parks the conversation after a bot failure and tells the customer when."""
         agent = getattr(self._server, "agent", None)
         if agent is None:

@@ -15,7 +15,7 @@ from hilo.database import DATABASE_DOWN
 def _service_errors() -> tuple[type[BaseException], ...]:
     errors: tuple[type[BaseException], ...] = DATABASE_DOWN
     try:
-        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import ConnectionError as RedisConnectionError  # type: ignore[import-untyped]
         from redis.exceptions import TimeoutError as RedisTimeout
     except ImportError:  # Redis is optional outside a cluster
         return errors

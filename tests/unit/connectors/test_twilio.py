@@ -462,7 +462,7 @@ def test_settings_come_from_the_documented_variables(monkeypatch: pytest.MonkeyP
 
 
 def test_the_acknowledgement_is_empty_twiml() -> None:
-    from connectors.channel import Batch
+    from connectors.adapter import Batch
 
     reply = TwilioInput(settings()).acknowledge(Batch())
     assert reply.status == 200

@@ -1,28 +1,21 @@
-"""The adapter's side of a channel: what each channel subclasses and implements.
+"""A channel's webhook and output over the hub: what Rasa mounts and sends through.
 
-- `ChannelSender`: the outbound half (send one part, fetch one customer file, say which
-  messaging window applies).
 - `HiloInput`: the webhook over the shared core (health, `POST /webhook`: 503 unconfigured,
   413 too large, `verify` → 403, `parse` → 400, then stored and acknowledged), plus the
   provider's extra routes; `get_output_channel()` works without a request.
 - `HiloOutput`: Rasa's output channel, handing each response to the hub (windows, splitting,
   retries, the outbound store).
 
-The shared machinery behind them is `connectors/core.py` (`ChannelHub`).
+Each channel module subclasses both, with its `ChannelSender` (connectors/adapter.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import re
-import threading
-import weakref
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -30,97 +23,16 @@ from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.errors import MediaError, PayloadError, SignatureError
-from connectors.messages import InboundMessage, MediaRef, OutboundPart, StatusUpdate
+from connectors.adapter import Batch, ChannelSender
+from connectors.core import ChannelHub, default_hub
+from connectors.errors import PayloadError, SignatureError
+from connectors.messages import OutboundPart
 from connectors.render import parts_from_response
-from connectors.windows import Window
 from hilo.database import DATABASE_DOWN
-
-if TYPE_CHECKING:
-    from connectors.core import ChannelHub
 
 logger = logging.getLogger(__name__)
 # When the database is down: the webhook answers 503 and asks the provider to retry after this.
 RETRY_AFTER_SECONDS = 5
-T = TypeVar("T")
-
-
-BUTTON_KEY = re.compile(r"^#\d{1,2}$")
-
-
-def button_key(index: int) -> str:
-    """What a channel sends as a button's id when the payload is too long for it (1-based)."""
-    return f"#{index}"
-
-
-def sender_ref(conversation_id: str) -> str:
-    """A stable pseudonym for logs: conversation ids contain phone numbers."""
-    return hashlib.sha256(conversation_id.encode()).hexdigest()[:12]
-
-
-class PerLoop(Generic[T]):
-    """One client per event loop: HTTP clients may only be used on the loop that made them.
-
-    The bot's turns send on the bot loop; the desk's replies (Rasa's HTTP API) send on the
-    server loop.
-    """
-
-    def __init__(self, factory: Callable[[], T]) -> None:
-        """`factory` makes a client for the running loop."""
-        self._factory = factory
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, T] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._lock = threading.Lock()
-
-    def get(self) -> T:
-        """The running loop's client (made on first use; forgotten with its loop)."""
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            if loop not in self._clients:
-                self._clients[loop] = self._factory()
-            return self._clients[loop]
-
-
-@dataclass
-class Batch:
-    """What one webhook delivery carried."""
-
-    messages: list[InboundMessage] = field(default_factory=list)
-    statuses: list[StatusUpdate] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)  # event types we do not handle
-
-
-class ChannelSender(ABC):
-    """The adapter's outbound half: send one part, fetch one customer file."""
-
-    channel: ClassVar[str]
-    text_limit: ClassVar[int] = 4096
-    buttons_text_limit: ClassVar[int | None] = None  # text with buttons, when shorter
-
-    def window_for(self, conversation_id: str) -> Window:
-        """The messaging window that applies to this conversation."""
-        return Window.NONE
-
-    def template_configured(self, conversation_id: str) -> bool:
-        """Whether a re-engagement template is set for closed windows."""
-        return False
-
-    def numbered_buttons(self, part: OutboundPart) -> bool:
-        """Whether this part's buttons go out as a numbered list (no native form)."""
-        return False
-
-    @abstractmethod
-    async def send(self, conversation_id: str, part: OutboundPart) -> str | None:
-        """Sends one part; returns the provider's message id. Raises `SendError`."""
-
-    async def fetch_media(self, media: MediaRef) -> tuple[bytes, str]:
-        """Downloads a customer's file with the channel's credentials: (bytes, content type)."""
-        raise MediaError("download", f"{self.channel} does not fetch media")
-
-    async def before_turn(self, message: InboundMessage) -> None:
-        """Channel chores before the bot sees a message (Telegram: stop a button's spinner)."""
-        return None
 
 
 class HiloOutput(OutputChannel):
@@ -242,8 +154,6 @@ class HiloInput(InputChannel):
     def hub(self) -> ChannelHub:
         """The hub this channel stores into (the process's, unless a test gave one)."""
         if self._hub is None:
-            from connectors.core import default_hub  # the hub builds on this module
-
             self._hub = default_hub()
         return self._hub
 

@@ -1,4 +1,4 @@
-"""What every channel's webhook shares (connectors/channel.py), over a real socket."""
+"""What every channel's webhook shares (connectors/webhook.py), over a real socket."""
 
 from __future__ import annotations
 

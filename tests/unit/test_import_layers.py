@@ -1,0 +1,96 @@
+"""Imports flow one way: a module never imports one of the layers above it.
+
+Read from the source (ast), so the check also sees imports inside functions and under
+TYPE_CHECKING, which is how the old circle between the channel base, the hub and media
+downloads hid (the base imported the hub "only for types", and the hub imported the base).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+# Lowest first; a module may import its own layer and the layers listed before it.
+CHANNEL_LAYERS = [
+    # the adapter base and what it stands on: no hub, no webhook, no channel
+    {
+        "connectors.adapter",
+        "connectors.errors",
+        "connectors.messages",
+        "connectors.windows",
+        "connectors.render",
+        "connectors.settings",
+        "connectors.storage",
+        "connectors.leases",
+        "connectors.media_hosts",
+        "connectors.media_store",
+        "connectors.media_inbound",
+        "connectors.inbox",
+        "connectors.outbox",
+        "connectors.customers",
+        "connectors.dispatcher",
+        "connectors.rasa_errors",
+    },
+    {"connectors.core"},  # the hub
+    {"connectors.webhook"},  # the webhook input and output over the hub
+    # one module per channel, and what serves them
+    {
+        "connectors.whatsapp",
+        "connectors.twilio",
+        "connectors.messenger",
+        "connectors.telegram",
+        "connectors.sandbox",
+        "connectors.local",
+        "connectors.status",
+        "connectors.meta",
+        "connectors.media",
+    },
+]
+# Packages: hilo is below everything; handoff and actions build on connectors, never the reverse.
+FORBIDDEN = {
+    "hilo": ("connectors", "handoff", "actions", "components"),
+    "connectors": ("handoff", "actions"),
+}
+
+
+def imports_of(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def module_name(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts)
+
+
+@pytest.mark.parametrize("layer", range(len(CHANNEL_LAYERS)))
+def test_the_channels_core_imports_only_downwards(layer: int) -> None:
+    above = set().union(*CHANNEL_LAYERS[layer + 1 :])
+    for name in CHANNEL_LAYERS[layer]:
+        path = ROOT / (name.replace(".", "/") + ".py")
+        if not path.exists():
+            continue
+        upward = imports_of(path) & above
+        assert not upward, f"{name} imports {sorted(upward)}, which build on it"
+
+
+def test_every_channels_module_has_a_layer() -> None:
+    placed = set().union(*CHANNEL_LAYERS) | {"connectors.server", "connectors.rasa_stores"}
+    modules = {module_name(path) for path in (ROOT / "connectors").glob("*.py")}
+    assert modules - placed - {"connectors.__init__"} == set()
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_packages_import_one_way(package: str) -> None:
+    for path in (ROOT / package).rglob("*.py"):
+        bad = {name for name in imports_of(path) if name.split(".")[0] in FORBIDDEN[package]}
+        assert not bad, f"{module_name(path)} imports {sorted(bad)}"
