@@ -394,13 +394,17 @@ class Delivery:
     at: float  # seconds from the start
 
 
-def plan(deliveries: int, seed: int = 7) -> tuple[list[Delivery], list[tuple[int, int]]]:
-    """Conversations (pairs of texts) and the delivery schedule, duplicates included."""
+def plan(
+    deliveries: int, seed: int = 7, rate: float = 30.0
+) -> tuple[list[Delivery], list[tuple[int, int]]]:
+    """Conversations (pairs of texts) and the delivery schedule, duplicates included.
+
+    `rate`: customer messages per second (two per conversation).
+    """
     rng = random.Random(seed)
     originals = int(deliveries * 0.7)
     conversations = originals // 2
     pairs = [(i % len(TEXTS), (i * 3 + 1) % len(TEXTS)) for i in range(conversations)]
-    rate = 30.0
     schedule: list[Delivery] = []
     for index, (first, second) in enumerate(pairs):
         start = index / (rate / 2)

@@ -2,8 +2,9 @@
 
 One SQLAlchemy 1.4 engine (2.0-style API) per process, from `CHANNELS_DATABASE_URL`, else
 `DATABASE_URL` (default: `var/channels.db`, SQLite). PostgreSQL works unchanged
-(`postgresql://user@host/db`). The tables are created on first use; they belong to the
-connectors alone (the tracker store and the commerce store have their own databases).
+(`postgresql://user@host/db`). The schema is Alembic's (connectors/migrations/, versioned in
+`channels_alembic_version`), brought up to date when a process opens the database; the
+tables belong to the connectors alone (the desk reads them through connectors/history.py).
 
 SQLite is opened in WAL mode with `synchronous=FULL`: an inbound message is on disk before the
 webhook acknowledges it, and readers (the desk, the sandbox page) never block the writer.
@@ -31,6 +32,10 @@ from hilo import database as shared
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "channels_alembic_version"
+_MIGRATIONS = shared.Migrations(MIGRATIONS_DIR, VERSION_TABLE)
 
 
 metadata = sa.MetaData(
@@ -138,29 +143,21 @@ def make_engine(url: str | None = None) -> Engine:
         kwargs["pool_size"] = 8
     else:
         kwargs["pool_pre_ping"] = True
+    migrate(url)
     engine = sa.create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         sa.event.listen(engine, "connect", _sqlite_pragmas)
-    metadata.create_all(engine)
-    _add_missing_columns(engine)
     return engine
 
 
-def _add_missing_columns(engine: Engine) -> None:
-    """Columns added after a table was first created (create_all only makes new tables).
+def migrate(url: str | None = None) -> None:
+    """Brings the channels schema at `url` to the newest migration (connectors/migrations/).
 
-    The channels schema only ever gains nullable columns; each is added where it is missing.
+    Run by every process that opens the database (a no-op when it is up to date), and by
+    hand: `python -m connectors.storage upgrade`. A database made before the migrations
+    (by create_all) is adopted by the first one.
     """
-    inspector = sa.inspect(engine)
-    for table in metadata.sorted_tables:
-        existing = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in existing:
-                kind = column.type.compile(dialect=engine.dialect)
-                with engine.begin() as connection:
-                    connection.exec_driver_sql(
-                        f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
-                    )
+    _MIGRATIONS.ensure(url or database_url())
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -333,3 +330,21 @@ class _Job:
     run: Callable[[Connection], Any]
     future: Future[Any]
     durable: bool
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m connectors.storage upgrade|current`: the channels schema by hand."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m connectors.storage")
+    parser.add_argument("action", choices=["upgrade", "current"])
+    parser.add_argument("--url", help="database URL (default: CHANNELS_DATABASE_URL, …)")
+    arguments = parser.parse_args(argv)
+    url = arguments.url or database_url()
+    if arguments.action == "upgrade":
+        migrate(url)
+    print(f"channels schema: revision {_MIGRATIONS.current(url)}")
+
+
+if __name__ == "__main__":
+    main()

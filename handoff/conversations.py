@@ -2,23 +2,22 @@
 
 Every message a customer sent (the inbox) and every message sent to them (the outbound
 store, with who wrote it and its delivery status) is in the channels database
-(`CHANNELS_DATABASE_URL`, connectors/storage.py), across every session of the conversation:
-the desk's thread view and its live feed read it there, read-only. Profiles linked by phone
+(`CHANNELS_DATABASE_URL`), across every session of the conversation: the desk's thread view
+and its live feed read it through the channels' query API (connectors/history.py), never
+their tables. Profiles linked by phone
 (connectors/customers.py) give the person behind the conversation on every channel.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from connectors.customers import Customers
+from connectors.history import Change, History, Received, Sent
 from connectors.media_store import FILES_PATH
-from connectors.storage import inbound, make_engine, outbound
+from connectors.storage import make_engine
 from connectors.windows import Window, closes_at, window_of
 
 KINDS = {"image": "image", "audio": "audio", "video": "video"}
@@ -38,14 +37,7 @@ def desk_media_url(url: str | None, name: str | None = None) -> str | None:
     return url
 
 
-@dataclass(frozen=True)
-class FeedItem:
-    """A message that appeared or changed, for the desk's live updates."""
-
-    conversation_id: str
-    direction: str  # "in" | "out"
-    at: float
-    row_id: int
+FeedItem = Change  # a message that appeared or changed, for the desk's live updates
 
 
 class ConversationReader:
@@ -55,24 +47,13 @@ class ConversationReader:
         """Uses `engine` (default: `CHANNELS_DATABASE_URL`)."""
         self.engine = engine or make_engine()
         self.customers = Customers(self.engine)
+        self.store = History(self.engine)
 
     def history(self, conversation_id: str, limit: int = 1000) -> list[dict[str, Any]]:
         """Every message of the conversation, both directions, oldest first."""
-        with self.engine.connect() as connection:
-            received = connection.execute(
-                sa.select(inbound.c.id, inbound.c.body, inbound.c.sent_at, inbound.c.status)
-                .where(inbound.c.conversation_id == conversation_id)
-                .order_by(inbound.c.id.desc())
-                .limit(limit)
-            ).all()
-            sent = connection.execute(
-                sa.select(outbound)
-                .where(outbound.c.conversation_id == conversation_id)
-                .order_by(outbound.c.id.desc())
-                .limit(limit)
-            ).all()
-        messages = [_customer_message(row) for row in received]
-        messages += [_sent_message(row) for row in sent]
+        received, sent = self.store.messages(conversation_id, limit)
+        messages = [_customer_message(record) for record in received]
+        messages += [_sent_message(record) for record in sent]
         messages.sort(key=lambda message: (message["at"], message["direction"] == "out"))
         return messages[-limit:]
 
@@ -109,53 +90,19 @@ class ConversationReader:
 
     def search(self, text: str, limit: int = 50) -> list[str]:
         """Conversations with a customer message containing `text` (latest first)."""
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(inbound.c.conversation_id, inbound.c.body)
-                .where(inbound.c.body.ilike(pattern, escape="\\"))
-                .order_by(inbound.c.id.desc())
-                .limit(limit * 20)
-            ).all()
-        # The body is the message as JSON: keep matches in what the customer wrote.
-        wanted = text.casefold()
-        found: list[str] = []
-        for row in rows:
-            words = str(json.loads(row.body).get("text") or "").casefold()
-            if wanted in words and row.conversation_id not in found:
-                found.append(row.conversation_id)
-        return found[:limit]
+        return self.store.search(text, limit)
 
     def latest_cursor(self) -> tuple[int, float]:
         """Where the live feed starts: the last inbound id and the last outbound change."""
-        with self.engine.connect() as connection:
-            last_in = connection.execute(sa.select(sa.func.max(inbound.c.id))).scalar() or 0
-            last_out = connection.execute(sa.select(sa.func.max(outbound.c.updated_at))).scalar()
-        return int(last_in), float(last_out or 0.0)
+        return self.store.latest_cursor()
 
     def changes(self, after_in: int, after_out: float) -> tuple[list[FeedItem], list[FeedItem]]:
         """Customer messages stored after inbound id `after_in`; outbound changed after."""
-        with self.engine.connect() as connection:
-            new_in = connection.execute(
-                sa.select(inbound.c.id, inbound.c.conversation_id, inbound.c.sent_at)
-                .where(inbound.c.id > after_in)
-                .order_by(inbound.c.id)
-                .limit(1000)
-            ).all()
-            new_out = connection.execute(
-                sa.select(outbound.c.id, outbound.c.conversation_id, outbound.c.updated_at)
-                .where(outbound.c.updated_at > after_out)
-                .order_by(outbound.c.updated_at)
-                .limit(1000)
-            ).all()
-        return (
-            [FeedItem(r.conversation_id, "in", float(r.sent_at), int(r.id)) for r in new_in],
-            [FeedItem(r.conversation_id, "out", float(r.updated_at), int(r.id)) for r in new_out],
-        )
+        return self.store.changes(after_in, after_out)
 
 
-def _customer_message(row: Any) -> dict[str, Any]:
-    body = json.loads(row.body)
+def _customer_message(row: Received) -> dict[str, Any]:
+    body = row.body
     media = [
         {
             "url": desk_media_url(item.get("stored_url"), item.get("stored_name")),
@@ -182,8 +129,8 @@ def _customer_message(row: Any) -> dict[str, Any]:
     }
 
 
-def _sent_message(row: Any) -> dict[str, Any]:
-    body = json.loads(row.body)
+def _sent_message(row: Sent) -> dict[str, Any]:
+    body = row.body
     media = []
     for key, kind in (("image_url", "image"), ("document_url", "document")):
         if body.get(key):

@@ -19,6 +19,7 @@ after a SQLite migration, the other did not); this is the one copy.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
@@ -118,6 +120,26 @@ class Migrations:
         self.directory = directory
         self.version_table = version_table
         self._engine_options = engine_options
+        digest = hashlib.blake2b(f"hilo.migrations:{version_table}".encode(), digest_size=8)
+        self._lock_key = int.from_bytes(digest.digest(), "big", signed=True)
+        self._head: str | None = None
+
+    def head(self) -> str | None:
+        """The newest revision in `directory` (read once)."""
+        if self._head is None:
+            config = Config()
+            config.set_main_option("script_location", str(self.directory))
+            self._head = ScriptDirectory.from_config(config).get_current_head()
+        return self._head
+
+    def ensure(self, url: str) -> None:
+        """Upgrades the database at `url` to the newest revision unless it is there already.
+
+        For stores that migrate themselves when a process opens them (the channels): the
+        check is one small query, the upgrade runs once per new revision.
+        """
+        if self.current(url) != self.head():
+            self.upgrade(url)
 
     def _config(self, url: str) -> Config:
         config = Config()
@@ -139,6 +161,12 @@ class Migrations:
                     _sqlite_foreign_keys(connection, enabled=False)
                 try:
                     with connection.begin():
+                        if connection.dialect.name == "postgresql":
+                            # Replicas start together: one migrates, the others wait here
+                            # and then find the schema at its revision (a transaction lock).
+                            connection.exec_driver_sql(
+                                f"SELECT pg_advisory_xact_lock({self._lock_key})"
+                            )
                         config = self._config(url)
                         config.attributes["connection"] = connection
                         if action == "upgrade":

@@ -32,6 +32,7 @@ CHANNEL_LAYERS = [
         "connectors.inbox",
         "connectors.outbox",
         "connectors.customers",
+        "connectors.history",
         "connectors.dispatcher",
         "connectors.rasa_errors",
     },
@@ -94,3 +95,14 @@ def test_packages_import_one_way(package: str) -> None:
     for path in (ROOT / package).rglob("*.py"):
         bad = {name for name in imports_of(path) if name.split(".")[0] in FORBIDDEN[package]}
         assert not bad, f"{module_name(path)} imports {sorted(bad)}"
+
+
+def test_the_desk_reads_the_channels_through_their_query_api() -> None:
+    """handoff/ uses connectors/history.py, never the channels' tables themselves."""
+    tables = {
+        f"connectors.storage.{name}"
+        for name in ("inbound", "outbound", "profiles", "conversations")
+    }
+    for path in (ROOT / "handoff").rglob("*.py"):
+        used = imports_of(path) & tables
+        assert not used, f"{module_name(path)} reads {sorted(used)} directly"
