@@ -11,7 +11,7 @@ export HILO_ACTIONS_PORT ?= 5055
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup lock train migrate seed run run-cluster shell actions lint format types validate unit test-deps e2e conversations test crossval bench bench-channels bench-desk channels-status telegram-webhook clean
+.PHONY: help setup lock train migrate seed run run-cluster shell actions lint format types validate unit test-deps e2e conversations test crossval bench bench-channels bench-cluster bench-desk channels-status telegram-webhook clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -81,6 +81,9 @@ bench: setup train ## Benchmarks against stock Rasa; writes docs/benchmarks.md
 
 bench-channels: setup train ## Webhook ack under 2x load and exactly-once through kill -9; docs/channels-benchmark.md
 	@$(BIN)/python -m bench.channels
+
+bench-cluster: setup train ## Replicas on PostgreSQL + Redis: 1 vs 2 throughput, ack at 2x, kill -9 and a PG restart; docs/scale-benchmark.md
+	@$(BIN)/python -m bench.cluster
 
 bench-desk: setup train ## Customer message -> desk p95, claim-next p99 at 100,000 cases (PostgreSQL); docs/desk-benchmark.md
 	@$(BIN)/python -m bench.desk

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from connectors.messages import InboundMessage
-from connectors.storage import Database, as_database, inbound
+from connectors.storage import Database, announce_change, as_database, inbound
 
 PENDING, PROCESSING, DONE, FAILED = "pending", "processing", "done", "failed"
 
@@ -60,9 +60,12 @@ class Inbox:
         }
 
         def insert(connection: Connection) -> int | None:
-            return self.database.insert_ignoring_conflict(
+            row_id = self.database.insert_ignoring_conflict(
                 connection, inbound, values, ["channel", "provider_id"]
             )
+            if row_id is not None:
+                announce_change(connection)
+            return row_id
 
         return insert
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from connectors.messages import DeliveryStatus, OutboundPart, StatusUpdate
-from connectors.storage import Database, as_database, outbound
+from connectors.storage import Database, announce_change, as_database, outbound
 
 ALREADY_SENT = {DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ}
 
@@ -86,6 +86,7 @@ class Outbox:
         }
 
         def insert(connection: Connection) -> int | None:
+            announce_change(connection)
             if reply_to is None:  # not a reply to a customer message: never deduplicated
                 statement = outbound.insert().values(**values)
                 return int(connection.execute(statement).inserted_primary_key[0])
@@ -135,11 +136,23 @@ class Outbox:
             .where(outbound.c.id == record_id)
             .values(updated_at=time.time(), **values)
         )
-        self.database.write(lambda connection: connection.execute(statement))
+
+        def update(connection: Connection) -> None:
+            connection.execute(statement)
+            announce_change(connection)
+
+        self.database.write(update)
 
     def apply_status(self, update: StatusUpdate) -> bool:
         """Moves a sent message's status forward; False if unknown or not a step forward."""
-        return self.database.write(lambda connection: _apply(connection, update))
+
+        def apply(connection: Connection) -> bool:
+            moved = _apply(connection, update)
+            if moved:
+                announce_change(connection)
+            return moved
+
+        return self.database.write(apply)
 
     def template_sent_since(self, conversation_id: str, since: float) -> bool:
         """Whether a re-engagement template went out after `since` (send it once per gap)."""

@@ -122,6 +122,20 @@ conversations = sa.Table(
 )
 
 
+# PostgreSQL NOTIFY channel raised when a message is stored or changes (connectors/history.py).
+CHANGES_CHANNEL = "hilo_channels"
+
+
+def announce_change(connection: Connection) -> None:
+    """Wakes whoever listens for new messages when this transaction commits (PostgreSQL).
+
+    The notification carries nothing (no id, no text): listeners read what changed from the
+    tables. PostgreSQL folds identical notifications of one transaction into one.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.select(sa.func.pg_notify(CHANGES_CHANNEL, "")))
+
+
 def database_url() -> str:
     """`CHANNELS_DATABASE_URL`, `DATABASE_URL`, or var/channels.db (hilo/database.py)."""
     return shared.database_url("CHANNELS_DATABASE_URL", "DATABASE_URL", sqlite_file="channels.db")

@@ -10,12 +10,13 @@ their tables. Profiles linked by phone
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from connectors.customers import Customers
-from connectors.history import Change, History, Received, Sent
+from connectors.history import Change, ChangeListener, History, Received, Sent
 from connectors.media_store import FILES_PATH
 from connectors.storage import make_engine
 from connectors.windows import Window, closes_at, window_of
@@ -91,6 +92,14 @@ class ConversationReader:
     def search(self, text: str, limit: int = 50) -> list[str]:
         """Conversations with a customer message containing `text` (latest first)."""
         return self.store.search(text, limit)
+
+    def listen(self, wake: Callable[[], None]) -> ChangeListener | None:
+        """Calls `wake()` when a message is stored or changes, on PostgreSQL; None elsewhere."""
+        if not ChangeListener.available(self.engine):
+            return None
+        listener = ChangeListener(self.engine, wake)
+        listener.start()
+        return listener
 
     def latest_cursor(self) -> tuple[int, float]:
         """Where the live feed starts: the last inbound id and the last outbound change."""

@@ -1,7 +1,9 @@
 """The desk's live feed: what changed, pushed to every open page within a second.
 
-One task per desk process polls, every `POLL_SECONDS`, the channels database (messages in
-and out, delivery statuses) and the handoff database (cases), and:
+One task per desk process looks at the channels database (messages in and out, delivery
+statuses) and the handoff database (cases) whenever PostgreSQL notifies a new or changed
+message (connectors/history.py `ChangeListener`, whichever replica stored it), and at least
+every `POLL_SECONDS` (`POLL_SECONDS_SQLITE` on SQLite, where polling is all there is), and:
 
 - tells the pages (server-sent events) which cases and conversations changed;
 - notes each customer message on its case (a closed case opens again) and, at most once
@@ -12,14 +14,16 @@ and out, delivery statuses) and the handoff database (cases), and:
 Handing a resolved conversation back to the bot is not the desk's job: the Rasa server does
 it (handoff/ownership.py), so it happens with no desk running.
 
-Polling indexed ids and times keeps the feed the same on SQLite and PostgreSQL, survives a
-restart (it starts from "now") and needs no broker; the benchmark (bench/desk.py) measures
-customer message → visible in the desk.
+Reading by indexed ids and times keeps the feed the same on SQLite and PostgreSQL and
+survives a restart (it starts from "now"); a notification only says "look now", so one that
+is lost (the database restarting) costs at most a poll. The benchmark (bench/desk.py)
+measures customer message → visible in the desk.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -35,7 +39,8 @@ from handoff.texts import received_notice
 
 logger = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.25
+POLL_SECONDS = 1.0  # with PostgreSQL's notifications: the fallback (and for case changes)
+POLL_SECONDS_SQLITE = 0.25
 ACK_SECONDS = 3 * 3600.0  # "at most one 'we got it' per few hours"
 ASSIGN_EVERY_SECONDS = 5.0
 
@@ -98,16 +103,30 @@ class Feed:
         self._next_assign = 0.0
 
     async def run(self) -> None:
-        """Polls until cancelled; an error is logged and the loop goes on."""
-        while True:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                logger.exception("handoff.feed.error error=%s", type(error).__name__)
-                await asyncio.sleep(1.0)
-            await asyncio.sleep(POLL_SECONDS)
+        """Looks on every notification and poll until cancelled; errors are logged, not fatal."""
+        loop = asyncio.get_running_loop()
+        woken = asyncio.Event()
+
+        def wake() -> None:  # from the listener's thread
+            loop.call_soon_threadsafe(woken.set)
+
+        listener = self.conversations.listen(wake)
+        every = POLL_SECONDS if listener is not None else POLL_SECONDS_SQLITE
+        try:
+            while True:
+                woken.clear()
+                try:
+                    await self.tick()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    logger.exception("handoff.feed.error error=%s", type(error).__name__)
+                    await asyncio.sleep(1.0)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(woken.wait(), every)
+        finally:
+            if listener is not None:
+                listener.stop()
 
     async def tick(self) -> None:
         """One round: messages, cases, assignments."""
