@@ -83,7 +83,7 @@ bench-channels: setup train ## Webhook ack under 2x load and exactly-once throug
 	@$(BIN)/python -m bench.channels
 
 bench-cluster: setup train ## Replicas on PostgreSQL + Redis: 1 vs 2 throughput, ack at 2x, kill -9 and a PG restart; docs/scale-benchmark.md
-	@$(BIN)/python -m bench.cluster
+	@OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m bench.cluster --no-pinned  # threads as make run-cluster sets them
 
 bench-desk: setup train ## Customer message -> desk p95, claim-next p99 at 100,000 cases (PostgreSQL); docs/desk-benchmark.md
 	@$(BIN)/python -m bench.desk

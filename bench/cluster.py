@@ -1022,15 +1022,19 @@ def explanations(results: dict[str, Any]) -> list[str]:
         lone = results.get("one_thread")
         if lone:
             solo = lone["one_replica"]
+            default = results["rounds"][0]["one_replica"]
+            gain = results["throughput"]["one_replica_msg_s"] / solo["throughput_msg_s"] - 1
+            extra = default["cores_used"]["replicas"] - solo["cores_used"]["replicas"]
             text += (
-                f" With `OMP_NUM_THREADS=1` (one BLAS thread, numpy's OpenBLAS), one replica "
-                f"used {solo['cores_used']['replicas']} cores for "
-                f"{solo['throughput_msg_s']} msg/s, and two replicas reached "
-                f"{lone['two_replicas']['throughput_msg_s']} msg/s, a ratio of "
-                f"{lone['ratio']}. So the extra CPU one replica takes by default mostly buys "
-                "nothing: OpenBLAS starts a thread per core, and its threads spin while they "
-                "wait for work, which on a shared machine takes the core a second replica "
-                "would use."
+                f" Restarted with `OMP_NUM_THREADS=1`, one replica used "
+                f"{solo['cores_used']['replicas']} cores for {solo['throughput_msg_s']} msg/s, "
+                f"and two replicas reached {lone['two_replicas']['throughput_msg_s']} msg/s, a "
+                f"ratio of {lone['ratio']}. By default one replica takes {extra:.2f} more cores "
+                f"for {gain:.0%} more throughput: most likely the thread pool of numpy's "
+                "OpenBLAS (a worker per core, which `OMP_NUM_THREADS` sizes), whose idle "
+                "workers spin while they wait for work. On a machine shared by two replicas "
+                "that spinning takes the core the second one would use. Replicas should be "
+                "started with `OMP_NUM_THREADS=1` (one replica per core)."
             )
         lines.append(text)
     ack = results.get("acknowledgement")
@@ -1044,9 +1048,10 @@ def explanations(results: dict[str, Any]) -> list[str]:
             f"{cores['machine_busy_pct']}% busy while the webhooks were sent (cores: replicas "
             f"{cores['replicas']}, PostgreSQL {cores['postgresql']}, load generator and fake "
             f"Twilio API {cores['load_generator']}, outside this benchmark "
-            f"{cores['not_this_benchmark']}). The acknowledgement waits for CPU, not for "
-            f"other requests: p50 {ack['ack_p50_ms']} ms, max {ack['ack_max_ms']} ms, none "
-            "refused."
+            f"{cores['not_this_benchmark']}). Most likely the acknowledgement waits for "
+            f"CPU, not for other requests or locks: p50 {ack['ack_p50_ms']} ms, max "
+            f"{ack['ack_max_ms']} ms, none refused. This run did not measure the "
+            "acknowledgement with `OMP_NUM_THREADS=1`, which leaves more CPU idle."
         )
     fault = results.get("faults")
     if fault and (fault["lost_replies"] or fault["duplicated_replies"]):
@@ -1278,6 +1283,16 @@ def report(results: dict[str, Any]) -> str:
         f"logs of this run were left in `{results['workdir']}`.",
         "",
     ]
+    if any("retrieve failed" in key for log in results["log_warnings"].values() for key in log):
+        lines += [
+            "Note: while PostgreSQL restarted, Rasa's fail-safe tracker store logged a failed "
+            'tracker read ("retrieve failed" above). Rasa then returns no tracker instead of '
+            "raising, so a turn at that moment runs on an empty conversation rather than "
+            "waiting for the database. With this benchmark's one-turn questions the replies "
+            "still matched the calibration; a multi-turn conversation could lose its context "
+            "there.",
+            "",
+        ]
     return "\n".join(lines)
 
 

@@ -31,10 +31,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from hilo.outages import is_outage
 
 logger = logging.getLogger(__name__)
 
@@ -207,3 +209,34 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
                     )
                 )
             session.commit()
+
+
+class OutageAwareTrackerStore(FailSafeTrackerStore):
+    """Rasa's fail-safe wrapper, except that a database outage is raised, not hidden.
+
+    Rasa wraps every agent's tracker store in `FailSafeTrackerStore`, which answers a failed
+    read with "no tracker" and saves a failed write into memory. With PostgreSQL restarting,
+    a turn then ran on an empty conversation (its context gone) and its events were kept only
+    in that process (seen in bench/cluster.py's fault run). Hilo's channels core retries a
+    turn that meets an outage (hilo/outages.py), so the outage is raised to it; any other
+    error keeps Rasa's behaviour.
+    """
+
+    def on_tracker_store_error(self, error: Exception) -> None:
+        """Raises an outage (to the turn, which waits for the database); logs the rest."""
+        if is_outage(error):
+            raise error
+        super().on_tracker_store_error(error)
+
+    def on_tracker_store_retrieve_error(self, error: Exception) -> None:
+        """Raises an outage instead of answering "no such conversation"."""
+        if is_outage(error):
+            raise error
+        super().on_tracker_store_retrieve_error(error)
+
+
+def install_outage_aware_wrapper() -> None:
+    """Makes every Rasa agent of this process wrap its tracker store in the class above."""
+    import rasa.core.agent
+
+    rasa.core.agent.FailSafeTrackerStore = OutageAwareTrackerStore

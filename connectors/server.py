@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
+from components.tracker_store import install_outage_aware_wrapper
 from connectors import rasa_stores
 from connectors.local import UNAUTHENTICATED_BUILTINS
 from hilo import log_privacy
@@ -121,6 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     log_privacy.install()
     arguments = rasa_arguments(list(sys.argv[1:] if argv is None else argv))
     configure_action_endpoint(actions_token())
+    install_outage_aware_wrapper()  # a database outage makes a turn wait, never forget
     # Sanic reads at most this much of a body it reads for a handler (its default is 100 MB).
     # The channel webhooks stream theirs and cap it per channel (connectors/webhook.py).
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_BODY_BYTES))

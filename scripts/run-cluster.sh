@@ -46,6 +46,11 @@ for port in "${ports[@]}"; do
 done
 
 export HILO_ACTIONS_PORT="$actions_port" HILO_RASA_PORT="$rasa_port" HILO_DESK_PORT="$desk_port"
+# One BLAS/OpenMP thread per process: by default numpy's OpenBLAS starts a worker per core,
+# and one replica then used 1.7 of 2 cores for 8% more throughput, leaving nothing for the
+# second (docs/scale-benchmark.md: two replicas 1.17x one by default, 1.63x with this).
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+export MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}"
 # The desk writes agent messages through Rasa's API: through the balancer, like the webhooks.
 export HILO_RASA_URL="${HILO_RASA_URL:-http://127.0.0.1:$rasa_port}"
 mkdir -p var/log var/cluster

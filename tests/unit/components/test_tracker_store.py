@@ -229,3 +229,48 @@ def test_indexes_exist(stores) -> None:
 def test_window_must_hold_several_turns(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at least 20"):
         WindowedSQLTrackerStore(domain=DOMAIN, db=str(tmp_path / "x.db"), window=5)
+
+
+def test_a_database_outage_reaches_the_turn_instead_of_an_empty_conversation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rasa's fail-safe wrapper answered a failed read with "no tracker" (the turn then ran
+    without its context) and kept a failed save in memory; Hilo's raises the outage, so the
+    channels core retries the turn once PostgreSQL is back. Other errors keep Rasa's way."""
+    import asyncio
+
+    import rasa.core.agent
+    from rasa.core.agent import Agent
+
+    from components.tracker_store import OutageAwareTrackerStore, install_outage_aware_wrapper
+    from tests.support.databases import database_that_goes_down
+
+    with database_that_goes_down("hilo_tracker_outage") as (url, outage):
+        parts = urlparse(url)
+        store = WindowedSQLTrackerStore(
+            domain=DOMAIN,
+            dialect="postgresql",
+            host=parts.hostname,
+            port=parts.port,
+            db=parts.path.lstrip("/"),
+            username=parts.username,
+        )
+        # What connectors/server.py does at start, undone after this test.
+        monkeypatch.setattr(
+            rasa.core.agent, "FailSafeTrackerStore", rasa.core.agent.FailSafeTrackerStore
+        )
+        install_outage_aware_wrapper()
+        wrapped = Agent._create_tracker_store(store, DOMAIN)
+        assert isinstance(wrapped, OutageAwareTrackerStore)
+        tracker = DialogueStateTracker.from_events("ana", turn("hola"))
+        asyncio.run(wrapped.save(tracker))
+        outage.down()
+        with pytest.raises(sa.exc.OperationalError):
+            asyncio.run(wrapped.retrieve("ana"))
+        with pytest.raises(sa.exc.OperationalError):
+            asyncio.run(wrapped.save(DialogueStateTracker.from_events("ana", turn("otra"))))
+        outage.up()
+        back = asyncio.run(wrapped.retrieve("ana"))
+        assert back is not None
+        assert [e.text for e in back.events if isinstance(e, UserUttered)] == ["hola"]
+        store.engine.dispose()
