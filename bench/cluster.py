@@ -1050,8 +1050,14 @@ def explanations(results: dict[str, Any]) -> list[str]:
             f"Twilio API {cores['load_generator']}, outside this benchmark "
             f"{cores['not_this_benchmark']}). Most likely the acknowledgement waits for "
             f"CPU, not for other requests or locks: p50 {ack['ack_p50_ms']} ms, max "
-            f"{ack['ack_max_ms']} ms, none refused. This run did not measure the "
-            "acknowledgement with `OMP_NUM_THREADS=1`, which leaves more CPU idle."
+            f"{ack['ack_max_ms']} ms, none refused."
+            + (
+                " The replicas ran with one BLAS thread each (as `make run-cluster` starts them)"
+                ", so the busy cores are the turns' own work, not idle BLAS workers."
+                if results["settings"].get("environment")
+                else " This run did not measure the acknowledgement with `OMP_NUM_THREADS=1`,"
+                " which leaves more CPU idle."
+            )
         )
     fault = results.get("faults")
     if fault and (fault["lost_replies"] or fault["duplicated_replies"]):
