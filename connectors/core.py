@@ -12,9 +12,9 @@ Outbound (`HiloOutput`, one subclass per channel): a Rasa response becomes parts
 each part is recorded, sent by the channel's `ChannelSender` with retries, and marked sent or
 failed with the provider's error (`connectors/outbox.py`).
 
-Adapters translate and nothing else (connectors/webhook.py): a `ChannelSender` knows how to
-send a part and fetch a file; a `HiloInput` subclass knows how to verify and parse its
-provider's webhook. Everything they share (storage, dedupe, ordering, windows, splitting,
+Adapters translate and nothing else (connectors/adapter.py, webhook.py): a `ChannelSender`
+knows how to send a part and fetch a file; a `HiloInput` subclass knows how to verify and
+parse its provider's webhook. Everything they share (storage, dedupe, ordering, windows, splitting,
 retries, media limits, logging without personal data) lives here, once, in `ChannelHub`.
 """
 

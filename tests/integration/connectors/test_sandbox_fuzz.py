@@ -20,7 +20,7 @@ up) may get no answer. After the run, no record at ERROR or above may have been 
 (an exception Sanic swallows still logs one), and every stored message must have been
 processed by the bot.
 
-It found, and test_sandbox.py, test_channel.py and tests/unit/connectors/test_storage.py
+It found, and test_sandbox.py, test_webhook.py and tests/unit/connectors/test_storage.py
 keep fixed: multipart bodies Sanic cannot parse (no boundary, a part header without a colon
 or not UTF-8, a field in an unknown charset) were logged with a stack trace and then refused
 for a missing conversation, where the sandbox now says the upload is malformed (400); a
