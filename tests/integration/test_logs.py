@@ -113,7 +113,8 @@ def test_no_log_line_carries_what_the_customer_or_the_agent_said(
         process.wait(timeout=30)
 
     logs = {
-        name: (hilo.workdir / f"{name}.log").read_text() for name in ("rasa", "actions", "desk")
+        "rasa": hilo.rasa_log.read_text(),
+        **{name: (hilo.workdir / f"{name}.log").read_text() for name in ("actions", "desk")},
     }
     # The logs are there, at DEBUG: Rasa said what it did with each message, not what it was;
     # the desk's call to Rasa's API is logged with the conversation id (a phone) replaced.

@@ -53,6 +53,11 @@ class HiloProcesses:
         return self.workdir / "tracker.db"
 
     @property
+    def rasa_log(self) -> Path:
+        """The Rasa server's log (one per port: replicas share the work directory)."""
+        return self.workdir / f"rasa-{self.rasa_port}.log"
+
+    @property
     def commerce_url(self) -> str:
         return self.database_url or f"sqlite:///{self.workdir / 'commerce.db'}"
 
@@ -100,7 +105,7 @@ class HiloProcesses:
             f"  dialect: sqlite\n  db: {self.tracker_db}\n  window: 200\n"
             "nlg:\n  type: components.nlg.HiloNLG\n"
         )
-        log = (self.workdir / f"rasa-{self.rasa_port}.log").open("a")
+        log = self.rasa_log.open("a")
         self.rasa = subprocess.Popen(  # noqa: S603
             [
                 str(BIN / "python"),
