@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
+import os
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -47,6 +49,7 @@ Processor = Callable[[InboxItem], Awaitable[None]]
 # What must happen before a conversation's next turn (the hand-back to the bot).
 Settle = Callable[[str], Awaitable[None]]
 SWEEP_SECONDS = 2.0
+BOT_NICENESS = 10  # how much lower the bot thread's priority is than the webhooks'
 
 
 class Retry(Exception):
@@ -55,6 +58,20 @@ class Retry(Exception):
 
 class Failed(Exception):
     """Processing ended in a failure already handled (the customer was told): mark it failed."""
+
+
+def _lower_priority() -> None:
+    """This thread (and the threads it starts) yields the CPU to the webhooks' thread.
+
+    A turn is seconds of CPU per few messages; an acknowledgement is a millisecond that a
+    provider waits for. When the cores are saturated (bench/cluster.py: every core busy at
+    twice the cluster's throughput), the scheduler then runs the server loop, the database
+    and the balancer first. Throughput is unchanged: the turns still get every idle cycle.
+    Linux sets a nice value per thread; elsewhere this does nothing.
+    """
+    # Not Linux, or not allowed: the same priority as before.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BOT_NICENESS)
 
 
 class BotLoop:
@@ -66,6 +83,7 @@ class BotLoop:
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def _run(self) -> None:
+        _lower_priority()
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
 
