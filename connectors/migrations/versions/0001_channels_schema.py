@@ -118,6 +118,8 @@ TABLES: list[tuple[str, Callable[[], list[sa.schema.SchemaItem]], dict[str, list
 
 def _adopt(table: str, items: list[sa.schema.SchemaItem]) -> bool:
     """True if `table` exists already (made by create_all); its missing columns are added."""
+    if op.get_context().as_sql:  # offline (--sql): the SQL for a new database
+        return False
     inspector = sa.inspect(op.get_bind())
     if not inspector.has_table(table):
         return False
