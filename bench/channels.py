@@ -125,15 +125,23 @@ class Stack:
             "TF_CPP_MIN_LOG_LEVEL": "2",
         }
 
+    def commerce_url(self) -> str:
+        """Where the store and the handoff live (a subclass may use PostgreSQL)."""
+        return f"sqlite:///{self.workdir / 'commerce.db'}"
+
+    def actions_command(self) -> list[str]:
+        """How the action server starts (Rasa's own command, as a stock setup runs it)."""
+        return [RASA, "run", "actions", "--port", str(self.actions_port)]
+
     def start_shared(self) -> None:
         from actions.commerce.seed import main as seed_main
         from handoff.database import migrate as migrate_handoff
 
-        seed_main(["--url", f"sqlite:///{self.workdir / 'commerce.db'}"])
-        migrate_handoff(f"sqlite:///{self.workdir / 'commerce.db'}")
+        seed_main(["--url", self.commerce_url()])
+        migrate_handoff(self.commerce_url())
         log = (self.workdir / "shared.log").open("a")
         actions = subprocess.Popen(
-            [RASA, "run", "actions", "--port", str(self.actions_port)],
+            self.actions_command(),
             cwd=ROOT,
             env=self.env("actions"),
             stdout=log,

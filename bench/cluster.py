@@ -60,7 +60,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
 from bench.channels import (
-    FAKE_TWILIO,
     HILO_CREDENTIALS,
     TEXTS,
     WEBHOOK,
@@ -195,28 +194,13 @@ class Cluster(Stack):
             "HILO_SECRET_KEY": "bench-hilo-secret-key",
         }
 
-    def start_shared(self) -> None:
-        from actions.commerce.seed import main as seed_main
-        from handoff.database import migrate as migrate_handoff
+    def commerce_url(self) -> str:
+        """Every store on the run's PostgreSQL schema."""
+        return self.database_url
 
-        seed_main(["--url", self.database_url])
-        migrate_handoff(self.database_url)
-        log = (self.workdir / "shared.log").open("a")
-        actions = subprocess.Popen(
-            [sys.executable, "-m", "actions.server", "--port", str(self.actions_port)],
-            cwd=ROOT,
-            env=self.env("actions"),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        fake = subprocess.Popen(
-            [*FAKE_TWILIO, "--port", str(self.twilio_port), "--log", str(self.replies_log)],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        self.processes += [actions, fake]
-        wait_until(lambda: answers(f"http://127.0.0.1:{self.actions_port}/health"), 120, actions)
+    def actions_command(self) -> list[str]:
+        """Hilo's action server, as `make run-cluster` starts it."""
+        return [sys.executable, "-m", "actions.server", "--port", str(self.actions_port)]
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
