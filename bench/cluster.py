@@ -88,7 +88,7 @@ CORES = os.cpu_count() or 1
 # Where the replicas' phones and message ids differ per phase (the fault run's are plan()'s).
 PHASES = [
     *("warma", "warmb", "solo1", "duo1", "solo2", "duo2", "pinsolo", "pinduo", "ack"),
-    *("rewarma", "rewarmb", "onesolo", "oneduo"),
+    *("rewarma", "rewarmb", "onesolo", "oneduo", "ackdirect"),
 ]
 # BLAS/OpenMP thread pools (numpy's OpenBLAS): set to 1 for the evidence runs.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -170,6 +170,8 @@ class Cluster(Stack):
     ports: dict[str, int] = field(default_factory=dict)
     replicas: dict[str, subprocess.Popen] = field(default_factory=dict)
     replica_env: dict[str, str] = field(default_factory=dict)
+    intake_count: int = 0
+    intakes: dict[str, subprocess.Popen] = field(default_factory=dict)
     _engine: Engine | None = None
 
     @property
@@ -235,6 +237,32 @@ class Cluster(Stack):
         wait_until(lambda: answers(f"{self.url(name)}/"), 180, process)
         return time.perf_counter() - started
 
+    def start_intakes(self) -> None:
+        """`intake_count` webhook intakes (connectors/intake.py), as `make run-cluster` does."""
+        credentials = self.workdir / "credentials.yml"
+        credentials.write_text(HILO_CREDENTIALS)
+        for index in range(1, self.intake_count + 1):
+            name = f"intake{index}"
+            port = self.ports.setdefault(name, free_port())
+            log = (self.workdir / f"{name}.log").open("a")
+            process = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "connectors.intake"),
+                    *("--port", str(port), "--credentials", str(credentials)),
+                ],
+                cwd=ROOT,
+                env={**self.env(name), **self.replica_env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            self.intakes[name] = process
+            health = f"{self.url(name)}/"
+            wait_until(lambda health=health: answers(health), 60, process)
+
+    def webhook_urls(self, replicas: Sequence[str]) -> list[str]:
+        """Where the providers' webhooks go: the intakes, or else the replicas themselves."""
+        return [self.url(name) + WEBHOOK for name in (self.intakes or replicas)]
+
     def stop_replica(self, name: str, kill: bool = False) -> None:
         process = self.replicas.pop(name, None)
         if process is None:
@@ -251,6 +279,10 @@ class Cluster(Stack):
     def stop(self) -> None:
         for name in list(self.replicas):
             self.stop_replica(name)
+        for process in self.intakes.values():
+            process.terminate()
+            process.wait(timeout=30)
+        self.intakes.clear()
         super().stop()
         if self._engine is not None:
             self._engine.dispose()
@@ -308,6 +340,7 @@ class Cluster(Stack):
         busy, total = machine_ticks()
         return {
             "replicas": sum(cpu_ticks(p.pid) for p in self.replicas.values()),
+            "intakes": sum(cpu_ticks(p.pid) for p in self.intakes.values()),
             "action_server": cpu_ticks(self.processes[0].pid),
             "postgresql": sum(cpu_ticks(pid) for pid in pids_named("postgres")),
             "redis": sum(cpu_ticks(pid) for pid in pids_named("redis-server")),
@@ -336,7 +369,14 @@ def cpu_share(before: dict[str, int], after: dict[str, int]) -> dict[str, float]
     total = (after["machine_total"] - before["machine_total"]) or 1
     cores = {
         name: round((after[name] - before[name]) / total * CORES, 2)
-        for name in ("replicas", "action_server", "postgresql", "redis", "load_generator")
+        for name in (
+            "replicas",
+            "intakes",
+            "action_server",
+            "postgresql",
+            "redis",
+            "load_generator",
+        )
     }
     busy = (after["machine_busy"] - before["machine_busy"]) / total
     cores["not_this_benchmark"] = round(max(0.0, busy * CORES - sum(cores.values())), 2)
@@ -392,7 +432,7 @@ async def warm_up(cluster: Cluster, name: str, run: str, count: int = 24) -> Non
 
 async def throughput(cluster: Cluster, run: str, names: list[str], args: Any) -> dict[str, Any]:
     """Part 1: `args.load` messages, as fast as acknowledged, until all are answered."""
-    urls = [cluster.url(name) + WEBHOOK for name in names]
+    urls = cluster.webhook_urls(names)
     requests = phase_requests(run, args.load)
     waited = await cluster.quiet()
     before = cluster.cpu()
@@ -465,26 +505,38 @@ async def one_thread(cluster: Cluster, args: Any) -> dict[str, Any]:
     }
 
 
-async def acknowledgement(cluster: Cluster, saturation: float, args: Any) -> dict[str, Any]:
-    """Part 2: open loop at 2 × the two replicas' throughput."""
+async def acknowledgement(
+    cluster: Cluster, saturation: float, args: Any, run: str = "ack", to_replicas: bool = False
+) -> dict[str, Any]:
+    """Part 2: open loop at 2 × the two replicas' throughput.
+
+    To the intakes (the webhooks' way in a cluster), or with `to_replicas` straight to the
+    replicas, for comparison: the way in without intakes (`HILO_INTAKES=0`).
+    """
     rate = float(args.rate or 2 * saturation)
     count = int(rate * args.duration)
-    urls = [cluster.url(name) + WEBHOOK for name in ("a", "b")]
-    requests = phase_requests("ack", count)
+    replicas = ("a", "b")
+    urls = (
+        [cluster.url(name) + WEBHOOK for name in replicas]
+        if to_replicas
+        else cluster.webhook_urls(replicas)
+    )
+    requests = phase_requests(run, count)
     waited = await cluster.quiet()
     before = cluster.cpu()
     began = time.time()
     result = await open_loop(urls, requests, rate)
     sending = cpu_share(before, cluster.cpu())
-    complete = await cluster.drained("ack", count)
+    complete = await cluster.drained(run, count)
     return {
         **result,
+        "to": "replicas" if to_replicas or not cluster.intakes else "intakes",
         "waited_for_quiet_machine_s": waited,
         "cores_used_while_sending": sending,
         "target_rate": round(rate, 1),
-        "drained_after_s": round(cluster.last_processed("ack") - began, 1),
+        "drained_after_s": round(cluster.last_processed(run) - began, 1),
         "drained": complete,
-        "inbox": cluster.inbox_counts("ack"),
+        "inbox": cluster.inbox_counts(run),
     }
 
 
@@ -657,8 +709,12 @@ def compare_singles(
 async def burst_then_kill(
     cluster: Cluster, session: aiohttp.ClientSession, count: int, acked: set[str]
 ) -> None:
-    """`count` new conversations' first messages acknowledged by replica b, then kill -9."""
-    url = cluster.url("b") + WEBHOOK
+    """`count` new conversations' first messages acknowledged, then replica b killed with -9.
+
+    Without intakes replica b acknowledges them itself. With intakes they acknowledge, and the
+    kill comes once replica b is in the middle of turns (half a second later).
+    """
+    url = cluster.webhook_urls(["b"])
     pending = iter(range(count))
 
     async def sender() -> None:
@@ -671,6 +727,8 @@ async def burst_then_kill(
             acked.add(sid)
 
     await asyncio.gather(*(sender() for _ in range(8)))
+    if cluster.intakes:
+        await asyncio.sleep(0.5)
     cluster.stop_replica("b", kill=True)
 
 
@@ -680,8 +738,10 @@ async def faults(cluster: Cluster, args: Any, capacity: float) -> dict[str, Any]
     schedule, pairs = plan(args.deliveries, rate=rate)
     expected = await calibrate(cluster, pairs)
     expected_singles = await calibrate_singles(cluster)
-    urls = [cluster.url(name) + WEBHOOK for name in ("a", "b")]
-    victim = urls[1]
+    urls = cluster.webhook_urls(("a", "b"))
+    # Without intakes, what replica b acknowledged is what its kill puts at risk; with them,
+    # everything unfinished in the cluster at the kill is (replica b's turns among it).
+    victim = None if cluster.intakes else urls[1]
     restart_db_at = len(schedule) // 4 if args.restart_postgres else -1
     kill_at = len(schedule) // 2
     latencies: list[float] = []
@@ -725,7 +785,11 @@ async def faults(cluster: Cluster, args: Any, capacity: float) -> dict[str, Any]
             )
             latency, _, tries = await post_until_acknowledged(session, ordered, body, headers, seen)
             acknowledged.setdefault((delivery.conversation, delivery.message), time.perf_counter())
-            if ordered[(tries - 1) % len(ordered)] == victim and "killed_at" not in events:
+            if (
+                victim is not None
+                and ordered[(tries - 1) % len(ordered)] == victim
+                and "killed_at" not in events
+            ):
                 acked_by_victim.add(delivery.sid)
             retried += tries > 1
             if tries == 1:
@@ -742,6 +806,8 @@ async def faults(cluster: Cluster, args: Any, capacity: float) -> dict[str, Any]
                 await burst_then_kill(cluster, session, args.burst, acked_by_victim)
                 events["killed_at"] = time.time()
                 events["unfinished_at_kill"] = await asyncio.to_thread(unfinished, cluster)
+                if victim is None:
+                    acked_by_victim |= events["unfinished_at_kill"]
                 background.append(asyncio.create_task(take_over_then_restart()))
             delay = began + delivery.at - time.perf_counter()
             if delay > 0:
@@ -774,6 +840,7 @@ async def faults(cluster: Cluster, args: Any, capacity: float) -> dict[str, Any]
         "unique_messages": unique,
         "duplicate_deliveries": len(schedule) - unique,
         "burst_to_killed_replica": args.burst,
+        "via_intakes": len(cluster.intakes),
         "message_rate": rate,
         "sent_for_s": round(sent_for, 1),
         **scores,
@@ -859,6 +926,7 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
         "fault_rate": args.fault_rate,
         "burst": args.burst,
         "one_thread": args.one_thread,
+        "intakes": args.intakes,
         "environment": {
             v: os.environ[v] for v in (*THREAD_VARIABLES, *TF_VARIABLES) if v in os.environ
         },
@@ -869,6 +937,7 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
 
 async def run_all(cluster: Cluster, args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"replica_start_s": {}}
+    cluster.start_intakes()
     for name in ("a", "b"):
         results["replica_start_s"][name] = round(cluster.start_replica(name), 1)
         await warm_up(cluster, name, f"warm{name}")
@@ -896,6 +965,10 @@ async def run_all(cluster: Cluster, args: argparse.Namespace) -> dict[str, Any]:
         results["pinned"] = await pinned(cluster, args)
     if args.duration:
         results["acknowledgement"] = await acknowledgement(cluster, two_rate, args)
+        if cluster.intakes:
+            results["acknowledgement_to_replicas"] = await acknowledgement(
+                cluster, two_rate, args, run="ackdirect", to_replicas=True
+            )
     if args.deliveries:
         results["faults"] = await faults(cluster, args, two_rate)
     if args.one_thread and not any(os.environ.get(v) for v in THREAD_VARIABLES):
@@ -917,7 +990,13 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     results.update(versions(args))
     with fresh_schema(args.postgres) as url:
-        cluster = Cluster(workdir=workdir, model=model, database_url=url, redis_url=args.redis)
+        cluster = Cluster(
+            workdir=workdir,
+            model=model,
+            database_url=url,
+            redis_url=args.redis,
+            intake_count=args.intakes,
+        )
         try:
             cluster.start_shared()
             results.update(await run_all(cluster, args))
@@ -1303,6 +1382,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--fault-rate", type=float, default=0.0, help="fault run messages/s (default 0.6 × S)"
+    )
+    parser.add_argument(
+        "--intakes",
+        type=int,
+        default=2,
+        help="webhook intakes the webhooks go to (0: straight to the replicas)",
     )
     parser.add_argument("--postgres", default=POSTGRES, help="server; a schema is made per run")
     parser.add_argument("--redis", default=REDIS)

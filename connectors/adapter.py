@@ -4,9 +4,10 @@ The channels core is layered so that imports flow one way:
 adapter base (this module) → hub (connectors/core.py) → webhook input and output
 (connectors/webhook.py) → one module per channel (whatsapp.py, twilio.py, …).
 
-- `ChannelSender`: a channel's outbound half: send one part, fetch one customer file, and the
-  channel's own rules: which messaging window applies and whether a re-engagement template
-  is configured (the hub and the desk ask it, they do not know the rules themselves).
+- `ChannelSender`: a channel's outbound half: send one part, fetch one customer file. It is
+  built on its channel's rules (connectors/registry.py): which messaging window applies and
+  whether its settings name a re-engagement template. The hub asks the sender; the desk asks
+  the same rules through the registry; neither knows them itself.
 - `Batch`: what one webhook delivery carried.
 - `Output`, `Mounted`: what the hub needs of an output channel and of a mounted channel
   (connectors/webhook.py implements both).
@@ -25,7 +26,9 @@ from typing import ClassVar, Generic, Protocol, TypeVar
 
 from connectors.errors import MediaError
 from connectors.messages import InboundMessage, MediaRef, OutboundPart, StatusUpdate
-from connectors.windows import Window
+from connectors.registry import ChannelRules
+from connectors.settings import ChannelSettings
+from connectors.windows import WindowRules
 from hilo.pseudonyms import pseudonym
 
 T = TypeVar("T")
@@ -81,20 +84,20 @@ class Batch:
     ignored: list[str] = field(default_factory=list)  # event types we do not handle
 
 
-class ChannelSender(ABC):
-    """The adapter's outbound half: send one part, fetch one customer file."""
+class ChannelSender(ChannelRules, ABC):
+    """The adapter's outbound half: send one part, fetch one customer file.
 
-    channel: ClassVar[str]
+    A channel's sender subclasses its rules class too (`WhatsAppSender(WhatsAppRules,
+    ChannelSender)`), so `channel` and `window_for` come from there.
+    """
+
     text_limit: ClassVar[int] = 4096
     buttons_text_limit: ClassVar[int | None] = None  # text with buttons, when shorter
+    settings: ChannelSettings | None = None  # the adapter's credentials, when it has any
 
-    def window_for(self, conversation_id: str) -> Window:
-        """The messaging window that applies to this conversation."""
-        return Window.NONE
-
-    def template_configured(self, conversation_id: str) -> bool:
-        """Whether a re-engagement template is set for closed windows."""
-        return False
+    def window_rules(self, conversation_id: str) -> WindowRules:
+        """This conversation's window, and whether this adapter's settings name a template."""
+        return self.rules_for(conversation_id, self.settings)
 
     def numbered_buttons(self, part: OutboundPart) -> bool:
         """Whether this part's buttons go out as a numbered list (no native form)."""

@@ -8,9 +8,10 @@ Inbound (`HiloInput`, one subclass per channel):
                                                        Rasa's on_new_message
 
 Outbound (`HiloOutput`, one subclass per channel): a Rasa response becomes parts
-(`connectors/render.py`), the messaging window decides what may go (`connectors/windows.py`),
-each part is recorded, sent by the channel's `ChannelSender` with retries, and marked sent or
-failed with the provider's error (`connectors/outbox.py`).
+(`connectors/render.py`), the messaging window decides what may go (the sender's window
+rules: `connectors/registry.py`, `connectors/windows.py`), each part is recorded, sent by the
+channel's `ChannelSender` with retries, and marked sent or failed with the provider's error
+(`connectors/outbox.py`).
 
 Adapters translate and nothing else (connectors/adapter.py, webhook.py): a `ChannelSender`
 knows how to send a part and fetch a file; a `HiloInput` subclass knows how to verify and
@@ -47,7 +48,6 @@ from connectors.rasa_errors import watch_turn
 from connectors.render import match_button, numbered, split_part
 from connectors.settings import MediaLimits
 from connectors.storage import Database, make_engine
-from connectors.windows import decide
 from hilo.outages import is_outage
 
 __all__ = ["ChannelHub", "default_hub", "metadata_for"]
@@ -106,8 +106,14 @@ class ChannelHub:
         media_limits: MediaLimits | None = None,
         concurrency: int = 4,
         bot_ready: Callable[[], bool] | None = None,
+        turns: bool = True,
     ) -> None:
-        """Uses `engine` (default: `CHANNELS_DATABASE_URL` / var/channels.db)."""
+        """Uses `engine` (default: `CHANNELS_DATABASE_URL` / var/channels.db).
+
+        `turns` False: this process only stores and acknowledges (a webhook intake,
+        connectors/intake.py); the replicas' dispatchers take the turns.
+        """
+        self.turns = turns
         self.engine = engine or make_engine()
         self.database = Database(self.engine)  # one writer for the three stores
         self.inbox = Inbox(self.database)
@@ -151,6 +157,9 @@ class ChannelHub:
         if self._started:
             return
         self._started = True
+        if not self.turns:
+            logger.info("connectors.hub.intake channels=%s", ",".join(sorted(self._channels)))
+            return
         # The bot thread computes (NLU) while the server loop answers webhooks; CPython hands
         # the GIL to a waiting thread after 5 ms by default, and a webhook waits for it a few
         # times. 1 ms bounds that wait; bench/channels.py measured no cost to throughput (and,
@@ -168,7 +177,8 @@ class ChannelHub:
         """Finishes running turns; pending messages stay in the inbox for the next start."""
         if self._started:
             self._started = False
-            self.dispatcher.stop()
+            if self.turns:
+                self.dispatcher.stop()
 
     # --- inbound ----------------------------------------------------------------------
 
@@ -190,7 +200,7 @@ class ChannelHub:
                 continue
             new += 1
             self.notify(message.conversation_id)
-            if self._started:
+            if self._started and self.turns:
                 self.dispatcher.wake(message.conversation_id)
         for update in batch.statuses:
             await asyncio.to_thread(self.outbox.apply_status, update)
@@ -355,12 +365,8 @@ class ChannelHub:
                 await asyncio.to_thread(refuse, part, "held", "a person owns this conversation")
             return
         last_inbound = await asyncio.to_thread(self.customers.last_inbound_at, conversation_id)
-        decision = decide(
-            sender.window_for(conversation_id),
-            last_inbound,
-            time.time(),
-            from_agent=source == "agent",
-            template_configured=sender.template_configured(conversation_id),
+        decision = sender.window_rules(conversation_id).decide(
+            last_inbound, time.time(), from_agent=source == "agent"
         )
         for part in parts:
             if not decision.send or decision.template:
@@ -531,4 +537,19 @@ def default_hub() -> ChannelHub:
     with _default_lock:
         if _default_hub is None:
             _default_hub = ChannelHub()
+        return _default_hub
+
+
+def use_intake_hub() -> ChannelHub:
+    """Makes the process's hub one that stores and acknowledges only (connectors/intake.py).
+
+    Called before any channel is built; a process that already has a hub keeps it, since
+    its channels already store into it.
+    """
+    global _default_hub
+    with _default_lock:
+        if _default_hub is None:
+            _default_hub = ChannelHub(turns=False)
+        if _default_hub.turns:
+            raise RuntimeError("this process already has a hub that takes turns")
         return _default_hub

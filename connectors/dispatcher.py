@@ -20,6 +20,11 @@ holder takes the next message after its own. Two things close the gaps that leav
 - every `sweep_seconds`, each replica wakes a lane for every conversation with unfinished
   messages. That is how a replica killed with -9 is taken over: PostgreSQL drops its leases
   when its connections close, and the next sweep elsewhere claims its interrupted messages.
+A message stored by another process (a webhook intake, connectors/intake.py, or another
+replica) starts its turn at once: every replica LISTENs for new messages
+(connectors/notifications.py) and wakes lanes for the conversations with messages pending
+since shortly before; the idlest replica gets the lease first, since a lane asks for it only
+once one of its replica's turn slots is free.
 Before each claim, under the lease, `settle` runs (the handoff's hand-back to the bot), so a
 hand-back and the conversation's turns never overlap on any replica.
 """
@@ -32,12 +37,15 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from connectors.inbox import Inbox, InboxItem
 from connectors.leases import Leases, LocalLeases
+from connectors.notifications import ChangeListener
+from connectors.storage import NEW_MESSAGES_CHANNEL
 from hilo.outages import is_outage
 
 logger = logging.getLogger(__name__)
@@ -49,6 +57,10 @@ Processor = Callable[[InboxItem], Awaitable[None]]
 # What must happen before a conversation's next turn (the hand-back to the bot).
 Settle = Callable[[str], Awaitable[None]]
 SWEEP_SECONDS = 2.0
+# How far back a replica looks for pending messages when told that one was stored: covers
+# messages committed out of id order and clocks a little apart between machines; anything
+# older is the sweep's.
+NEW_MESSAGE_LOOKBACK_SECONDS = 5.0
 BOT_NICENESS = 10  # how much lower the bot thread's priority is than the webhooks'
 
 
@@ -140,6 +152,9 @@ class Dispatcher:
         self._slots: asyncio.Semaphore | None = None
         self._stopping = False
         self._sweeper: asyncio.Task[None] | None = None
+        self._follower: asyncio.Task[None] | None = None
+        self._heard: asyncio.Event | None = None
+        self._listener: ChangeListener | None = None
 
     def start(self) -> None:
         """Starts the bot loop and picks up whatever was pending before a restart."""
@@ -147,6 +162,11 @@ class Dispatcher:
         self.bot.submit(self._recover()).result(timeout=60)
         if self.leases.shared:
             self.bot.call_soon(self._start_sweeper)
+            if ChangeListener.available(self.inbox.engine):
+                self._listener = ChangeListener(
+                    self.inbox.engine, self._new_message_stored, NEW_MESSAGES_CHANNEL
+                )
+                self._listener.start()
 
     async def _recover(self) -> None:
         conversations = await asyncio.to_thread(self.inbox.recover)
@@ -157,7 +177,38 @@ class Dispatcher:
 
     def _start_sweeper(self) -> None:
         if self._sweeper is None and not self._stopping:
-            self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+            loop = asyncio.get_running_loop()
+            self._heard = asyncio.Event()
+            self._sweeper = loop.create_task(self._sweep_forever())
+            self._follower = loop.create_task(self._follow_new_messages())
+
+    def _new_message_stored(self) -> None:
+        """PostgreSQL said a message was stored somewhere (the listener's thread)."""
+        self.bot.call_soon(self._hear)
+
+    def _hear(self) -> None:
+        if self._heard is not None:
+            self._heard.set()
+
+    async def _follow_new_messages(self) -> None:
+        """Wakes lanes for messages other processes stored, when told (one query at a time).
+
+        Notifications that arrive while a query runs fold into one more query after it.
+        """
+        heard = self._heard
+        if heard is None:  # started by _start_sweeper, which makes the event first
+            return
+        while not self._stopping:
+            await heard.wait()
+            heard.clear()
+            since = time.time() - NEW_MESSAGE_LOOKBACK_SECONDS
+            try:
+                conversations = await asyncio.to_thread(self.inbox.pending_since, since)
+            except Exception as error:  # the database is down: the sweep looks again later
+                logger.warning("connectors.dispatch.follow_failed error=%s", type(error).__name__)
+                continue
+            for conversation_id in conversations:
+                self._wake(conversation_id)
 
     async def _sweep_forever(self) -> None:
         """Takes over work no live process is doing (a replica died, see the module docstring)."""
@@ -253,8 +304,11 @@ class Dispatcher:
 
     async def _drain(self, timeout: float) -> None:
         self._stopping = True
-        if self._sweeper is not None:
-            self._sweeper.cancel()
+        if self._listener is not None:
+            self._listener.stop()
+        for task in (self._sweeper, self._follower):
+            if task is not None:
+                task.cancel()
         tasks = [lane.task for lane in self._lanes.values() if lane.task is not None]
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)

@@ -5,26 +5,22 @@ The desk needs a conversation's messages in both directions, a search over what 
 wrote, and a cursor to follow new messages; it gets them here, as records, and never
 queries the tables itself, so the schema can change behind this module.
 
-On PostgreSQL, `ChangeListener` wakes a reader the moment any replica stores or updates a
-message (LISTEN on the channel that connectors/storage.py `announce_change` NOTIFYs), so a
-desk does not have to poll fast to see messages at once; polling stays as the fallback and
-is all there is on SQLite (one machine, one file).
+On PostgreSQL, `ChangeListener` (connectors/notifications.py) wakes a reader the moment any
+replica stores or updates a message, so a desk does not have to poll fast to see messages at
+once; polling stays as the fallback and is all there is on SQLite (one machine, one file).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import select
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from connectors.storage import CHANGES_CHANNEL, inbound, outbound
+from connectors.storage import inbound, outbound
 
 logger = logging.getLogger(__name__)
 
@@ -169,57 +165,3 @@ class History:
             [Change(r.conversation_id, "in", float(r.sent_at), int(r.id)) for r in new_in],
             [Change(r.conversation_id, "out", float(r.updated_at), int(r.id)) for r in new_out],
         )
-
-
-class ChangeListener:
-    """Calls `wake()` from its own thread whenever a message is stored or changes (PostgreSQL).
-
-    The connection is a plain psycopg2 one outside the pool, in autocommit, LISTENing; if it
-    drops (the database restarts), the thread connects again every second. Notifications
-    missed meanwhile cost nothing: the reader's poll catches up.
-    """
-
-    def __init__(self, engine: Engine, wake: Callable[[], None]) -> None:
-        """Listens on `engine`'s database (PostgreSQL only); call `start()`."""
-        self.engine = engine
-        self.wake = wake
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="hilo-listen", daemon=True)
-
-    @staticmethod
-    def available(engine: Engine) -> bool:
-        """Whether the database can notify (PostgreSQL)."""
-        return engine.dialect.name == "postgresql"
-
-    def start(self) -> None:
-        """Starts listening in the background."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stops within a second."""
-        self._stopped.set()
-
-    def _run(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                self._listen()
-            except Exception as error:  # the database is away: try again in a second
-                logger.warning("connectors.listen.failed error=%s", type(error).__name__)
-            self._stopped.wait(1.0)
-
-    def _listen(self) -> None:
-        raw = self.engine.raw_connection()
-        try:
-            connection: Any = raw.dbapi_connection
-            connection.autocommit = True
-            with connection.cursor() as cursor:
-                cursor.execute(f"LISTEN {CHANGES_CHANNEL}")
-            self.wake()  # anything stored while no one listened is looked at now
-            while not self._stopped.is_set():
-                if select.select([connection], [], [], 1.0)[0]:
-                    connection.poll()
-                    if connection.notifies:
-                        connection.notifies.clear()
-                        self.wake()
-        finally:
-            raw.invalidate()  # never back to the pool in LISTEN/autocommit state

@@ -64,7 +64,7 @@ class Inbox:
                 connection, inbound, values, ["channel", "provider_id"]
             )
             if row_id is not None:
-                announce_change(connection)
+                announce_change(connection, new_message=True)
             return row_id
 
         return insert
@@ -162,6 +162,22 @@ class Inbox:
             rows = connection.execute(
                 sa.select(inbound.c.conversation_id)
                 .where(inbound.c.status.in_((PENDING, PROCESSING)))
+                .group_by(inbound.c.conversation_id)
+                .order_by(sa.func.min(inbound.c.id))
+            ).all()
+        return [row.conversation_id for row in rows]
+
+    def pending_since(self, received_after: float) -> list[str]:
+        """Conversations with messages pending that were stored after `received_after`.
+
+        What a replica looks at when told that a message was stored elsewhere: the recent
+        pending ones only, not the interrupted turns other replicas hold (the sweep's job).
+        """
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(inbound.c.conversation_id)
+                .where(inbound.c.status == PENDING)
+                .where(inbound.c.received_at > received_after)
                 .group_by(inbound.c.conversation_id)
                 .order_by(sa.func.min(inbound.c.id))
             ).all()

@@ -42,10 +42,10 @@ from connectors.messages import (
     OutboundPart,
     StatusUpdate,
 )
+from connectors.registry import MessengerRules
 from connectors.render import numbered
 from connectors.settings import MediaLimits, MessengerSettings
 from connectors.webhook import HiloInput, HiloOutput
-from connectors.windows import Window
 
 logger = logging.getLogger(__name__)
 
@@ -355,11 +355,11 @@ def _quick_replies(part: OutboundPart) -> list[dict[str, str]]:
     return replies
 
 
-class MessengerSender(ChannelSender):
+class MessengerSender(MessengerRules, ChannelSender):
     """Sends through the Send API (`/me/messages`, Page token in the query) and fetches files."""
 
-    channel = CHANNEL
     text_limit = TEXT_LIMIT
+    settings: MessengerSettings
 
     def __init__(self, settings: MessengerSettings, *, max_bytes: int | None = None) -> None:
         """`max_bytes`: stop downloading a customer's file past this size."""
@@ -367,10 +367,6 @@ class MessengerSender(ChannelSender):
         self.max_bytes = max_bytes if max_bytes is not None else MediaLimits.from_env().max_bytes
         self.url = f"{settings.api_base_url}/{settings.api_version}/me/messages"
         self._clients = PerLoop(meta.new_client)
-
-    def window_for(self, conversation_id: str) -> Window:
-        """Messenger and Instagram: 24 h, then only people's replies, tagged, up to 7 days."""
-        return Window.MESSENGER
 
     def numbered_buttons(self, part: OutboundPart) -> bool:
         """See `uses_numbered_list`."""

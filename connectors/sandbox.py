@@ -39,6 +39,7 @@ from connectors.local import guard, unmounted
 from connectors.media_inbound import check_and_store
 from connectors.messages import InboundMessage, Kind, MediaRef, OutboundPart
 from connectors.outbox import OutboundRecord
+from connectors.registry import SandboxRules
 from connectors.settings import MediaLimits
 from connectors.webhook import HiloInput, HiloOutput
 from hilo.profile import is_production
@@ -50,10 +51,9 @@ MAX_TEXT = 10_000
 KEEPALIVE_SECONDS = 15.0
 
 
-class SandboxSender(ChannelSender):
+class SandboxSender(SandboxRules, ChannelSender):
     """Nothing to call: the page reads the outbound store, so recording is delivering."""
 
-    channel = "sandbox"
     text_limit = 4096
 
     async def send(self, conversation_id: str, part: OutboundPart) -> str | None:
@@ -72,6 +72,7 @@ class SandboxInput(HiloInput):
 
     channel = "sandbox"
     output_class = SandboxOutput
+    intake = False  # its page streams replies from the process that sends them
 
     def __init__(self, hub: ChannelHub | None = None) -> None:
         """Always configured: there is nothing to configure."""

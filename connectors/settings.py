@@ -45,8 +45,18 @@ def public_url() -> str:
 
 
 @dataclass(frozen=True)
-class _Settings:
-    """Base: which required fields are empty, named by their environment variable."""
+class ChannelSettings:
+    """Base: which required fields are empty (by their variable), whether a template is set."""
+
+    @classmethod
+    def from_env(cls) -> ChannelSettings:
+        """The channel's settings from its environment variables (each channel reads its own)."""
+        raise NotImplementedError
+
+    @property
+    def template_configured(self) -> bool:
+        """Whether a re-engagement template is set (only WhatsApp's window ends in one)."""
+        return False
 
     def missing(self) -> list[str]:
         """Environment variables that must be set before the channel works."""
@@ -64,7 +74,7 @@ class _Settings:
 
 
 @dataclass(frozen=True, repr=False)
-class WhatsAppSettings(_Settings):
+class WhatsAppSettings(ChannelSettings):
     """WhatsApp Cloud API (Meta)."""
 
     verify_token: Secret
@@ -97,9 +107,14 @@ class WhatsAppSettings(_Settings):
             template_language=_env("WHATSAPP_TEMPLATE_LANGUAGE", "es_MX"),
         )
 
+    @property
+    def template_configured(self) -> bool:
+        """A re-engagement template is named (`WHATSAPP_TEMPLATE_NAME`)."""
+        return bool(self.template_name)
+
 
 @dataclass(frozen=True, repr=False)
-class TwilioSettings(_Settings):
+class TwilioSettings(ChannelSettings):
     """WhatsApp and SMS through Twilio."""
 
     account_sid: str
@@ -138,9 +153,14 @@ class TwilioSettings(_Settings):
             media_base_url=_env("TWILIO_MEDIA_BASE_URL"),
         )
 
+    @property
+    def template_configured(self) -> bool:
+        """A Content API template (`TWILIO_TEMPLATE_CONTENT_SID`) for WhatsApp conversations."""
+        return bool(self.template_content_sid)
+
 
 @dataclass(frozen=True, repr=False)
-class MessengerSettings(_Settings):
+class MessengerSettings(ChannelSettings):
     """Messenger (and Instagram messaging, same Graph API)."""
 
     verify_token: Secret
@@ -168,7 +188,7 @@ class MessengerSettings(_Settings):
 
 
 @dataclass(frozen=True, repr=False)
-class TelegramSettings(_Settings):
+class TelegramSettings(ChannelSettings):
     """A Telegram bot in webhook mode."""
 
     bot_token: Secret

@@ -122,18 +122,23 @@ conversations = sa.Table(
 )
 
 
-# PostgreSQL NOTIFY channel raised when a message is stored or changes (connectors/history.py).
+# PostgreSQL NOTIFY channels (connectors/notifications.py): a message stored or changed in
+# either direction (the desks listen), and a customer's message stored (the dispatchers listen).
 CHANGES_CHANNEL = "hilo_channels"
+NEW_MESSAGES_CHANNEL = "hilo_inbox"
 
 
-def announce_change(connection: Connection) -> None:
-    """Wakes whoever listens for new messages when this transaction commits (PostgreSQL).
+def announce_change(connection: Connection, *, new_message: bool = False) -> None:
+    """Wakes whoever listens for changes when this transaction commits (PostgreSQL).
 
-    The notification carries nothing (no id, no text): listeners read what changed from the
+    `new_message`: a customer's message was stored, which the dispatchers listen for too.
+    The notifications carry nothing (no id, no text): listeners read what changed from the
     tables. PostgreSQL folds identical notifications of one transaction into one.
     """
     if connection.dialect.name == "postgresql":
         connection.execute(sa.select(sa.func.pg_notify(CHANGES_CHANNEL, "")))
+        if new_message:
+            connection.execute(sa.select(sa.func.pg_notify(NEW_MESSAGES_CHANNEL, "")))
 
 
 def database_url() -> str:

@@ -84,6 +84,7 @@ from connectors.messages import (
     MediaRef,
     OutboundPart,
 )
+from connectors.registry import TelegramRules
 from connectors.render import numbered
 from connectors.settings import MediaLimits, TelegramSettings, public_url
 from connectors.webhook import HiloInput, HiloOutput
@@ -402,11 +403,11 @@ def make_bot(settings: TelegramSettings) -> Bot:
     return Bot(str(settings.bot_token), base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
 
 
-class TelegramSender(ChannelSender):
+class TelegramSender(TelegramRules, ChannelSender):
     """Sends through the Bot API with one `Bot` (one HTTP client) per event loop."""
 
-    channel = CHANNEL
     text_limit = TEXT_LIMIT
+    settings: TelegramSettings
 
     def __init__(
         self,

@@ -48,10 +48,10 @@ from connectors.messages import (
     OutboundPart,
     StatusUpdate,
 )
+from connectors.registry import TwilioRules
 from connectors.render import numbered
 from connectors.settings import MediaLimits, TwilioSettings
 from connectors.webhook import HiloInput, HiloOutput
-from connectors.windows import Window
 
 TWILIO_API = "https://api.twilio.com"
 STATUS_PATH = "/webhooks/twilio/status"
@@ -250,11 +250,11 @@ class _Slot:
     loop: asyncio.AbstractEventLoop | None = None
 
 
-class TwilioSender(ChannelSender):
+class TwilioSender(TwilioRules, ChannelSender):
     """Sends through Twilio's Messages API; fetches customers' files with the account's key."""
 
-    channel = "twilio"
     text_limit = 1600  # Body
+    settings: TwilioSettings
 
     def __init__(self, settings: TwilioSettings, *, max_bytes: int | None = None) -> None:
         """`max_bytes` caps a download (default `HILO_MEDIA_MAX_BYTES`)."""
@@ -293,18 +293,6 @@ class TwilioSender(ChannelSender):
         if match is None:
             raise SendError("bad_recipient", "not a twilio:whatsapp: or twilio:sms: conversation")
         return match.group(1), match.group(2)
-
-    def window_for(self, conversation_id: str) -> Window:
-        """WhatsApp's 24 h window; SMS has none."""
-        if conversation_id.startswith("twilio:whatsapp:"):
-            return Window.WHATSAPP
-        return Window.NONE
-
-    def template_configured(self, conversation_id: str) -> bool:
-        """A WhatsApp conversation and a Content API template (`ContentSid`) to re-engage."""
-        return self.window_for(conversation_id) is Window.WHATSAPP and bool(
-            self.settings.template_content_sid
-        )
 
     def numbered_buttons(self, part: OutboundPart) -> bool:
         """Always a numbered list: native buttons need pre-approved Content API templates."""

@@ -130,6 +130,9 @@ class HiloInput(InputChannel):
 
     channel: ClassVar[str] = "hilo"
     output_class: ClassVar[type[HiloOutput]] = HiloOutput
+    # Whether a webhook intake (connectors/intake.py) may take this channel's webhook: true
+    # when storing is all that happens before the acknowledgement.
+    intake: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -7,9 +7,9 @@ Routes under /webhooks/whatsapp/:
 
 Conversation ids are `whatsapp:+<wa_id>`; the provider id of a message is its wamid. Outbound,
 texts go as `text`, 1-3 buttons as reply buttons, 4-10 as a list, more as a numbered text; a
-closed 24 h window sends the configured template instead (the core decides, see
-`connectors/windows.py`). See `../shared/reference/channel-specs.md` §2 (handshake §2.1,
-signature §2.3, send API §2.5).
+closed 24 h window sends the configured template instead (the core decides, by the rules the
+sender inherits: connectors/registry.py `WhatsAppRules`). See
+`../shared/reference/channel-specs.md` §2 (handshake §2.1, signature §2.3, send API §2.5).
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ from connectors.messages import (
     OutboundPart,
     StatusUpdate,
 )
+from connectors.registry import WhatsAppRules
 from connectors.render import numbered
 from connectors.settings import MediaLimits, WhatsAppSettings
 from connectors.webhook import HiloInput, HiloOutput
-from connectors.windows import Window
 
 logger = logging.getLogger(__name__)
 
@@ -212,12 +212,12 @@ def _message_id(data: JsonObject) -> str | None:
     return None
 
 
-class WhatsAppSender(ChannelSender):
+class WhatsAppSender(WhatsAppRules, ChannelSender):
     """Sends parts through the Graph API and fetches customers' files."""
 
-    channel = CHANNEL
     text_limit = TEXT_LIMIT
     buttons_text_limit = BODY_LIMIT
+    settings: WhatsAppSettings
 
     def __init__(self, settings: WhatsAppSettings, max_bytes: int | None = None) -> None:
         """`max_bytes`: the largest customer file fetched (default `HILO_MEDIA_MAX_BYTES`)."""
@@ -232,14 +232,6 @@ class WhatsAppSender(ChannelSender):
     @property
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.settings.access_token}"}
-
-    def window_for(self, conversation_id: str) -> Window:
-        """24 h after the customer's last message, then only a template."""
-        return Window.WHATSAPP
-
-    def template_configured(self, conversation_id: str) -> bool:
-        """A re-engagement template is named (`WHATSAPP_TEMPLATE_NAME`)."""
-        return bool(self.settings.template_name)
 
     def numbered_buttons(self, part: OutboundPart) -> bool:
         """More than 10 choices do not fit a list message: they go as a numbered text."""

@@ -5,6 +5,10 @@ customer's last message; after that only an approved template goes out (Meta err
 Twilio 63016). Messenger allows 24 hours for any message and, with the HUMAN_AGENT tag, up to
 7 days for replies written by a person (never for the bot's). Telegram, SMS and the sandbox
 have no window. See `../shared/reference/channel-specs.md` §1.5, §2.6, §3.5.
+
+This module knows how windows work, not which channel has which: each channel's adapter
+states that (connectors/registry.py), and the hub and the desk ask it for a conversation's
+`WindowRules`.
 """
 
 from __future__ import annotations
@@ -22,6 +26,11 @@ class Window(str, Enum):
     NONE = "none"  # Telegram, SMS, sandbox
     WHATSAPP = "whatsapp"  # 24 h, then a template
     MESSENGER = "messenger"  # 24 h, then HUMAN_AGENT for people up to 7 days
+
+    @property
+    def ends_in_template(self) -> bool:
+        """Whether a re-engagement template is what may go once the window closes."""
+        return self is Window.WHATSAPP
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,7 @@ def decide(
     if age is not None and age < DAY:
         return FREE
     since = "never wrote" if age is None else f"last wrote {age / HOUR:.0f} h ago"
-    if window is Window.WHATSAPP:
+    if window.ends_in_template:
         if template_configured:
             return Decision(send=True, template=True, reason=f"window closed: customer {since}")
         return Decision(
@@ -66,17 +75,6 @@ def decide(
     return Decision(send=False, reason=f"window closed ({who}, {limit}): customer {since}")
 
 
-def window_of(channel: str, conversation_id: str) -> Window:
-    """The window a conversation lives under, from its channel and id ("twilio:sms:+52…")."""
-    if channel == "whatsapp":
-        return Window.WHATSAPP
-    if channel == "twilio":
-        return Window.WHATSAPP if conversation_id.startswith("twilio:whatsapp:") else Window.NONE
-    if channel == "messenger":
-        return Window.MESSENGER
-    return Window.NONE
-
-
 def closes_at(window: Window, last_inbound_at: float | None, *, from_agent: bool) -> float | None:
     """When free-form messages stop being allowed (None: never, or already impossible)."""
     if window is Window.NONE or last_inbound_at is None:
@@ -84,3 +82,34 @@ def closes_at(window: Window, last_inbound_at: float | None, *, from_agent: bool
     if window is Window.MESSENGER and from_agent:
         return last_inbound_at + 7 * DAY
     return last_inbound_at + DAY
+
+
+@dataclass(frozen=True)
+class WindowRules:
+    """One conversation's window, as its channel's adapter states it, and what follows from it.
+
+    The hub (sending) and the desk (showing and refusing an agent's text) ask the same object,
+    so they cannot disagree about whether a message reaches the customer.
+    """
+
+    window: Window
+    template_configured: bool = False  # a re-engagement template is set for when it closes
+
+    def closes_at(self, last_inbound_at: float | None, *, from_agent: bool) -> float | None:
+        """When free-form messages stop being allowed (None: never, or already impossible)."""
+        return closes_at(self.window, last_inbound_at, from_agent=from_agent)
+
+    def is_open(self, last_inbound_at: float | None, now: float, *, from_agent: bool) -> bool:
+        """Whether free-form text reaches the customer `now`."""
+        until = self.closes_at(last_inbound_at, from_agent=from_agent)
+        return self.window is Window.NONE or (until is not None and now < until)
+
+    def decide(self, last_inbound_at: float | None, now: float, *, from_agent: bool) -> Decision:
+        """Whether and how a message may go out `now` (see `decide`)."""
+        return decide(
+            self.window,
+            last_inbound_at,
+            now,
+            from_agent=from_agent,
+            template_configured=self.template_configured,
+        )

@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from connectors.customers import Customers
-from connectors.history import Change, ChangeListener, History, Received, Sent
+from connectors.history import Change, History, Received, Sent
 from connectors.media_store import FILES_PATH
+from connectors.notifications import ChangeListener
+from connectors.registry import window_rules
 from connectors.storage import make_engine
-from connectors.windows import Window, closes_at, window_of
 
 KINDS = {"image": "image", "audio": "audio", "video": "video"}
 
@@ -79,14 +80,19 @@ class ConversationReader:
         }
 
     def window(self, channel: str, conversation_id: str, now: float) -> dict[str, Any]:
-        """Whether an agent's free text reaches the customer now, and until when."""
-        kind = window_of(channel, conversation_id)
+        """Whether an agent's free text reaches the customer now, until when, and the template.
+
+        The channel's adapter states the rules (connectors/registry.py), so the desk shows what
+        the hub will do; `template`: whether the re-engagement template can go when the text
+        cannot. `UnknownChannel` for a channel Hilo does not have.
+        """
+        rules = window_rules(channel, conversation_id)
         last = self.customers.last_inbound_at(conversation_id)
-        until = closes_at(kind, last, from_agent=True)
         return {
-            "kind": kind.value,
-            "open": kind is Window.NONE or (until is not None and now < until),
-            "closes_at": until,
+            "kind": rules.window.value,
+            "open": rules.is_open(last, now, from_agent=True),
+            "closes_at": rules.closes_at(last, from_agent=True),
+            "template": rules.template_configured,
         }
 
     def search(self, text: str, limit: int = 50) -> list[str]:

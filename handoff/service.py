@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from connectors.windows import closes_at, window_of
+from connectors.registry import window_rules
 from handoff.case import PRIORITY_BY_REASON, Case, Reason, Status
 from handoff.database import make_engine
 from handoff.hours import (
@@ -69,7 +69,11 @@ class Handoff:
         slots: dict[str, Any],
         now: datetime | None = None,
     ) -> Parked:
-        """Opens (or finds) the conversation's case and the promise to make to the customer."""
+        """Opens (or finds) the conversation's case and the promise to make to the customer.
+
+        The case's window closes when the channel's adapter says (connectors/registry.py); a
+        channel Hilo does not have raises `UnknownChannel` before anything is written.
+        """
         now = now or datetime.now(timezone.utc)
         summary = summarize(events, slots)
         priority = PRIORITY_BY_REASON[reason]
@@ -77,8 +81,8 @@ class Handoff:
             self.hours.next_open(now), self.sla.target(priority.value)
         )
         last_customer = summary.last_customer_at or now.timestamp()
-        window_closes = closes_at(
-            window_of(channel, conversation_id), last_customer, from_agent=True
+        window_closes = window_rules(channel, conversation_id).closes_at(
+            last_customer, from_agent=True
         )
         case, new = self.store.open_case(
             NewCase(

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start Hilo as a cluster on one machine: HILO_REPLICAS Rasa servers (each with the channels
-# core) behind HAProxy on HILO_RASA_PORT, one action server and the desk, all on PostgreSQL
+# core) and HILO_INTAKES webhook intakes (verify, store, acknowledge: connectors/intake.py)
+# behind HAProxy on HILO_RASA_PORT, one action server and the desk, all on PostgreSQL
 # (DATABASE_URL) and Redis (REDIS_URL); RABBITMQ_URL sends the conversations' events there.
 # docs/deployment.md explains the topology, what each service holds and how to size it.
 # Ctrl-C stops everything. Logs go to var/log/.
@@ -12,10 +13,13 @@ rasa_port="${HILO_RASA_PORT:-5005}"
 actions_port="${HILO_ACTIONS_PORT:-5055}"
 desk_port="${HILO_DESK_PORT:-8080}"
 first_replica_port="${HILO_REPLICA_PORT:-$((rasa_port + 100))}"
+intakes="${HILO_INTAKES:-2}"
+first_intake_port="${HILO_INTAKE_PORT:-$((rasa_port + 200))}"
 profile="${HILO_ENV:-development}"
 
 fail() { echo "run-cluster: $*" >&2; exit 1; }
 case "$replicas" in ''|*[!0-9]*|0) fail "HILO_REPLICAS=$replicas must be a whole number, 1 or more" ;; esac
+case "$intakes" in ''|*[!0-9]*) fail "HILO_INTAKES=$intakes must be a whole number (0: the replicas take the webhooks)" ;; esac
 case "${DATABASE_URL:-}" in
   postgres://*|postgresql://*|postgresql+*://*) ;;
   *) fail "replicas share one PostgreSQL database: set DATABASE_URL=postgresql://user@host/db
@@ -38,10 +42,11 @@ fi
 
 ports=("$rasa_port" "$actions_port" "$desk_port")
 for index in $(seq 0 $((replicas - 1))); do ports+=($((first_replica_port + index))); done
+for index in $(seq 0 $((intakes - 1))); do ports+=($((first_intake_port + index))); done
 for port in "${ports[@]}"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     fail "port $port is already in use (is Hilo already running?). Choose others:
-       HILO_RASA_PORT=6005 HILO_ACTIONS_PORT=6055 HILO_DESK_PORT=6080 HILO_REPLICA_PORT=6105"
+       HILO_RASA_PORT=6005 HILO_ACTIONS_PORT=6055 HILO_DESK_PORT=6080 HILO_REPLICA_PORT=6105 HILO_INTAKE_PORT=6205"
   fi
 done
 
@@ -62,10 +67,11 @@ if [ "$profile" = development ] && [ -z "$(.venv/bin/hilo users list)" ]; then
   .venv/bin/hilo users create demo --role supervisor --display-name "Demo" <var/demo-password >/dev/null
 fi
 
-# The balancer: round robin over the replicas, a replica out of rotation within 2 s of its
-# health check failing, and a request that could not connect retried on another replica
-# (it never reached the dead one, so nothing is processed twice). In development it listens
-# on this machine only.
+# The balancer: the providers' webhook POSTs to the intakes, everything else (handshakes,
+# status callbacks, media, Rasa's API for the desk) to the replicas; round robin, a server out
+# of rotation within 2 s of its health check failing, and a request that could not connect
+# retried on another server (it never reached the dead one, so nothing is processed twice).
+# In development it listens on this machine only.
 bind_host="127.0.0.1"
 if [ "$profile" = production ]; then bind_host="${HILO_BIND_HOST:-0.0.0.0}"; fi
 config="var/cluster/haproxy.cfg"
@@ -84,6 +90,13 @@ defaults
   retry-on conn-failure empty-response
 frontend hilo
   bind $bind_host:$rasa_port
+CFG
+  if [ "$intakes" -gt 0 ]; then
+    echo "  acl webhook_post method POST"
+    echo "  acl webhook_path path $(.venv/bin/python -m connectors.intake --routes | tr '\n' ' ')"
+    echo "  use_backend intakes if webhook_post webhook_path"
+  fi
+  cat <<CFG
   default_backend replicas
 backend replicas
   balance roundrobin
@@ -93,6 +106,13 @@ CFG
   for index in $(seq 0 $((replicas - 1))); do
     echo "  server replica$((index + 1)) 127.0.0.1:$((first_replica_port + index)) check"
   done
+  if [ "$intakes" -gt 0 ]; then
+    printf 'backend intakes\n  balance roundrobin\n  option httpchk GET /\n'
+    printf '  default-server inter 1s fall 2 rise 1\n'
+    for index in $(seq 0 $((intakes - 1))); do
+      echo "  server intake$((index + 1)) 127.0.0.1:$((first_intake_port + index)) check"
+    done
+  fi
 } >"$config"
 haproxy -c -q -f "$config" || fail "HAProxy refused $config"
 
@@ -118,6 +138,14 @@ for index in $(seq 0 $((replicas - 1))); do
   ready+=("http://127.0.0.1:$port/")
   logs+=("var/log/rasa-$port.log")
 done
+for index in $(seq 0 $((intakes - 1))); do
+  port=$((first_intake_port + index))
+  .venv/bin/python -m connectors.intake --port "$port" --credentials credentials.yml \
+    >"var/log/intake-$port.log" 2>&1 &
+  pids+=($!)
+  ready+=("http://127.0.0.1:$port/")
+  logs+=("var/log/intake-$port.log")
+done
 .venv/bin/hilo desk --port "$desk_port" >var/log/desk.log 2>&1 &
 pids+=($!)
 haproxy -W -db -f "$config" >var/log/haproxy.log 2>&1 &
@@ -133,10 +161,11 @@ cat <<MSG
   Hilo is running as a cluster ($profile profile).
     Channels        http://localhost:$rasa_port/webhooks/<channel>/webhook  (HAProxy, round robin)
     Replicas        $replicas Rasa servers on 127.0.0.1:$first_replica_port-$((first_replica_port + replicas - 1))
+    Intakes         $intakes webhook intakes from 127.0.0.1:$first_intake_port (they store and acknowledge)
     Agent desk      http://localhost:$desk_port
     Action server   127.0.0.1:$actions_port
     Stores          PostgreSQL (DATABASE_URL), Redis (REDIS_URL)${RABBITMQ_URL:+, events to RabbitMQ (RABBITMQ_URL)}
-    Logs            var/log/rasa-<port>.log, var/log/actions.log, var/log/desk.log, var/log/haproxy.log
+    Logs            var/log/rasa-<port>.log, var/log/intake-<port>.log, var/log/actions.log, var/log/desk.log, var/log/haproxy.log
 
   Press Ctrl-C to stop.
 MSG

@@ -30,7 +30,6 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from connectors.media_store import CONTENT_TYPES, LocalMediaStore, MediaStore
-from connectors.settings import TwilioSettings, WhatsAppSettings
 from handoff.auth import Accounts, AuthError, Session, UserExists, allowed
 from handoff.case import Case, InvalidTransition, Status
 from handoff.conversations import ConversationReader
@@ -424,7 +423,6 @@ async def get_case(request: web.Request) -> web.StreamResponse:
 def _case_view(desk: Desk, case: Case) -> dict[str, Any]:
     conversations = desk.conversations
     window = conversations.window(case.channel, case.conversation_id, time.time())
-    window["template"] = _template_configured(case.channel)
     return {
         "case": case.to_dict(),
         "customer": conversations.profile(case.conversation_id)
@@ -435,15 +433,6 @@ def _case_view(desk: Desk, case: Case) -> dict[str, Any]:
         "window": window,
         "audit": [entry.__dict__ for entry in desk.store.audit_log(case.id)],
     }
-
-
-def _template_configured(channel: str) -> bool:
-    """Whether the channel has a re-engagement template (the desk offers it when closed)."""
-    if channel == "whatsapp":
-        return bool(WhatsAppSettings.from_env().template_name)
-    if channel == "twilio":
-        return bool(TwilioSettings.from_env().template_content_sid)
-    return False
 
 
 async def claim(request: web.Request) -> web.StreamResponse:
@@ -480,7 +469,6 @@ async def send_message(request: web.Request) -> web.StreamResponse:
         desk.conversations.window, case.channel, case.conversation_id, time.time()
     )
     if not window["open"] and data.get("send_template") is not True:
-        window["template"] = _template_configured(case.channel)
         raise_window_closed(window)
     await desk.rasa.agent_says(
         case.conversation_id,

@@ -2,7 +2,7 @@
 
 One task per desk process looks at the channels database (messages in and out, delivery
 statuses) and the handoff database (cases) whenever PostgreSQL notifies a new or changed
-message (connectors/history.py `ChangeListener`, whichever replica stored it), and at least
+message (connectors/notifications.py `ChangeListener`, whichever replica stored it), and at least
 every `POLL_SECONDS` (`POLL_SECONDS_SQLITE` on SQLite, where polling is all there is), and:
 
 - tells the pages (server-sent events) which cases and conversations changed;

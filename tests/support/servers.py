@@ -34,6 +34,8 @@ class HiloProcesses:
     rasa: subprocess.Popen | None = None
     desk: subprocess.Popen | None = None
     desk_port: int = field(default_factory=free_port)
+    intake: subprocess.Popen | None = None
+    intake_port: int = field(default_factory=free_port)
     # Every store on this database (PostgreSQL for replicas), instead of SQLite files.
     database_url: str | None = None
     jwt_secret: str = "test-rasa-jwt-secret"
@@ -128,6 +130,31 @@ class HiloProcesses:
         wait_for(f"{self.url}/", self.rasa, timeout=180)
 
     @property
+    def intake_url(self) -> str:
+        return f"http://127.0.0.1:{self.intake_port}"
+
+    def start_intake(self) -> None:
+        """A webhook intake (connectors/intake.py) for the same channels and database."""
+        (self.workdir / "credentials.yml").write_text(self.credentials)
+        log = (self.workdir / f"intake-{self.intake_port}.log").open("a")
+        self.intake = subprocess.Popen(  # noqa: S603
+            [
+                str(BIN / "python"),
+                "-m",
+                "connectors.intake",
+                "--port",
+                str(self.intake_port),
+                "--credentials",
+                str(self.workdir / "credentials.yml"),
+            ],
+            cwd=ROOT,
+            env=self.environment(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(f"{self.intake_url}/", self.intake, timeout=60)
+
+    @property
     def desk_url(self) -> str:
         return f"http://127.0.0.1:{self.desk_port}"
 
@@ -181,7 +208,7 @@ class HiloProcesses:
         self.actions.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
-        for process in (self.desk, self.rasa, self.actions):
+        for process in (self.intake, self.desk, self.rasa, self.actions):
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGCONT)
                 process.terminate()

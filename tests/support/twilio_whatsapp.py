@@ -45,10 +45,20 @@ class TwilioWhatsApp:
             "HILO_PUBLIC_URL": PUBLIC,
         }
 
-    def send(self, rasa_url: str, phone: str, text: str, profile_name: str = "Ana") -> None:
-        """The customer writes `text` from `phone`; the webhook must take it (200)."""
+    def send(
+        self,
+        rasa_url: str,
+        phone: str,
+        text: str,
+        profile_name: str = "Ana",
+        message_sid: str | None = None,
+    ) -> None:
+        """The customer writes `text` from `phone`; the webhook must take it (200).
+
+        The same `message_sid` again is Twilio delivering the same message again.
+        """
         params = {
-            "MessageSid": "SM" + uuid.uuid4().hex,
+            "MessageSid": message_sid or "SM" + uuid.uuid4().hex,
             "AccountSid": ACCOUNT,
             "From": f"whatsapp:{phone}",
             "To": BUSINESS,

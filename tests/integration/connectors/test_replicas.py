@@ -7,7 +7,9 @@ turn (what a round-robin load balancer does), some twice (a provider's redeliver
 replica is killed with -9 right after acknowledging a burst, and the other takes over.
 
 What must hold: every acknowledged message is processed once and answered, each conversation's
-messages reach the bot in the order they were sent, and no reply is sent twice.
+messages reach the bot in the order they were sent, and no reply is sent twice. The same holds
+when a webhook intake (connectors/intake.py, a process without the bot) takes the webhooks and
+the replicas only take the turns.
 """
 
 from __future__ import annotations
@@ -26,10 +28,14 @@ import sqlalchemy as sa
 from tests.support.databases import postgres_schema
 from tests.support.servers import HiloProcesses
 from tests.support.services import require_rabbitmq, require_redis
+from tests.support.twilio_whatsapp import CREDENTIALS as TWILIO_CREDENTIALS
+from tests.support.twilio_whatsapp import TwilioWhatsApp
 
 pytestmark = pytest.mark.model
 
-CREDENTIALS = "connectors.sandbox.SandboxInput:\nhandoff.plugin.HandoffPlugin:\n"
+CREDENTIALS = (
+    "connectors.sandbox.SandboxInput:\nhandoff.plugin.HandoffPlugin:\n" + TWILIO_CREDENTIALS
+)
 QUESTIONS = [
     "hola",
     "cuanto cuesta el envio?",
@@ -40,7 +46,16 @@ QUESTIONS = [
 
 
 @pytest.fixture
-def cluster(model_path: Path, tmp_path: Path) -> Iterator[tuple[HiloProcesses, HiloProcesses]]:
+def twilio() -> Iterator[TwilioWhatsApp]:
+    provider = TwilioWhatsApp()
+    yield provider
+    provider.close()
+
+
+@pytest.fixture
+def cluster(
+    model_path: Path, tmp_path: Path, twilio: TwilioWhatsApp
+) -> Iterator[tuple[HiloProcesses, HiloProcesses]]:
     redis_url = require_redis()
     rabbitmq_url = require_rabbitmq()
     queue = f"hilo_events_{uuid.uuid4().hex[:8]}"
@@ -55,6 +70,7 @@ def cluster(model_path: Path, tmp_path: Path) -> Iterator[tuple[HiloProcesses, H
                 "HILO_REDIS_PREFIX": f"hilotest{uuid.uuid4().hex[:8]}",
                 "RABBITMQ_URL": rabbitmq_url,
                 "HILO_EVENTS_QUEUE": queue,
+                **twilio.env(),
             },
         )
         second = first.replica()
@@ -119,7 +135,9 @@ def settled(url: str, timeout: float = 90) -> sa.engine.Row:
         engine.dispose()
 
 
-def check_once_and_in_order(url: str, chats: dict[str, list[str]]) -> None:
+def check_once_and_in_order(
+    url: str, chats: dict[str, list[str]], sender: str = "sandbox:{}"
+) -> None:
     engine = sa.create_engine(url, future=True)
     try:
         with engine.connect() as connection:
@@ -146,7 +164,7 @@ def check_once_and_in_order(url: str, chats: dict[str, list[str]]) -> None:
     assert len(keys) == len(set(keys))  # no reply twice
     assert all(row.status in ("sent", "delivered", "read") for row in replies)
     for chat, texts in chats.items():
-        heard = [json.loads(data)["text"] for sender, data in said if sender == f"sandbox:{chat}"]
+        heard = [json.loads(data)["text"] for who, data in said if who == sender.format(chat)]
         assert heard == texts, chat  # in the order sent, each once
 
 
@@ -189,3 +207,28 @@ def test_a_replica_killed_with_minus_9_is_taken_over_within_seconds(
     assert counts == {"done": 18}, counts
     check_once_and_in_order(survivor.database_url or "", chats)
     assert taken_over_in < 30  # a sweep (2 s), Redis' lock (5 s), then 18 turns on one replica
+
+
+def test_webhooks_taken_by_an_intake_are_answered_by_the_replicas_once_and_in_order(
+    cluster: tuple[HiloProcesses, HiloProcesses], twilio: TwilioWhatsApp
+) -> None:
+    """Signed Twilio webhooks to an intake; the replicas hear of them from PostgreSQL."""
+    first, _second = cluster
+    first.start_intake()
+    chats: dict[str, list[str]] = {f"+52155{index:08d}": [] for index in range(4)}
+    turn = 0
+    for text in QUESTIONS[:3]:
+        for phone in chats:
+            sid = f"SM{uuid.uuid4().hex}"
+            twilio.send(first.intake_url, phone, text, message_sid=sid)
+            if turn % 3 == 0:
+                twilio.send(first.intake_url, phone, text, message_sid=sid)  # a redelivery
+            chats[phone].append(text)
+            turn += 1
+    for phone in chats:  # answered by the bot, which the intake does not run
+        assert len(twilio.replies_to(phone, 3, timeout=60)) >= 3
+    counts = settled(first.database_url or "")
+    assert counts == {"done": 12}, counts
+    check_once_and_in_order(first.database_url or "", chats, sender="twilio:whatsapp:{}")
+    assert first.intake is not None
+    assert first.intake.poll() is None  # still serving

@@ -189,3 +189,32 @@ def test_a_turn_that_meets_a_service_outage_waits_for_it_and_is_never_failed(
     finally:
         dispatcher.stop()
     assert inbox.counts() == {"done": 1}
+
+
+def test_a_message_another_process_stored_starts_its_turn_without_waiting_for_the_sweep() -> None:
+    """PostgreSQL: a webhook intake (or another replica) stores; this replica hears of it."""
+    from connectors.leases import leases_for
+    from tests.support.databases import postgres_schema
+
+    with postgres_schema("hilo_follow_test") as url:
+        replica, intake = make_engine(url), make_engine(url)
+        processed = threading.Event()
+
+        async def process(item: InboxItem) -> None:
+            processed.set()
+
+        # A sweep an hour away: only the notification can start the turn in time.
+        dispatcher = Dispatcher(
+            Inbox(replica), process, leases=leases_for(replica), sweep_seconds=3600
+        )
+        dispatcher.start()
+        try:
+            time.sleep(1.0)  # the listener connects (and looks once: nothing yet)
+            Inbox(intake).accept(message("telegram:1", "m1", time.time()))
+            assert processed.wait(10)
+            wait(dispatcher.idle)
+            assert Inbox(replica).counts() == {"done": 1}
+        finally:
+            dispatcher.stop()
+            replica.dispose()
+            intake.dispose()

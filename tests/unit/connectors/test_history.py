@@ -59,32 +59,3 @@ def test_messages_both_ways_search_and_the_live_cursor(engine: Engine) -> None:
     assert [change.conversation_id for change in new_in] == ["telegram:1", "telegram:2"]
     assert [change.direction for change in new_out] == ["out"]
     assert history.changes(*history.latest_cursor()) == ([], [])
-
-
-def test_a_listener_is_woken_by_a_message_another_process_stores(tmp_path: Path) -> None:
-    """PostgreSQL NOTIFY: a desk hears a replica's new message without polling for it."""
-    import threading
-
-    from connectors.history import ChangeListener
-    from tests.support.databases import postgres_schema
-
-    with postgres_schema("hilo_listen_test") as url:
-        replica, desk = make_engine(url), make_engine(url)
-        woken = threading.Event()
-        listener = ChangeListener(desk, woken.set)
-        listener.start()
-        try:
-            assert woken.wait(10)  # once on connecting: catch up on what came before
-            woken.clear()
-            said(Inbox(replica), "telegram:1", "m1", "hola")
-            assert woken.wait(10)
-        finally:
-            listener.stop()
-            replica.dispose()
-            desk.dispose()
-
-
-def test_sqlite_has_no_listener(engine: Engine) -> None:
-    from connectors.history import ChangeListener
-
-    assert ChangeListener.available(engine) == (engine.dialect.name == "postgresql")

@@ -21,7 +21,7 @@ from connectors.messenger import (
     render_message,
 )
 from connectors.settings import MessengerSettings, Secret
-from connectors.windows import Window
+from connectors.windows import Window, WindowRules
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "payloads" / "messenger"
 SPEC_SIGNATURE = "sha256=fa5d37e8c55ec4064277714d343885f5739b403fc6a921a6fdf6ffd20474e7cd"
@@ -365,10 +365,10 @@ def test_recipients_come_from_messenger_and_instagram_conversations_only() -> No
 
 def test_the_sender_declares_the_messenger_window_and_limit() -> None:
     sender = MessengerSender(settings())
-    assert sender.window_for(f"messenger:{PSID}") is Window.MESSENGER
-    assert sender.window_for("instagram:1") is Window.MESSENGER
+    assert sender.window_rules(f"messenger:{PSID}") == WindowRules(Window.MESSENGER)
+    assert sender.window_rules("instagram:1") == WindowRules(Window.MESSENGER)
     assert sender.text_limit == 2000
-    assert not sender.template_configured(f"messenger:{PSID}")
+    assert not sender.window_rules(f"messenger:{PSID}").template_configured
     assert sender.url == "https://graph.example/v21.0/me/messages"
 
 

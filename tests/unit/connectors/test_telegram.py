@@ -38,6 +38,7 @@ from connectors.telegram import (
     keyboard,
     map_error,
 )
+from connectors.windows import Window, WindowRules
 from tests.support.fake_provider import FakeProvider, Recorded
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "payloads" / "telegram"
@@ -311,6 +312,15 @@ def test_conversation_ids_name_a_chat() -> None:
         with pytest.raises(SendError) as raised:
             chat_id_of(bad)
         assert raised.value.code == "invalid_recipient"
+
+
+def test_telegram_has_no_window_and_no_template() -> None:
+    settings = TelegramSettings(
+        bot_token=Secret(TOKEN), secret_token=Secret("s3cr3t"), api_base_url="http://x"
+    )
+    rules = TelegramSender(settings, max_bytes=1).window_rules("telegram:1111")
+    assert rules == WindowRules(Window.NONE, template_configured=False)
+    assert rules.decide(None, 1_800_000_000.0, from_agent=False).send  # never wrote: still free
 
 
 def test_the_bot_token_never_reaches_the_logs() -> None:

@@ -24,7 +24,7 @@ from connectors.twilio import (
     signature_valid,
     signed_url,
 )
-from connectors.windows import Window
+from connectors.windows import Window, WindowRules
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "payloads" / "twilio"
 NOW = 1_700_000_000.0
@@ -391,11 +391,10 @@ def test_conversations_of_other_channels_are_refused() -> None:
 
 
 def test_windows_and_templates() -> None:
-    assert sender().window_for(WA) is Window.WHATSAPP
-    assert sender().window_for(SMS) is Window.NONE
-    assert sender().template_configured(WA)
-    assert not sender().template_configured(SMS)
-    assert not sender(template_content_sid="").template_configured(WA)
+    assert sender().window_rules(WA) == WindowRules(Window.WHATSAPP, template_configured=True)
+    # SMS has no window, so the Content API template (a WhatsApp one) never applies to it.
+    assert sender().window_rules(SMS) == WindowRules(Window.NONE, template_configured=False)
+    assert not sender(template_content_sid="").window_rules(WA).template_configured
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from connectors.messages import (
 )
 from connectors.settings import WhatsAppSettings
 from connectors.whatsapp import WhatsAppSender, parse_payload, recipient, render
-from connectors.windows import Window
+from connectors.windows import Window, WindowRules
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "payloads" / "whatsapp"
 TO = "16505551234"
@@ -430,11 +430,11 @@ def test_the_template_part_sends_the_configured_template() -> None:
         render(TO, OutboundPart(template=True), settings(template_name=""))
 
 
-def test_the_window_and_template_answers() -> None:
-    assert WhatsAppSender(settings(), max_bytes=1).window_for("whatsapp:+1") is Window.WHATSAPP
-    assert WhatsAppSender(settings(), max_bytes=1).template_configured("whatsapp:+1") is True
+def test_the_window_and_template_answers_come_from_the_senders_own_settings() -> None:
+    rules = WhatsAppSender(settings(), max_bytes=1).window_rules("whatsapp:+1")
+    assert rules == WindowRules(Window.WHATSAPP, template_configured=True)
     no_template = WhatsAppSender(settings(template_name=""), max_bytes=1)
-    assert no_template.template_configured("whatsapp:+1") is False
+    assert no_template.window_rules("whatsapp:+1").template_configured is False
 
 
 def test_settings_are_read_from_the_documented_variables(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,10 +1,13 @@
-"""Messaging windows: WhatsApp 24 h then a template; Messenger 24 h, HUMAN_AGENT up to 7 days."""
+"""Messaging windows: WhatsApp 24 h then a template; Messenger 24 h, HUMAN_AGENT up to 7 days.
+
+Which channel has which window: tests/unit/connectors/test_registry.py.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from connectors.windows import DAY, HOUR, Window, closes_at, decide
+from connectors.windows import DAY, HOUR, Window, WindowRules, closes_at, decide
 
 NOW = 1_800_000_000.0
 
@@ -56,21 +59,32 @@ def test_when_the_window_closes() -> None:
     assert closes_at(Window.NONE, NOW, from_agent=False) is None
 
 
-@pytest.mark.parametrize(
-    ("channel", "conversation", "window"),
-    [
-        ("whatsapp", "whatsapp:+5215512345678", Window.WHATSAPP),
-        ("twilio", "twilio:whatsapp:+5215512345678", Window.WHATSAPP),
-        ("twilio", "twilio:sms:+5215512345678", Window.NONE),
-        ("messenger", "messenger:123", Window.MESSENGER),
-        ("messenger", "instagram:123", Window.MESSENGER),
-        ("telegram", "telegram:1", Window.NONE),
-        ("sandbox", "sandbox:abc", Window.NONE),
-    ],
-)
-def test_each_conversation_knows_its_window(
-    channel: str, conversation: str, window: Window
-) -> None:
-    from connectors.windows import window_of
+def test_only_whatsapps_window_ends_in_a_template() -> None:
+    assert [w for w in Window if w.ends_in_template] == [Window.WHATSAPP]
 
-    assert window_of(channel, conversation) is window
+
+@pytest.mark.parametrize("window", list(Window))
+@pytest.mark.parametrize("template", [True, False])
+def test_rules_answer_as_the_functions_do(window: Window, template: bool) -> None:
+    rules = WindowRules(window, template_configured=template)
+    for age in (None, HOUR, 23 * HOUR, DAY, 30 * HOUR, 6 * DAY, 8 * DAY):
+        last = None if age is None else NOW - age
+        for agent in (True, False):
+            assert rules.decide(last, NOW, from_agent=agent) == decide(
+                window, last, NOW, from_agent=agent, template_configured=template
+            )
+            assert rules.closes_at(last, from_agent=agent) == closes_at(
+                window, last, from_agent=agent
+            )
+
+
+@pytest.mark.parametrize("window", list(Window))
+def test_open_means_an_agents_free_text_goes_out_as_is(window: Window) -> None:
+    """What the desk shows as open is what the hub sends untouched (or tagged, on Messenger)."""
+    rules = WindowRules(window, template_configured=True)
+    for age in (None, HOUR, DAY - 1, DAY, 30 * HOUR, 7 * DAY - 1, 7 * DAY, 30 * DAY):
+        last = None if age is None else NOW - age
+        decision = rules.decide(last, NOW, from_agent=True)
+        assert rules.is_open(last, NOW, from_agent=True) == (
+            decision.send and not decision.template
+        ), (window, age)

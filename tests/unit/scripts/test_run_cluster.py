@@ -37,6 +37,7 @@ def run(**env: str) -> subprocess.CompletedProcess[str]:
         ({"DATABASE_URL": "sqlite:///var/commerce.db", "REDIS_URL": REDIS}, "SQLite is for one"),
         ({"DATABASE_URL": PG}, "REDIS_URL=redis://"),
         ({"DATABASE_URL": PG, "REDIS_URL": REDIS, "HILO_REPLICAS": "0"}, "1 or more"),
+        ({"DATABASE_URL": PG, "REDIS_URL": REDIS, "HILO_INTAKES": "two"}, "whole number"),
         (
             {"DATABASE_URL": PG, "REDIS_URL": REDIS, "CHANNELS_DATABASE_URL": "sqlite:///c.db"},
             "every replica must see the same data",
