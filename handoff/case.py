@@ -1,10 +1,14 @@
 """The case: one customer's thread while a person owns it, and the one place its status moves.
 
 A case is opened when the bot hands a conversation to a person (`queued`), taken by an agent
-(`assigned`), and ends either `resolved` (the conversation goes back to the bot: `bot`) or
+(`assigned`), and ends either `resolved` (settled; the conversation goes back to the bot) or
 `closed` (it stays with people; the customer's next message opens it again). Nothing assigns
 `status` directly: `transition()` checks every move and refuses the rest, so a case can never
 be, say, resolved without an agent or handed back twice.
+
+Who owns the conversation is not read from here: it is its own record
+(handoff/ownership_store.py), written in the same transactions. `bot` is the one status that
+mirrors it (see `Status`).
 
     bot ──► queued ──► assigned ──► resolved ──► bot
                ▲  ◄──────┤  (released, transferred to a team)
@@ -20,18 +24,21 @@ from typing import Any
 
 
 class Status(str, Enum):
-    """Where a case is."""
+    """Where a case is in its life.
 
-    BOT = "bot"  # handed back: the bot owns the conversation again
+    `bot` is a resolved case whose hand-back was applied. Ownership does not need it (the
+    record says who owns the thread, and whether a hand-back is pending); it is kept because
+    the desk API and page show and filter it (`?status=bot`, "Con el bot" on earlier cases)
+    and integrations read it. It is written only with the record (`CaseStore.back_to_bot`,
+    one transaction), so the two never disagree; nothing reads it to decide who answers.
+    A resolved case whose hand-back a new handoff cancelled stays `resolved`.
+    """
+
+    BOT = "bot"  # resolved, and the bot has the conversation again
     QUEUED = "queued"
     ASSIGNED = "assigned"
-    RESOLVED = "resolved"  # settled by an agent; the bot is being given the conversation back
+    RESOLVED = "resolved"  # settled by an agent, who gave the conversation back to the bot
     CLOSED = "closed"  # ended by an agent without going back to the bot
-
-    @property
-    def with_people(self) -> bool:
-        """People own the conversation: the bot stays silent."""
-        return self is not Status.BOT
 
     @property
     def open(self) -> bool:

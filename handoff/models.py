@@ -1,4 +1,4 @@
-"""The handoff schema: agents and their sessions, cases, the audit log, notes, canned replies.
+"""The handoff schema: agents, sessions, cases, ownership, the audit log, notes, canned replies.
 
 Created and changed only by the Alembic migrations in `handoff/migrations/` (see
 `handoff/database.py`); these table objects are what the queries use. Times are Unix seconds
@@ -20,6 +20,7 @@ metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 ROLES = ("agent", "supervisor", "admin")
 STATUSES = ("bot", "queued", "assigned", "resolved", "closed")
+UNFINISHED = "status IN ('queued', 'assigned', 'closed')"
 
 agents = sa.Table(
     "handoff_agents",
@@ -98,14 +99,35 @@ cases = sa.Table(
     sa.Index("ix_handoff_cases_assignee", "assignee_id", "status"),
     sa.Index("ix_handoff_cases_profile", "profile_id"),
     sa.Index("ix_handoff_cases_updated", "updated_at"),
-    # One case with people per conversation, even when two handoffs race.
+    # One unfinished case per conversation, even when two handoffs race. A resolved case is
+    # finished: a handoff while its hand-back is still pending opens a new one.
     sa.Index(
-        "uq_handoff_cases_with_people",
+        "uq_handoff_cases_unfinished",
         "conversation_id",
         unique=True,
-        sqlite_where=sa.text("status != 'bot'"),
-        postgresql_where=sa.text("status != 'bot'"),
+        sqlite_where=sa.text(UNFINISHED),
+        postgresql_where=sa.text(UNFINISHED),
     ),
+)
+
+# Who owns each conversation, the bot or people (handoff/ownership_store.py), apart from
+# where its case is in its life: one row per conversation, written in the transaction of
+# the case's move. `pending` is the outbox of a change not yet applied to Rasa's tracker.
+ownership = sa.Table(
+    "handoff_ownership",
+    metadata,
+    sa.Column("conversation_id", sa.String(255), primary_key=True),
+    sa.Column("owner", sa.String(8), nullable=False),  # "bot" | "people"
+    # The case that made the last change (the one people work on while they own it).
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("handoff_cases.id"), nullable=False),
+    sa.Column("pending", sa.String(8)),  # None | "to_bot": resolved, tracker not yet resumed
+    sa.Column("changed_at", sa.Float, nullable=False),
+    sa.Column("applied_at", sa.Float),  # when the tracker was brought in line; None if pending
+    sa.CheckConstraint("owner IN ('bot', 'people')", name="owner"),
+    sa.CheckConstraint(
+        "pending IS NULL OR (pending = 'to_bot' AND owner = 'people')", name="pending"
+    ),
+    sa.Index("ix_handoff_ownership_pending", "pending"),
 )
 
 # Every action on a case, by whom and when (the audit log the desk and supervisors read).

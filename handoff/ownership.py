@@ -1,32 +1,37 @@
 """Who owns a conversation, the bot or people, and the two moves between them.
 
 Ownership is what the customer experiences: while people own a thread the bot stays silent;
-once it is handed back, the bot answers the next message. It is kept apart from where the
-case is in its life (queued, assigned, resolved: handoff/case.py) and is made of two things
-that must agree, the case and Rasa's tracker (paused, `handoff_active`). This module is the
-one place that says what each move writes:
+once it is handed back, the bot answers the next message. It is its own record, apart from
+where the case is in its life (queued, assigned, resolved, closed: handoff/case.py): one row
+per conversation (handoff/ownership_store.py), written by `CaseStore` in the transaction of
+the case's move. Two things must agree with it, and this module is the one place that says
+what each move writes to them, the case and Rasa's tracker (paused, `handoff_active`):
 
 - `hand_to_people()`: parks the case (handoff/service.py `Handoff.park`: the case with what
-  the bot collected, and the promise) and returns the tracker events that go with it
-  (`to_people_events`), which the bot's handoff action returns to Rasa (actions/handoff.py)
-  and the fail-safe applies under the conversation's lock (handoff/plugin.py);
+  the bot collected, the promise, and the record: people) and returns the tracker events
+  that go with it (`to_people_events`), which the bot's handoff action returns to Rasa
+  (actions/handoff.py) and the fail-safe applies under the conversation's lock
+  (handoff/plugin.py);
 - `HandBack`: the way back, run **inside the Rasa server** as soon as an agent resolves the
-  case, not by the desk. A background task finds resolved cases within a fraction of a
-  second (so it works with no desk running) and wakes their conversations' lanes; the
+  case, not by the desk. Resolving leaves the change pending on the record (an outbox of
+  one entry per conversation); a background task finds pending hand-backs within a fraction
+  of a second (so it works with no desk running) and wakes their conversations' lanes; the
   channels dispatcher settles a conversation's pending hand-back under its lease before it
   processes that conversation's next message (so a message sent right after "resolve" is
   answered by the bot, in order, never by nobody, and on several replicas exactly one does
   the hand-back).
 
-A hand-back is safe to retry and to crash in the middle of: the tracker events are applied
-under the conversation's lock only if the tracker is still with people, and the case moves
-to `bot` afterwards (a second attempt finds the tracker done and only moves the case).
+A hand-back is applied idempotently, so it is safe to retry and to crash between its steps.
+Under the conversation's lock it reads the record: nothing pending (done already, or a new
+handoff cancelled it) → nothing to do; pending → the tracker events, only if the tracker is
+still with people, then the record (owner bot, `applied_at`) and the case (`bot`) in one
+transaction. A crash after the tracker was saved leaves the record pending: the retry finds
+the tracker resumed and only finishes the record.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -34,9 +39,9 @@ from typing import Any
 from rasa_sdk.events import ActionExecuted, ConversationPaused, ConversationResumed, SlotSet
 
 from connectors.adapter import sender_ref
-from handoff.case import Case, InvalidTransition, Reason, Status
+from handoff.case import Reason
 from handoff.service import Handoff, Parked
-from handoff.store import CaseStore, Conflict
+from handoff.store import CaseStore
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +109,7 @@ def rasa_events(events: list[dict[str, Any]]) -> list[Any]:
 
 
 class HandBack:
-    """Resolved cases back to the bot, inside the Rasa server (see the module docstring)."""
+    """Pending hand-backs applied inside the Rasa server (see the module docstring)."""
 
     def __init__(
         self, store: CaseStore, agent: Callable[[], Any], wake: Callable[[str], None]
@@ -117,40 +122,48 @@ class HandBack:
         self._agent = agent
         self._wake = wake
 
-    async def hand_back(self, case: Case) -> bool:
-        """Gives `case`'s conversation back to the bot; False if Rasa is not ready yet."""
+    async def hand_back(self, conversation_id: str) -> bool:
+        """Applies the conversation's pending hand-back, if any; False if Rasa is not ready.
+
+        The record is read under the conversation's lock (Rasa's turns and the fail-safe's
+        pause take it too) and finished only if this case's hand-back is still pending on
+        it: a handoff that came in between keeps the conversation with people.
+        """
         agent = self._agent()
         if agent is None:
             return False
-        conversation = case.conversation_id
-        async with agent.lock_store.lock(conversation):
-            tracker = await agent.tracker_store.get_or_create_tracker(conversation)
+        async with agent.lock_store.lock(conversation_id):
+            record = await asyncio.to_thread(self.store.ownership, conversation_id)
+            if record is None or not record.handing_back:
+                return True  # applied already (a retry, another replica), or cancelled
+            case = await asyncio.to_thread(self.store.get, record.case_id)
+            tracker = await agent.tracker_store.get_or_create_tracker(conversation_id)
             if tracker.is_paused() or tracker.get_slot(ACTIVE_SLOT):
                 for event in rasa_events(to_bot_events(case.corrections, case.outcome)):
                     tracker.update(event)
                 await agent.tracker_store.save(tracker)
-        with contextlib.suppress(Conflict, InvalidTransition):  # another process was first
-            await asyncio.to_thread(self.store.back_to_bot, case.id)
-        logger.info("handoff.hand_back case=%d sender=%s", case.id, sender_ref(conversation))
+            applied = await asyncio.to_thread(self.store.back_to_bot, case.id)
+        if applied:
+            logger.info("handoff.hand_back case=%d sender=%s", case.id, sender_ref(conversation_id))
         return True
 
     async def settle(self, conversation_id: str) -> None:
-        """Before a customer's message: a resolved case of the conversation is handed back."""
-        case = await asyncio.to_thread(self.store.with_people, conversation_id)
-        if case is not None and case.status is Status.RESOLVED:
-            await self.hand_back(case)
+        """Before a customer's message: the conversation's pending hand-back is applied."""
+        record = await asyncio.to_thread(self.store.ownership, conversation_id)
+        if record is not None and record.handing_back:
+            await self.hand_back(conversation_id)
 
     async def sweep(self) -> int:
-        """Asks for the hand-back of every resolved case; how many there were.
+        """Asks for every pending hand-back; how many there were.
 
         The hand-back itself runs on the conversation's lane, under its lease (`settle`, called
         by the channels dispatcher before a turn), so that on any number of replicas it never
         overlaps a turn of the same conversation and is done once.
         """
-        resolved = await asyncio.to_thread(self.store.find, statuses=(Status.RESOLVED,))
-        for case in resolved:
-            self._wake(case.conversation_id)
-        return len(resolved)
+        pending = await asyncio.to_thread(self.store.pending_hand_backs)
+        for record in pending:
+            self._wake(record.conversation_id)
+        return len(pending)
 
     async def run(self) -> None:
         """Sweeps until cancelled (the Rasa server's lifetime)."""

@@ -3,13 +3,14 @@
 Declared in credentials.yml like a channel (`handoff.plugin.HandoffPlugin`), so Rasa loads it
 into its server; it receives no messages. It gives the channels core two hooks:
 
-- `with_people(conversation)`: true while the conversation has a case with people. The core
-  then holds back any message from the bot (Rasa still runs slot mappings on a paused
-  conversation), while agents' and Hilo's own messages go out.
-- `settle(conversation)`: before the conversation's next message is processed, a case an agent
-  resolved is handed back to the bot (handoff/ownership.py). A background task does the same
-  for every resolved case a fraction of a second after the agent resolves it: the way back
-  to the bot runs here, in the Rasa server, not in the desk.
+- `with_people(conversation)`: true while people own the conversation (its ownership record,
+  handoff/ownership_store.py, until a hand-back is applied). The core then holds back any
+  message from the bot (Rasa still runs slot mappings on a paused conversation), while
+  agents' and Hilo's own messages go out.
+- `settle(conversation)`: before the conversation's next message is processed, a hand-back an
+  agent asked for by resolving its case is applied (handoff/ownership.py). A background task
+  wakes every pending hand-back's conversation a fraction of a second after the agent
+  resolves: the way back to the bot runs here, in the Rasa server, not in the desk.
 - `escalate(message, output, why)`: when a turn fails (raised after retries) or the bot stays
   silent on a conversation it owns (Rasa swallows action-server errors), the conversation is
   parked with reason `bot_error`: a case with what the bot had collected, the tracker paused
@@ -115,11 +116,11 @@ class HandoffPlugin(InputChannel):
         return blueprint
 
     def with_people(self, conversation_id: str) -> bool:
-        """Whether the conversation has a case with people (blocking; the core threads it)."""
+        """Whether people own the conversation (blocking; the core threads it)."""
         return self.handoff.store.parked(conversation_id)
 
     async def settle(self, conversation_id: str) -> None:
-        """A resolved case of the conversation goes back to the bot before its next message."""
+        """A pending hand-back of the conversation is applied before its next message."""
         await self.hand_backs.settle(conversation_id)
 
     async def escalate(self, message: InboundMessage, output: Output, why: str) -> bool:

@@ -5,6 +5,11 @@
 in that transaction, so two agents (or an agent and the auto-assigner) can never both take
 a case: the second update finds the status changed and fails with `Conflict`.
 
+Who owns the conversation is a record of its own (handoff/ownership_store.py), written in
+the transaction of the case move that changes it: parking (`open_case`), resolving back to
+the bot (`resolve`), and the hand-back applied (`back_to_bot`). `parked`, `with_people` and
+`pending_hand_backs` read that record, never the case's status.
+
 Claiming the next case is `SELECT … ORDER BY urgent_at LIMIT 1 FOR UPDATE SKIP LOCKED` on
 PostgreSQL (concurrent claimers skip each other's rows instead of queueing behind them); on
 SQLite a transaction takes the write lock at BEGIN (see handoff/database.py), which
@@ -23,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
+from handoff import ownership_store as owners
 from handoff.case import (
     CORRECTABLE_SLOTS,
     PRIORITY_BY_REASON,
@@ -35,6 +41,7 @@ from handoff.case import (
 )
 from handoff.database import reader
 from handoff.models import agents, canned, case_events, cases, notes
+from handoff.ownership_store import Ownership
 
 DEFAULT_CAPACITY = 5
 
@@ -129,10 +136,13 @@ class CaseStore:
     # --- opening ----------------------------------------------------------------------
 
     def open_case(self, new: NewCase, *, actor: str = "bot") -> tuple[Case, bool]:
-        """Queues a case for the conversation; (case, True), or (the open one, False).
+        """Queues a case for the conversation, now people's; (case, True), or (theirs, False).
 
-        A conversation has at most one case with people (a unique index): a second handoff
-        while one is open (the customer asks again, the fail-safe fires) returns that case.
+        While people own the conversation, a second handoff (the customer asks again, the
+        fail-safe fires) returns their case; a unique index on unfinished cases settles two
+        that race. A handoff while a hand-back is pending wins over it: the resolved case
+        stays resolved, a new one is opened, and the hand-back is cancelled (the tracker is
+        paused again by this turn, so resuming it afterwards would silence nobody's request).
         """
         now = time.time()
         priority = new.priority or PRIORITY_BY_REASON[new.reason]
@@ -158,38 +168,54 @@ class CaseStore:
         }
         try:
             with self.engine.begin() as connection:
-                existing = self._with_people(connection, new.conversation_id)
-                if existing is not None:
-                    return self._case(connection, existing), False
+                record = owners.get(connection, new.conversation_id)
+                if record is not None and record.with_people and not record.handing_back:
+                    return self._case(connection, record.case_id), False
                 case_id = int(
                     connection.execute(cases.insert().values(**values)).inserted_primary_key[0]
                 )
+                owners.to_people(connection, new.conversation_id, case_id, now)
                 self._audit(connection, case_id, actor, "opened", {"reason": new.reason.value})
+                if record is not None and record.handing_back:
+                    detail = {"by_case": case_id}
+                    self._audit(connection, record.case_id, actor, "hand_back_cancelled", detail)
                 return self._case(connection, case_id), True
         except IntegrityError:  # another handoff of the same conversation won the race
-            found = self.with_people(new.conversation_id)
+            found = self.with_people(new.conversation_id, handing_back=False)
             if found is None:
                 raise
             return found, False
 
-    @staticmethod
-    def _with_people(connection: Connection, conversation_id: str) -> int | None:
-        return connection.execute(
-            sa.select(cases.c.id)
-            .where(cases.c.conversation_id == conversation_id)
-            .where(cases.c.status != Status.BOT.value)
-        ).scalar()
+    # --- who owns the conversation (handoff/ownership_store.py) -----------------------
 
-    def with_people(self, conversation_id: str) -> Case | None:
-        """The conversation's case while people own it (queued, assigned, resolved, closed)."""
+    def ownership(self, conversation_id: str) -> Ownership | None:
+        """The conversation's ownership record; None if it was never with people."""
         with self.reader.connect() as connection:
-            case_id = self._with_people(connection, conversation_id)
-            return self._case(connection, case_id) if case_id is not None else None
+            return owners.get(connection, conversation_id)
 
     def parked(self, conversation_id: str) -> bool:
         """Whether people own the conversation (the bot must stay silent)."""
+        record = self.ownership(conversation_id)
+        return record is not None and record.with_people
+
+    def with_people(self, conversation_id: str, *, handing_back: bool = True) -> Case | None:
+        """The case of a conversation people own; None while the bot owns it.
+
+        While an agent's hand-back is pending that is the resolved case (the bot is still
+        silent); with `handing_back=False` it is None then: people are done with it.
+        """
         with self.reader.connect() as connection:
-            return self._with_people(connection, conversation_id) is not None
+            record = owners.get(connection, conversation_id)
+            if record is None or not record.with_people:
+                return None
+            if record.handing_back and not handing_back:
+                return None
+            return self._case(connection, record.case_id)
+
+    def pending_hand_backs(self, limit: int = 500) -> list[Ownership]:
+        """Conversations an agent gave back to the bot whose tracker was not resumed yet."""
+        with self.reader.connect() as connection:
+            return owners.pending(connection, limit)
 
     # --- reading ----------------------------------------------------------------------
 
@@ -474,8 +500,10 @@ class CaseStore:
     ) -> Case:
         """Settled: `resolved` (the bot takes over next) or `closed` (it stays with people).
 
-        Corrections are checked here, where they are stored, so no caller can hand the bot
-        a slot outside `CORRECTABLE_SLOTS`.
+        Resolving back to the bot leaves the hand-back pending on the ownership record, in
+        the same transaction; the Rasa server applies it (handoff/ownership.py). Corrections
+        are checked here, where they are stored, so no caller can hand the bot a slot
+        outside `CORRECTABLE_SLOTS`.
         """
         refused = sorted(set(corrections or {}) - CORRECTABLE_SLOTS)
         if refused:
@@ -483,7 +511,7 @@ class CaseStore:
         wanted = Status.RESOLVED if return_to_bot else Status.CLOSED
         with self.engine.begin() as connection:
             row = connection.execute(
-                sa.select(cases.c.collected).where(cases.c.id == case_id)
+                sa.select(cases.c.collected, cases.c.conversation_id).where(cases.c.id == case_id)
             ).first()
             if row is None:
                 raise NotFound(f"case {case_id}")
@@ -505,13 +533,29 @@ class CaseStore:
                 "resolved" if return_to_bot else "closed",
                 {"corrections": sorted(corrections or {}), "outcome": bool(outcome)},
             )
+            if return_to_bot and not owners.request_to_bot(
+                connection, row.conversation_id, case_id, time.time()
+            ):
+                raise Conflict(f"case {case_id} is not its conversation's case with people")
             return self._case(connection, case_id)
 
-    def back_to_bot(self, case_id: int, actor: str = "system") -> Case:
-        """The bot has the conversation again (Rasa resumed it)."""
+    def back_to_bot(self, case_id: int, actor: str = "system") -> bool:
+        """The bot owns the conversation again (Rasa resumed it); False if nothing was pending.
+
+        Idempotent: the record is finished only if `case_id`'s hand-back is still pending, so
+        a retry, another replica or a hand-back a new handoff cancelled changes nothing. The
+        case moves to `bot` in the same transaction (see `Status.BOT`).
+        """
         with self.engine.begin() as connection:
+            conversation_id = connection.execute(
+                sa.select(cases.c.conversation_id).where(cases.c.id == case_id)
+            ).scalar()
+            if conversation_id is None:
+                raise NotFound(f"case {case_id}")
+            if not owners.applied_to_bot(connection, conversation_id, case_id, time.time()):
+                return False
             self._move(connection, case_id, Status.BOT, actor)
-            return self._case(connection, case_id)
+            return True
 
     def close_unassigned(self, case_id: int, agent: Agent, outcome: str | None = None) -> Case:
         """A supervisor ends a queued case (spam, a duplicate) without taking it."""

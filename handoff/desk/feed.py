@@ -158,14 +158,21 @@ class Feed:
         )
 
     async def _customer_wrote(self, conversation_id: str, at: float) -> None:
-        case = await asyncio.to_thread(self.store.with_people, conversation_id)
+        """Notes the message on the case of people who still own the conversation.
+
+        Once an agent has given it back to the bot (the hand-back pending), the bot answers
+        it: no "we got it", and the case is not theirs to reopen.
+        """
+        case = await asyncio.to_thread(
+            lambda: self.store.with_people(conversation_id, handing_back=False)
+        )
         self.broadcaster.publish(
             Update(
                 "message",
                 {"conversation_id": conversation_id, "case_id": case.id if case else None},
             )
         )
-        if case is None or case.status is Status.RESOLVED:
+        if case is None:
             return
         window = await asyncio.to_thread(
             self.conversations.window, case.channel, conversation_id, time.time()

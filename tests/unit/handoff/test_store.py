@@ -4,49 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from handoff.auth import Accounts
 from handoff.case import Reason, Status
-from handoff.database import make_engine, migrate
-from handoff.store import Agent, CapacityReached, CaseStore, Conflict, NewCase, NotCorrectable
-from tests.support.databases import BACKENDS, database
-
-
-@pytest.fixture(params=BACKENDS)
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with database(request.param, tmp_path, "handoff") as address:
-        migrate(address)
-        yield address
-
-
-@pytest.fixture
-def store(url: str) -> Iterator[CaseStore]:
-    engine = make_engine(url)
-    yield CaseStore(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-def accounts(store: CaseStore) -> Accounts:
-    return Accounts(store.engine)
-
-
-def new(conversation: str = "whatsapp:+5215512345678", **kw) -> NewCase:
-    values = {
-        "channel": "whatsapp",
-        "reason": Reason.CUSTOMER_ASKED,
-        "language": "es",
-        "sla_due_at": time.time() + 3600,
-    } | kw
-    return NewCase(conversation_id=conversation, **values)
-
-
-def agent(accounts: Accounts, name: str, **kw) -> Agent:
-    return accounts.create(name, "password-123", **kw)
+from handoff.store import Agent, CapacityReached, CaseStore, Conflict, NotCorrectable
+from tests.unit.handoff.conftest import agent, new
 
 
 def test_a_conversation_has_one_case_with_people_at_a_time(store: CaseStore) -> None:
@@ -163,8 +127,8 @@ def test_resolving_keeps_the_corrections_and_hands_back(
     assert resolved.corrections == {"delivery_city": "Monterrey"}
     assert resolved.first_reply_at is not None
     assert store.parked(case.conversation_id)  # silent until Rasa has resumed the bot
-    back = store.back_to_bot(case.id)
-    assert back.status is Status.BOT
+    assert store.back_to_bot(case.id)
+    assert store.get(case.id).status is Status.BOT
     assert not store.parked(case.conversation_id)
     fresh, created = store.open_case(new())  # a later handoff is a new case
     assert created
