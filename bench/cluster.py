@@ -5,7 +5,9 @@ server, Rasa servers started by Hilo (`python -m connectors.server`, the channel
 each) as replicas, every store (commerce, handoff, channels, Rasa's tracker) in one fresh
 PostgreSQL schema (dropped at the end), Rasa's lock store on Redis (a key prefix of its own),
 and the fake Twilio API of bench/channels.py. Customer messages are signed Twilio WhatsApp
-webhooks, as in bench/channels.py, whose helpers this reuses.
+webhooks, as in bench/channels.py, whose helpers this reuses. With `--intakes N` (default 2, as
+`make run-cluster`) they go to N webhook intakes (`python -m connectors.intake`: verify, store,
+acknowledge) in turn, and the replicas take the turns; `--intakes 0` sends them to the replicas.
 
 1. Throughput. The same load (`--load` new messages, one new conversation each, sent by
    `--senders` closed-loop senders as fast as they are acknowledged) is processed by one
@@ -15,7 +17,8 @@ webhooks, as in bench/channels.py, whose helpers this reuses.
    replica held to a core of its own, and (at the end) with replicas restarted with
    `OMP_NUM_THREADS=1`.
 2. Acknowledgement. Open-loop webhooks at 2 × the two replicas' throughput for `--duration`
-   seconds (each replica in turn, one new conversation each), as in bench/channels.py part 1.
+   seconds (to the intakes in turn, one new conversation each), as in bench/channels.py part
+   1; with intakes, the same again straight to the replicas, for comparison.
 3. Faults. `--deliveries` deliveries (bench/channels.py's plan: 70% customer messages, two per
    conversation, 30% redeliveries) at 60% of the two replicas' throughput, sent to the
    replicas in turn; a refused delivery is tried again on the other replica 0.5 s later (a
@@ -88,7 +91,7 @@ CORES = os.cpu_count() or 1
 # Where the replicas' phones and message ids differ per phase (the fault run's are plan()'s).
 PHASES = [
     *("warma", "warmb", "solo1", "duo1", "solo2", "duo2", "pinsolo", "pinduo", "ack"),
-    *("rewarma", "rewarmb", "onesolo", "oneduo", "ackdirect"),
+    *("rewarma", "rewarmb", "onesolo", "oneduo", "ackdirect", "warmi"),
 ]
 # BLAS/OpenMP thread pools (numpy's OpenBLAS): set to 1 for the evidence runs.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -941,6 +944,9 @@ async def run_all(cluster: Cluster, args: argparse.Namespace) -> dict[str, Any]:
     for name in ("a", "b"):
         results["replica_start_s"][name] = round(cluster.start_replica(name), 1)
         await warm_up(cluster, name, f"warm{name}")
+    if cluster.intakes:  # their first requests open connections and import lazily
+        await closed_loop(cluster.webhook_urls(["a", "b"]), phase_requests("warmi", 24), 4)
+        await cluster.drained("warmi", 24, timeout=120)
     rounds: list[dict[str, Any]] = []
     for number in range(1, args.rounds + 1):
         # One replica: the other paused (SIGSTOP), so it takes no work, its model still loaded.
@@ -1039,18 +1045,32 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]
     if ack:
         rows.append(
             (
-                "Webhook ack p99 at 2 × saturation",
+                f"Webhook ack p99 at 2 × saturation (to the {ack.get('to', 'replicas')})",
                 f"≤ {TARGET_ACK_P99_MS:g} ms",
                 f"{ack['ack_p99_ms']} ms",
                 ack["ack_p99_ms"] <= TARGET_ACK_P99_MS,
             )
         )
+    direct = results.get("acknowledgement_to_replicas")
+    if direct:
+        rows.append(
+            (
+                "Same, webhooks straight to the replicas (no intakes)",
+                "reported",
+                f"{direct['ack_p99_ms']} ms",
+                None,
+            )
+        )
     return rows
+
+
+CORES_HEADER = "replicas / intakes / PostgreSQL / actions / Redis / load gen. / outside"
 
 
 def cores_text(cores: dict[str, float]) -> str:
     return (
-        f"{cores['replicas']} / {cores['postgresql']} / {cores['action_server']} / "
+        f"{cores['replicas']} / {cores.get('intakes', 0.0)} / {cores['postgresql']} / "
+        f"{cores['action_server']} / "
         f"{cores['redis']} / {cores['load_generator']} / {cores['not_this_benchmark']}"
     )
 
@@ -1152,15 +1172,25 @@ def report(results: dict[str, Any]) -> str:
         "Rasa servers started by Hilo (`python -m connectors.server`, the channels core in each)",
         "sharing one PostgreSQL database (commerce, handoff, channels and Rasa's tracker, a fresh",
         "schema per run) and Redis (Rasa's lock store); each conversation's turn runs under a",
-        "PostgreSQL advisory-lock lease (connectors/leases.py). The replicas, the action server,",
-        "PostgreSQL, Redis, the fake Twilio API and the load generator all share the machine's",
-        f"{CORES} cores. Customer messages are signed Twilio WhatsApp webhooks.",
+        "PostgreSQL advisory-lock lease (connectors/leases.py). Customer messages are signed",
+        "Twilio WhatsApp webhooks"
+        + (
+            f", sent to {opts['intakes']} webhook intakes in turn (`python -m connectors.intake`,"
+            " which verify, store and acknowledge; `make run-cluster` routes the providers'"
+            " webhooks to them), and the replicas hear of each stored message from PostgreSQL"
+            " and take the turns."
+            if opts.get("intakes")
+            else ", sent to the replicas in turn."
+        ),
+        "The replicas, the intakes, the action server, PostgreSQL, Redis, the fake Twilio API",
+        f"and the load generator all share the machine's {CORES} cores.",
         "",
         f"- Run: {results['run']} (UTC), {results['runtime_s']} s in all",
         f"- Machine: {results['machine']}; PostgreSQL {results['postgres_version']}, "
         f"Redis {results['redis_version']}",
         f"- Settings: `--deliveries {opts['deliveries']} --load {opts['load']} "
-        f"--senders {opts['senders']} --rounds {opts['rounds']} --duration "
+        f"--senders {opts['senders']} --rounds {opts['rounds']} "
+        f"--intakes {opts.get('intakes', 0)} --duration "
         f"{opts['duration_s']:g} --burst {opts['burst']}`; thread variables set: "
         f"{opts['environment'] or 'none (the defaults)'}",
         "- Replica start (model loaded, server answering): "
@@ -1182,13 +1212,13 @@ def report(results: dict[str, Any]) -> str:
         f"{opts['load']} new messages (one new conversation each) per run, sent by "
         f"{opts['senders']} senders as fast as they were acknowledged; throughput = messages "
         "answered per second from the first webhook until the last one was answered. Same "
-        "model, same load, same run; with two replicas the webhooks went to each in turn. For "
+        "model, same load, same run, the same way in for the webhooks. For "
         "one replica the second was paused (SIGSTOP; idle, it holds no lease). Before each run "
         "the benchmark waits until processes outside it use under 0.15 cores (the machine may "
         "be shared); what they used during the run is in the last column of the cores.",
         "",
         "| Round | Replicas | Answered | All acked after | Drained after | Throughput "
-        "| Per core | Cores: replicas / PostgreSQL / actions / Redis / load gen. / outside "
+        f"| Per core | Cores: {CORES_HEADER} "
         "| Machine busy |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -1213,24 +1243,35 @@ def report(results: dict[str, Any]) -> str:
     ]
     ack = results.get("acknowledgement")
     if ack:
+        direct = results.get("acknowledgement_to_replicas")
         lines += [
             "## Webhook acknowledgement at 2 × saturation, two replicas",
             "",
             f"{ack['requests']} webhooks, open loop at 2 × the two replicas' throughput "
             f"(target {ack['target_rate']}/s, offered {ack['offered_rate']}/s), each a new "
-            "conversation, to each replica in turn, as bench/channels.py part 1 does for one "
-            "server.",
+            f"conversation, to the {ack.get('to', 'replicas')} in turn, as bench/channels.py "
+            "part 1 does for one server."
+            + (
+                " Then the same again straight to the two replicas, the way in without "
+                "intakes (`HILO_INTAKES=0`), for comparison: there a webhook is answered by "
+                "a process whose other thread runs the bot's turns."
+                if direct
+                else ""
+            ),
             "",
-            "| ack p50 | ack p99 | ack max | over 15 s | answers | backlog drained after "
-            "| Cores while sending: replicas / PostgreSQL / actions / Redis / load gen. / "
-            "outside | Machine busy |",
-            "|---|---|---|---|---|---|---|---|",
-            f"| {ack['ack_p50_ms']} ms | {ack['ack_p99_ms']} ms | {ack['ack_max_ms']} ms "
-            f"| {ack['over_15s']} | {ack['statuses']} | {ack['drained_after_s']} s "
-            f"| {cores_text(ack['cores_used_while_sending'])} "
-            f"| {ack['cores_used_while_sending']['machine_busy_pct']}% |",
-            "",
+            "| Webhooks to | ack p50 | ack p99 | ack max | over 15 s | answers "
+            f"| backlog drained after | Cores while sending: {CORES_HEADER} | Machine busy |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
+        for row in (ack, direct) if direct else (ack,):
+            lines.append(
+                f"| {row.get('to', 'replicas')} | {row['ack_p50_ms']} ms "
+                f"| {row['ack_p99_ms']} ms | {row['ack_max_ms']} ms | {row['over_15s']} "
+                f"| {row['statuses']} | {row['drained_after_s']} s "
+                f"| {cores_text(row['cores_used_while_sending'])} "
+                f"| {row['cores_used_while_sending']['machine_busy_pct']}% |"
+            )
+        lines.append("")
     pin = results.get("pinned")
     if pin:
         lines += [
@@ -1242,8 +1283,7 @@ def report(results: dict[str, Any]) -> str:
             "the criterion's measurement (above); it shows what a second replica adds when it "
             "has a core to itself.",
             "",
-            "| Replicas | Drained after | Throughput | Cores: replicas / PostgreSQL / actions / "
-            "Redis / load gen. / outside | Machine busy |",
+            f"| Replicas | Drained after | Throughput | Cores: {CORES_HEADER} | Machine busy |",
             "|---|---|---|---|---|",
         ]
         for row in (pin["one_replica"], pin["two_replicas"]):
@@ -1263,8 +1303,7 @@ def report(results: dict[str, Any]) -> str:
             "OpenBLAS otherwise starts a thread per core in each replica), not held to any "
             "core.",
             "",
-            "| Replicas | Drained after | Throughput | Cores: replicas / PostgreSQL / actions / "
-            "Redis / load gen. / outside | Machine busy |",
+            f"| Replicas | Drained after | Throughput | Cores: {CORES_HEADER} | Machine busy |",
             "|---|---|---|---|---|",
         ]
         for row in (lone["one_replica"], lone["two_replicas"]):
@@ -1282,8 +1321,33 @@ def report(results: dict[str, Any]) -> str:
             else " (skipped in this run)"
         )
         timeline = fault["timeline_s"]
+        intakes = fault.get("via_intakes", 0)
+        way_in = (
+            f"to the {intakes} intakes in turn; a refused delivery was tried again on the "
+            "next intake 0.5 s later"
+            if intakes
+            else "to the two replicas in turn; a refused delivery was tried again on the other "
+            "replica 0.5 s later"
+        )
+        burst = (
+            f"the intakes acknowledged a burst of {fault['burst_to_killed_replica']} more "
+            "messages (new conversations, one message each, checked like the others), and "
+            "half a second later the second replica, in the middle of turns, was killed with "
+            "SIGKILL"
+            if intakes
+            else f"second replica acknowledged a burst of {fault['burst_to_killed_replica']} "
+            "more messages (new conversations, one message each, checked like the others) and "
+            "was killed with SIGKILL right after"
+        )
         takeover = (
-            f"**Takeover: {fault['takeover_s']} s.** At the kill the killed replica had "
+            f"**Takeover: {fault['takeover_s']} s.** At the kill "
+            f"{fault['unfinished_at_kill_all_replicas']} acknowledged messages were unfinished "
+            "in the cluster, the killed replica's turns among them; the surviving replica had "
+            f"answered the last of them {fault['takeover_s']} s after the kill, before the "
+            "killed one was started again. That includes the sweep (every 2 s), Rasa's Redis "
+            "lock of a turn cut short (5 s) and the survivor's own queue."
+            if intakes and fault["takeover_s"] is not None
+            else f"**Takeover: {fault['takeover_s']} s.** At the kill the killed replica had "
             f"acknowledged {fault['killed_replica_acknowledged_unanswered_at_kill']} messages "
             f"not yet answered (of {fault['unfinished_at_kill_all_replicas']} unfinished in the "
             f"whole cluster); the surviving replica had answered the last of them "
@@ -1304,13 +1368,10 @@ def report(results: dict[str, Any]) -> str:
             f"(two each, the second 1-3 s after the first; {fault['message_rate']} messages/s, "
             f"{FAULT_LOAD:.0%} of the two replicas' throughput, so that the takeover is not "
             f"hidden behind a backlog) plus {fault['duplicate_deliveries']} redeliveries of "
-            "messages already sent, to the two replicas in turn; a refused delivery was tried "
-            "again on the other replica 0.5 s later (a round-robin balancer in front of the "
+            f"messages already sent, {way_in} (a round-robin balancer in front of the "
             f"provider's retries). At {timeline.get('postgres_restart_started', '-')} s "
-            f"PostgreSQL was restarted{restart}; at {timeline['killed_at']} s (halfway) the "
-            f"second replica acknowledged a burst of {fault['burst_to_killed_replica']} more "
-            "messages (new conversations, one message each, checked like the others) and was "
-            "killed with SIGKILL right after, then started again once the other replica "
+            f"PostgreSQL was restarted{restart}; at {timeline['killed_at']} s (halfway) "
+            f"{burst}, then started again once the other replica "
             f"had taken its work over (ready at {timeline.get('restarted_at', '-')} s, "
             f"{fault['killed_replica_restart_to_ready_s']} s to start). Replies at the fake "
             "Twilio API are compared with a clean run's (calibration over REST), as in "
@@ -1324,8 +1385,8 @@ def report(results: dict[str, Any]) -> str:
             f"| {fault['answers_503']} | {fault['deliveries_retried']} "
             f"| {fault['ack_p50_ms']} ms | {fault['ack_p99_ms']} ms |",
             "",
-            f"Every answer the senders got, all tries included: {fault['answers_seen']} (the "
-            "connection errors are the killed replica's).",
+            f"Every answer the senders got, all tries included: {fault['answers_seen']}"
+            + (" (connection errors are the killed replica's)." if not intakes else "."),
             "",
             takeover,
             "",
