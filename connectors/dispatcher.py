@@ -16,7 +16,8 @@ conversation's lease (connectors/leases.py), so one process at a time works on a
 conversation whichever replica took its webhook. A lane that cannot get the lease ends: the
 holder takes the next message after its own. Two things close the gaps that leaves:
 - a lane that found nothing looks once more *after* giving the lease back, so a message
-  stored by another replica while this one held the lease is never left waiting;
+  stored by another replica while this one held the lease is never left waiting (unless the
+  replica is listening for new messages, below: then that message wakes it anyway);
 - every `sweep_seconds`, each replica wakes a lane for every conversation with unfinished
   messages. That is how a replica killed with -9 is taken over: PostgreSQL drops its leases
   when its connections close, and the next sweep elsewhere claims its interrupted messages.
@@ -123,6 +124,9 @@ class BotLoop:
 class _Lane:
     task: asyncio.Task[None] | None = None
     dirty: bool = False
+    # Woken only because PostgreSQL said a message was stored elsewhere: every replica hears
+    # it, so by the time this lane has a turn slot another replica has often taken it.
+    heard: bool = False
 
 
 class Dispatcher:
@@ -208,7 +212,11 @@ class Dispatcher:
                 logger.warning("connectors.dispatch.follow_failed error=%s", type(error).__name__)
                 continue
             for conversation_id in conversations:
-                self._wake(conversation_id)
+                self._wake(conversation_id, heard=True)
+
+    def _listening(self) -> bool:
+        """Whether this replica hears every message stored elsewhere right now."""
+        return self._listener is not None and self._listener.listening
 
     async def _sweep_forever(self) -> None:
         """Takes over work no live process is doing (a replica died, see the module docstring)."""
@@ -227,14 +235,14 @@ class Dispatcher:
         """A conversation has a new pending message (call from any thread)."""
         self.bot.call_soon(self._wake, conversation_id)
 
-    def _wake(self, conversation_id: str) -> None:
+    def _wake(self, conversation_id: str, heard: bool = False) -> None:
         if self._stopping:
             return
         lane = self._lanes.get(conversation_id)
         if lane is not None:
             lane.dirty = True
             return
-        lane = _Lane()
+        lane = _Lane(heard=heard)
         self._lanes[conversation_id] = lane
         lane.task = asyncio.get_running_loop().create_task(self._run_lane(conversation_id, lane))
 
@@ -245,6 +253,12 @@ class Dispatcher:
         try:
             while not self._stopping:
                 async with self._slots:  # claim only when a turn can start at once
+                    if lane.heard and not lane.dirty:
+                        # One query instead of the lease, the hand-back check and the claim,
+                        # when another replica was quicker.
+                        lane.heard = False
+                        if not await asyncio.to_thread(self.inbox.has_pending, conversation_id):
+                            break
                     lane.dirty = False
                     async with self.leases.hold(conversation_id) as held:
                         item = await self._turn(conversation_id) if held else None
@@ -252,8 +266,11 @@ class Dispatcher:
                 if not held:
                     break  # another replica has the conversation and takes what follows
                 if item is None:
+                    # Listening, a message stored elsewhere meanwhile wakes this lane (dirty)
+                    # or a new one; otherwise look once more after letting the lease go.
                     if lane.dirty or (
                         self.leases.shared
+                        and not self._listening()
                         and await asyncio.to_thread(self.inbox.has_unfinished, conversation_id)
                     ):
                         continue

@@ -183,6 +183,17 @@ class Inbox:
             ).all()
         return [row.conversation_id for row in rows]
 
+    def has_pending(self, conversation_id: str) -> bool:
+        """Whether the conversation has a message nobody has claimed yet."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                sa.select(inbound.c.id)
+                .where(inbound.c.conversation_id == conversation_id)
+                .where(inbound.c.status == PENDING)
+                .limit(1)
+            ).first()
+        return row is not None
+
     def has_unfinished(self, conversation_id: str) -> bool:
         """Whether the conversation has a message pending or in a turn (a lane's last look)."""
         with self.engine.connect() as connection:

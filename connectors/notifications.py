@@ -44,6 +44,7 @@ class ChangeListener:
         self.channel = channel
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hilo-listen", daemon=True)
+        self.listening = False  # LISTENing now (False while connecting again)
 
     @staticmethod
     def available(engine: Engine) -> bool:
@@ -73,6 +74,7 @@ class ChangeListener:
             connection.autocommit = True
             with connection.cursor() as cursor:
                 cursor.execute(f"LISTEN {self.channel}")
+            self.listening = True
             self.wake()  # anything stored while no one listened is looked at now
             while not self._stopped.is_set():
                 if select.select([connection], [], [], 1.0)[0]:
@@ -81,4 +83,5 @@ class ChangeListener:
                         connection.notifies.clear()
                         self.wake()
         finally:
+            self.listening = False
             raw.invalidate()  # never back to the pool in LISTEN/autocommit state
