@@ -28,6 +28,19 @@ class TwilioWhatsApp:
     def __init__(self) -> None:
         self.api = FakeProvider()
         self.api.route("POST", rf"/2010-04-01/Accounts/{ACCOUNT}/Messages\.json", self._create)
+        self.media: dict[str, tuple[str, bytes]] = {}  # media sid: content type, bytes
+        self.api.route(
+            "GET",
+            rf"/2010-04-01/Accounts/{ACCOUNT}/Messages/\w+/Media/(?P<sid>\w+)",
+            self._media,
+        )
+
+    def _media(self, request: Recorded) -> tuple:
+        sid = request.path.rsplit("/", 1)[-1]
+        if sid not in self.media:
+            return 404, {"code": 20404, "message": "not found"}
+        content_type, data = self.media[sid]
+        return 200, data, {"Content-Type": content_type}
 
     @staticmethod
     def _create(request: Recorded) -> tuple:
@@ -57,17 +70,30 @@ class TwilioWhatsApp:
 
         The same `message_sid` again is Twilio delivering the same message again.
         """
-        params = {
-            "MessageSid": message_sid or "SM" + uuid.uuid4().hex,
+        self._post(
+            rasa_url,
+            {
+                **self._sender(phone, profile_name, message_sid or "SM" + uuid.uuid4().hex),
+                "Body": text,
+                "NumMedia": "0",
+                "MessageType": "text",
+            },
+        )
+
+    @staticmethod
+    def _sender(phone: str, profile_name: str, message_sid: str) -> dict[str, str]:
+        return {
+            "MessageSid": message_sid,
             "AccountSid": ACCOUNT,
             "From": f"whatsapp:{phone}",
             "To": BUSINESS,
-            "Body": text,
-            "NumMedia": "0",
             "ProfileName": profile_name,
             "WaId": phone.lstrip("+"),
-            "MessageType": "text",
         }
+
+    @staticmethod
+    def _post(rasa_url: str, params: dict[str, str]) -> None:
+        """Signs `params` as Twilio does and posts them; the webhook must take them (200)."""
         path = "/webhooks/twilio/webhook"
         signature = RequestValidator(TOKEN).compute_signature(PUBLIC + path, params)
         reply = httpx.post(
@@ -79,7 +105,36 @@ class TwilioWhatsApp:
             },
             timeout=10,
         )
-        assert reply.status_code == 200
+        assert reply.status_code == 200, reply.text
+
+    def send_media(
+        self,
+        rasa_url: str,
+        phone: str,
+        data: bytes,
+        content_type: str,
+        caption: str = "",
+        profile_name: str = "Ana",
+    ) -> None:
+        """The customer sends a file (a photo, a PDF) with an optional caption."""
+        message_sid = "MM" + uuid.uuid4().hex
+        media_sid = "ME" + uuid.uuid4().hex
+        self.media[media_sid] = (content_type, data)
+        url = (
+            f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Messages/{message_sid}"
+            f"/Media/{media_sid}"
+        )
+        self._post(
+            rasa_url,
+            {
+                **self._sender(phone, profile_name, message_sid),
+                "Body": caption,
+                "NumMedia": "1",
+                "MediaUrl0": url,
+                "MediaContentType0": content_type,
+                "MessageType": "image" if content_type.startswith("image/") else "document",
+            },
+        )
 
     def replies_to(self, phone: str, count: int, timeout: float = 30) -> list[str]:
         """The first `count` (or more) texts sent to `phone`, waiting up to `timeout` s."""
