@@ -1088,11 +1088,29 @@ def explanations(results: dict[str, Any]) -> list[str]:
             f"replica using {'/'.join(str(c['replicas']) for c in one)} cores by itself; two "
             f"replicas kept it {'/'.join(str(c['machine_busy_pct']) for c in two)}% busy, "
             f"using {'/'.join(str(c['replicas']) for c in two)} cores between them. A second "
-            "replica can only add the CPU the first one leaves, and one replica already took "
-            "most of both cores. PostgreSQL used "
+            "replica can only add the CPU the first one leaves to it, after everything else "
+            "on the machine has had its share. PostgreSQL used "
             f"{'/'.join(str(c['postgresql']) for c in two)} cores with two replicas, so the "
             "shared database (an advisory lock and a few indexed queries per turn) was not "
             "the limit."
+        )
+        per_core = [
+            (
+                r["one_replica"]["throughput_msg_s"]
+                / max(r["one_replica"]["cores_used"]["replicas"], 0.01),
+                r["two_replicas"]["throughput_msg_s"]
+                / max(r["two_replicas"]["cores_used"]["replicas"], 0.01),
+            )
+            for r in results["rounds"]
+        ]
+        text += (
+            " Per core the replicas used, one replica answered "
+            f"{'/'.join(f'{one:.1f}' for one, _ in per_core)} msg/s and two "
+            f"{'/'.join(f'{two:.1f}' for _, two in per_core)} msg/s: a second replica costs "
+            "nothing in coordination, it gets less CPU. Processes outside this benchmark used "
+            f"{'/'.join(str(c['not_this_benchmark']) for c in two)} cores during the "
+            "two-replica runs (against "
+            f"{'/'.join(str(c['not_this_benchmark']) for c in one)} with one)."
         )
         pin = results.get("pinned")
         if pin:
