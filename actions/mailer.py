@@ -17,7 +17,9 @@ import os
 import smtplib
 import ssl
 import time
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -93,3 +95,26 @@ def send_mail(to: str, subject: str, text: str) -> None:
         logger.warning("actions.mail.failed error=%s", type(error).__name__)
         raise MailError(type(error).__name__) from error
     logger.info("actions.mail.sent")
+
+
+def erase_saved_mail(addresses: set[str], folder: Path | None = None) -> int:
+    """Deletes development's saved emails to any of `addresses` (lowercase); how many went.
+
+    Only development saves mail (var/mail/); a mail server's copies are its operator's to
+    erase. Each file is a whole message, so one addressed to the person goes whole.
+    """
+    folder = folder or mail_folder()
+    if not addresses or not folder.is_dir():
+        return 0
+    removed = 0
+    for path in folder.glob("*.eml"):
+        try:
+            recipient = BytesParser(policy=policy.default).parsebytes(
+                path.read_bytes(), headersonly=True
+            )["To"]
+        except (OSError, ValueError):
+            continue
+        if recipient and str(recipient).strip().lower() in addresses:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -101,7 +101,21 @@ class Customers:
             .where(conversations.c.conversation_id == message.conversation_id)
             .values(**values)
         )
+        if profile_id != int(row.profile_id):
+            # The profile it leaves is nobody's now: nothing could find it again (it has no
+            # conversation), so it would only keep a name forever (docs/privacy.md).
+            self._drop_if_unused(connection, int(row.profile_id))
         return profile_id
+
+    @staticmethod
+    def _drop_if_unused(connection: Connection, profile_id: int) -> None:
+        used = connection.execute(
+            sa.select(conversations.c.conversation_id)
+            .where(conversations.c.profile_id == profile_id)
+            .limit(1)
+        ).first()
+        if used is None:
+            connection.execute(profiles.delete().where(profiles.c.id == profile_id))
 
     @staticmethod
     def _profile_for(connection: Connection, phone: str | None, name: str | None) -> int:

@@ -32,6 +32,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 FILES_PATH = "/webhooks/media/files"
 # token + one known extension: nothing else is ever served (no paths, no traversal).
 NAME = re.compile(r"^[A-Za-z0-9_-]{20,64}\.(pdf|jpg|jpeg|png|webp|gif|mp4|ogg|mp3|m4a|txt)$")
+# A stored name inside other text (a URL, a message body, a case's file list): which files
+# something refers to (retention keeps the files of conversations it must keep).
+_NAME_IN_TEXT = re.compile(r"(?<![A-Za-z0-9_-])" + NAME.pattern[1:-1] + r"(?![A-Za-z0-9])")
+# What `put` writes while a file is being written: "." + name + ".part".
+_PARTIAL = re.compile(r"^\." + NAME.pattern[1:-1] + r"\.part$")
 CONTENT_TYPES = {
     "pdf": "application/pdf",
     "jpg": "image/jpeg",
@@ -45,6 +50,22 @@ CONTENT_TYPES = {
     "m4a": "audio/mp4",
     "txt": "text/plain",
 }
+
+
+def names_in(text: str) -> set[str]:
+    """The stored media names that appear in `text` (URLs, JSON bodies)."""
+    return {match.group(0) for match in _NAME_IN_TEXT.finditer(text)}
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """A file in a local media directory, as retention sees it (no content)."""
+
+    name: str  # the stored name, or the partial file's own name
+    path: Path
+    modified_at: float  # Unix seconds: when it was written
+    size: int
+    partial: bool  # a write that never finished (a crash between writing and renaming)
 
 
 @dataclass(frozen=True)
@@ -66,6 +87,10 @@ class MediaStore(Protocol):
 
     def path(self, name: str) -> Path | None:
         """The local file of a stored name, or None for anything not stored here."""
+        ...
+
+    def delete(self, name: str) -> bool:
+        """Removes a stored file (a person's data erased); False if there was none."""
         ...
 
 
@@ -142,3 +167,44 @@ class LocalMediaStore:
             return None
         candidate = self.directory / name
         return candidate if candidate.is_file() else None
+
+    def delete(self, name: str) -> bool:
+        """Removes the file of a well-formed stored name; False if there was none.
+
+        Only names `put` could have made are touched (no paths), so a name read from a
+        message body can never point outside the directory.
+        """
+        found = self.path(name)
+        if found is None:
+            return False
+        found.unlink(missing_ok=True)
+        return True
+
+    def files(self) -> list[MediaFile]:
+        """Every stored file and every unfinished write in the directory; nothing else."""
+        if not self.directory.is_dir():
+            return []
+        found = []
+        for path in self.directory.iterdir():
+            partial = bool(_PARTIAL.fullmatch(path.name))
+            if not (partial or NAME.fullmatch(path.name)):
+                continue
+            try:
+                status = path.stat()
+            except FileNotFoundError:  # removed meanwhile
+                continue
+            if path.is_file():
+                found.append(MediaFile(path.name, path, status.st_mtime, status.st_size, partial))
+        return sorted(found, key=lambda item: item.name)
+
+    def remove(self, item: MediaFile) -> bool:
+        """Deletes a file `files()` listed; False if it was gone already."""
+        if item.path.parent != self.directory or not (
+            NAME.fullmatch(item.name) or _PARTIAL.fullmatch(item.name)
+        ):
+            raise ValueError("not a file of this media store")
+        try:
+            item.path.unlink()
+        except FileNotFoundError:
+            return False
+        return True

@@ -9,6 +9,11 @@ r"""`hilo`: the desk and its users from the command line (installed in .venv/bin
     hilo users revoke NAME                         end every session of a user
     hilo migrate                                   bring the handoff database up to date
     hilo prune                                     forget expired sessions, old login counters
+    hilo privacy erase|export …                    a person's erasure or access request
+                                                   (privacy/cli.py, docs/privacy.md)
+    hilo privacy retain [--dry-run]                remove what is past its retention period
+                                                   (privacy/retention.py; the desk runs it
+                                                   every HILO_RETENTION_INTERVAL_HOURS)
 
 Passwords are never taken from the command line (they would land in the shell history and
 the process list): `hilo users create` asks for one on a terminal, or reads the first line
@@ -45,14 +50,19 @@ def _desk(port: int) -> int:
     from aiohttp import web
 
     from handoff.desk.app import AccessLog, create_app
+    from privacy.retention import retention_job
 
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     migrate()
+    app = create_app()
+    # Retention runs here: a process of every deployment that is not on the message path
+    # (privacy/retention.py; HILO_RETENTION_INTERVAL_HOURS, 0 turns it off).
+    app.cleanup_ctx.append(retention_job)
     web.run_app(
-        create_app(),
+        app,
         host=os.environ.get("HILO_DESK_HOST", "0.0.0.0"),  # noqa: S104 (a server: all interfaces)
         port=port,
         access_log_class=AccessLog,
@@ -86,6 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         users.add_parser(name, help=text).add_argument("name")
     commands.add_parser("migrate", help="bring the handoff database up to date")
     commands.add_parser("prune", help="forget expired sessions and old login attempts")
+    privacy = commands.add_parser(
+        "privacy", help="erase or export everything about a person (docs/privacy.md)"
+    )
+    from privacy.cli import add_arguments as privacy_arguments  # its commands load on use
+
+    privacy_arguments(privacy)
     args = parser.parse_args(argv)
 
     if args.command == "desk":
@@ -94,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "migrate":
         print("hilo: the handoff database is up to date")
         return 0
+    if args.command == "privacy":
+        from privacy.cli import run as privacy_run
+
+        return privacy_run(args)
     engine = make_engine()
     accounts = Accounts(engine)
     if args.command == "prune":

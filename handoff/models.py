@@ -1,6 +1,7 @@
 """The handoff schema: agents, sessions, cases, ownership, the audit log, notes, canned replies.
 
-Created and changed only by the Alembic migrations in `handoff/migrations/` (see
+Also the record of privacy requests answered (privacy/audit.py writes it). Created and
+changed only by the Alembic migrations in `handoff/migrations/` (see
 `handoff/database.py`); these table objects are what the queries use. Times are Unix seconds
 (UTC) as floats, like Rasa's events, so the desk compares them with message times directly.
 """
@@ -162,4 +163,20 @@ canned = sa.Table(
     sa.Column("text", sa.Text, nullable=False),  # with {nombre}, {pedido} … variables
     sa.Column("language", sa.String(8), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+)
+
+# Every erasure or export of a person's data (privacy/audit.py is the only writer): who, when,
+# why, a keyed pseudonym of the person and how many records of each kind; never the data.
+# Here, in the handoff schema, because the desk and `hilo` (who answer the requests) own it.
+privacy_audit = sa.Table(
+    "handoff_privacy_audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),  # "erase" | "export" | "retain"
+    sa.Column("actor", sa.String(120), nullable=False),  # "desk:ana", "cli:root"
+    sa.Column("reason", sa.Text, nullable=False),  # phones and emails redacted
+    sa.Column("subject_ref", sa.String(64), nullable=False),  # hilo/pseudonyms.py
+    sa.Column("counts", sa.Text, nullable=False, server_default="{}"),  # {store: {kind: n}}
+    sa.Index("ix_handoff_privacy_audit_at", "at"),
 )

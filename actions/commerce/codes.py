@@ -21,6 +21,7 @@ from datetime import timedelta
 from enum import Enum
 
 from hilo.keys import signing_key
+from hilo.pseudonyms import pseudonym
 
 CODE_DIGITS = 6
 CODE_TTL = timedelta(minutes=10)
@@ -33,6 +34,15 @@ class CodeCheck(str, Enum):
     OK = "ok"
     WRONG = "wrong"
     NONE = "none"  # no live code for this order and source: expired, used up, never sent
+
+
+def proof_source(input_channel: str | None, sender_id: str) -> str:
+    """Who typed a proof or asked for a code: a keyed pseudonym of the channel identity.
+
+    Wrong proofs (verification_failures) and codes (one_time_codes) are stored under it; an
+    erasure (actions/commerce/personal_data.py) computes it again to find a person's rows.
+    """
+    return pseudonym(f"{input_channel or ''}:{sender_id}", 32)
 
 
 def new_code() -> str:

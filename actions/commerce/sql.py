@@ -214,7 +214,7 @@ def _contact(value: Any, normalize: Callable[[str], str | None], field: str) -> 
     return normalized
 
 
-def _sender_key(sender: str) -> str:
+def sender_key(sender: str) -> str:
     """What lookup_attempts stores for a sender: a digest, since sender ids are often phones."""
     return hashlib.sha256(sender.encode("utf-8")).hexdigest()
 
@@ -685,7 +685,7 @@ class SqlCommerceBackend:
         Rows older than the window are deleted for this sender as it goes, so the table stays
         as small as the set of recently active senders (see `prune_lookup_attempts`).
         """
-        key = _sender_key(str(sender))
+        key = sender_key(str(sender))
         now = self._clock()
         since = now - LOOKUP_WINDOW
         with self._session() as session, session.begin():

@@ -45,6 +45,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.commerce import codes
 from actions.commerce.backend import (
     LOOKUP_LIMIT_PER_MINUTE,
     OrderContacts,
@@ -68,7 +69,6 @@ from actions.orders.common import (
 from actions.orders.flow import FlowValidation, dropped, flow_end, latest
 from actions.orders.proof import Proof, seal
 from actions.replies import is_small_talk
-from hilo.pseudonyms import pseudonym
 
 MAX_VERIFICATION_FAILURES = 3
 LOOKUP_SLOTS = ("order_id", "order_verification", "order_code")
@@ -119,7 +119,7 @@ def email_given(tracker: Tracker) -> str | None:
 
 def proof_source(tracker: Tracker) -> str:
     """Who typed a proof, for counting failures: a pseudonym of the channel identity."""
-    return pseudonym(f"{tracker.get_latest_input_channel() or ''}:{tracker.sender_id}", 32)
+    return codes.proof_source(tracker.get_latest_input_channel(), tracker.sender_id)
 
 
 def find_order(order_id: str | None) -> OrderView | None:

@@ -9,13 +9,15 @@ Security: every request but login is authenticated (session cookie or bearer tok
 endpoint checks the role it needs; cookie-authenticated writes must carry the session's
 CSRF token; the page is served with a strict Content-Security-Policy and renders customer
 text as text; files are served with their stored type, `nosniff`, and as attachments unless
-they are images; every action on a case is in its audit log.
+they are images; every action on a case is in its audit log; erasing or exporting a person's
+data (admins, with a reason and an explicit confirmation) is in the privacy audit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import math
 import os
@@ -24,7 +26,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -47,6 +49,10 @@ from handoff.store import (
 from handoff.throttle import LoginThrottle, Throttled, keys_for
 from hilo.database import DATABASE_DOWN
 from hilo.profile import is_production
+from privacy.stores import Stores
+
+if TYPE_CHECKING:
+    from privacy.subject import Request
 
 logger = logging.getLogger(__name__)
 
@@ -89,11 +95,32 @@ class Desk:
     media: MediaStore
     broadcaster: Broadcaster
     throttle: LoginThrottle
+    privacy: Stores | None = None  # None: this deployment's, found at the first request
 
     @property
     def store(self) -> Any:
         """The case store."""
         return self.handoff.store
+
+    def privacy_stores(self) -> Stores:
+        """Where erasures and exports reach (privacy/stores.py).
+
+        The desk's own databases and media directory, and this deployment's commerce and
+        tracker databases.
+        """
+        if self.privacy is None:
+            found = Stores.from_environment()
+            self.privacy = dataclasses.replace(
+                found,
+                channels=_url_of(self.conversations.engine),
+                handoff=_url_of(self.store.engine),
+                media=getattr(self.media, "directory", found.media),
+            )
+        return self.privacy
+
+
+def _url_of(engine: Any) -> str:
+    return str(engine.url.render_as_string(hide_password=False))
 
 
 DESK: web.AppKey[Desk] = web.AppKey("desk", Desk)
@@ -689,6 +716,93 @@ async def stats(request: web.Request) -> web.StreamResponse:
     return web.json_response(await asyncio.to_thread(request.app[DESK].store.stats))
 
 
+# --- privacy: a person's erasure and access requests (admin) -----------------------------
+
+PRIVACY_FIELDS = {"phone": "phones", "email": "emails", "conversation": "conversations"}
+MAX_IDENTITIES = 20
+
+
+def privacy_request(data: dict[str, Any]) -> Request:
+    """The person a privacy request names: `phone`, `email`, `conversation` (text or list).
+
+    400 unless at least one is given, each a text (or a list of at most MAX_IDENTITIES).
+    """
+    from privacy.subject import BadRequest, Request
+
+    named: dict[str, list[str]] = {}
+    for key, kind in PRIVACY_FIELDS.items():
+        value = data.get(key)
+        if value is None:
+            continue
+        values = value if isinstance(value, list) else [value]
+        if len(values) > MAX_IDENTITIES or not all(isinstance(v, str) for v in values):
+            raise ApiError(400, f"'{key}' must be a text or a list of up to {MAX_IDENTITIES}")
+        named[kind] = values
+    try:
+        return Request.of(**named)
+    except BadRequest as error:
+        raise ApiError(400, str(error)) from error
+
+
+def confirmed_reason(data: dict[str, Any]) -> str:
+    """The required reason, once the request is explicitly confirmed (`confirm: true`)."""
+    if data.get("confirm") is not True:
+        raise ApiError(400, "'confirm' must be true: this acts on a person's data")
+    return text_field(data, "reason")
+
+
+async def privacy_erase(request: web.Request) -> web.StreamResponse:
+    """POST /api/privacy/erase (admin): everything about a person, erased and audited."""
+    session = session_of(request, "admin")
+    data = await body(request)
+    reason = confirmed_reason(data)
+    person = privacy_request(data)
+    from privacy.erase import erase
+
+    desk = request.app[DESK]
+    done = await asyncio.to_thread(
+        lambda: erase(
+            person,
+            desk.privacy_stores(),
+            actor=f"desk:{session.agent.username}",
+            reason=reason,
+        )
+    )
+    return web.json_response({"erased": done.to_dict()})
+
+
+async def privacy_export(request: web.Request) -> web.StreamResponse:
+    """POST /api/privacy/export (admin): a zip of everything about a person, audited."""
+    session = session_of(request, "admin")
+    data = await body(request)
+    reason = confirmed_reason(data)
+    person = privacy_request(data)
+    internal_notes = data.get("internal_notes", False)
+    if not isinstance(internal_notes, bool):
+        raise ApiError(400, "'internal_notes' must be true or false")
+    from privacy.export import export_bytes
+
+    desk = request.app[DESK]
+    archive, done = await asyncio.to_thread(
+        lambda: export_bytes(
+            person,
+            desk.privacy_stores(),
+            actor=f"desk:{session.agent.username}",
+            reason=reason,
+            internal_notes=internal_notes,
+        )
+    )
+    return web.Response(
+        body=archive,
+        headers={
+            "Content-Type": "application/zip",
+            "Content-Disposition": f'attachment; filename="hilo-{done.subject_ref[:12]}.zip"',
+            "Cache-Control": "no-store",
+            "X-Hilo-Audit": str(done.audit_id),
+        },
+    )
+
+
 # --- live feed, files, page ---------------------------------------------------------------
 
 
@@ -819,9 +933,14 @@ def create_app(
     conversations: ConversationReader | None = None,
     rasa: RasaClient | None = None,
     media_store: MediaStore | None = None,
+    privacy_stores: Stores | None = None,
     run_feed: bool = True,
 ) -> web.Application:
-    """The desk app, on the process's databases unless given (tests give their own)."""
+    """The desk app, on the process's databases unless given (tests give their own).
+
+    `privacy_stores`: where erasures and exports reach (default: the desk's own databases and
+    media directory, and this deployment's commerce and tracker databases).
+    """
     handoff = handoff or Handoff.default()
     desk = Desk(
         handoff=handoff,
@@ -831,6 +950,7 @@ def create_app(
         rasa=rasa or RasaClient(),
         media=media_store or LocalMediaStore(),
         broadcaster=Broadcaster(),
+        privacy=privacy_stores,
     )
     app = web.Application(
         middlewares=[unread_bodies, security_headers, errors, no_nul, authenticate]
@@ -860,6 +980,8 @@ def create_app(
     app.router.add_post("/api/agents", add_agent)
     app.router.add_post("/api/agents/{username}/{action}", manage_agent)
     app.router.add_get("/api/stats", stats)
+    app.router.add_post("/api/privacy/erase", privacy_erase)
+    app.router.add_post("/api/privacy/export", privacy_export)
     app.router.add_get("/api/events", events)
     app.router.add_get("/media/{name}", media)
 

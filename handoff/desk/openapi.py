@@ -45,6 +45,18 @@ def _obj(required: list[str], **properties: dict[str, Any]) -> dict[str, Any]:
 STRING: dict[str, Any] = {"type": "string"}
 BOOLEAN: dict[str, Any] = {"type": "boolean"}
 CASE_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+ONE_OR_MORE: dict[str, Any] = {
+    "oneOf": [STRING, {"type": "array", "items": STRING, "maxItems": 20}]
+}
+# Who (at least one of phone, email, conversation), why, and an explicit yes.
+PRIVACY_REQUEST = _obj(
+    ["reason", "confirm"],
+    phone=ONE_OR_MORE,
+    email=ONE_OR_MORE,
+    conversation=ONE_OR_MORE,
+    reason=STRING,
+    confirm={"type": "boolean", "enum": [True]},
+)
 
 SPEC: dict[str, Any] = {
     "openapi": "3.0.3",
@@ -93,6 +105,29 @@ SPEC: dict[str, Any] = {
         },
         "responses": {
             "Ok": {"description": "Done", "content": {"application/json": {"schema": {}}}},
+            "Erased": {
+                "description": "What was erased: counts per store, never the data",
+                "content": {
+                    "application/json": {
+                        "schema": _obj(
+                            ["erased"],
+                            erased=_obj(
+                                ["subject_ref", "found", "counts", "total", "audit_id"],
+                                subject_ref=STRING,
+                                found={"type": "object"},
+                                counts={"type": "object"},
+                                total={"type": "integer"},
+                                audit_id={"type": "integer"},
+                            ),
+                        )
+                    }
+                },
+            },
+            "Archive": {
+                "description": "subject.json, messages.json, cases.json, orders.json, "
+                "trackers.json, media/ and README.txt (docs/privacy.md)",
+                "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            },
             "Error": {
                 "description": "What went wrong",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
@@ -221,6 +256,23 @@ SPEC: dict[str, Any] = {
             )
         },
         "/api/stats": {"get": _op("Queue depth, waits, SLA breaches, agent load (supervisor)")},
+        "/api/privacy/erase": {
+            "post": _op(
+                "Erase everything Hilo holds about a person, in every store (admin; audited)",
+                body=PRIVACY_REQUEST,
+                answer="Erased",
+            )
+        },
+        "/api/privacy/export": {
+            "post": _op(
+                "A zip archive of everything Hilo holds about a person (admin; audited)",
+                body={
+                    **PRIVACY_REQUEST,
+                    "properties": {**PRIVACY_REQUEST["properties"], "internal_notes": BOOLEAN},
+                },
+                answer="Archive",
+            )
+        },
         "/api/events": {"get": _op("Server-sent events: cases and messages as they change")},
     },
 }

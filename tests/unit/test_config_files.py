@@ -68,7 +68,9 @@ def test_credentials_mount_every_channel_at_its_contract_path(root: Path) -> Non
         )
 
 
-def test_env_example_lists_every_variable_the_channels_and_handoff_read(root: Path) -> None:
+def test_env_example_lists_every_variable_the_channels_handoff_and_privacy_read(
+    root: Path,
+) -> None:
     listed = {
         line.split("=", 1)[0]
         for line in (root / ".env.example").read_text().splitlines()
@@ -77,7 +79,11 @@ def test_env_example_lists_every_variable_the_channels_and_handoff_read(root: Pa
     import ast
 
     read: set[str] = set()
-    for module in [*(root / "connectors").glob("*.py"), *(root / "handoff").rglob("*.py")]:
+    for module in [
+        *(root / "connectors").glob("*.py"),
+        *(root / "handoff").rglob("*.py"),
+        *(root / "privacy").rglob("*.py"),
+    ]:
         for node in ast.walk(ast.parse(module.read_text())):
             if (
                 isinstance(node, ast.Call)

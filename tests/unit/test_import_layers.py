@@ -39,6 +39,8 @@ CHANNEL_LAYERS = [
         "connectors.dispatcher",
         "connectors.notifications",
         "connectors.rasa_errors",
+        "connectors.retention",
+        "connectors.personal_data",
     },
     {"connectors.core"},  # the hub
     {"connectors.webhook"},  # the webhook input and output over the hub
@@ -56,11 +58,27 @@ CHANNEL_LAYERS = [
         "connectors.intake",
     },
 ]
-# Packages: hilo is below everything; handoff and actions build on connectors, never the reverse.
+# Packages: hilo is below everything; handoff and actions build on connectors, never the reverse;
+# privacy is above them all (it finds a person in every store), so nothing below imports it.
 FORBIDDEN = {
-    "hilo": ("connectors", "handoff", "actions", "components"),
-    "connectors": ("handoff", "actions"),
+    "hilo": ("connectors", "handoff", "actions", "components", "privacy"),
+    "connectors": ("handoff", "actions", "privacy"),
+    "actions": ("privacy",),
+    "components": ("privacy",),
 }
+# What of the handoff privacy stands on: its store layer, never the desk or the command that
+# answer requests through privacy (they import it), nor what talks to Rasa.
+HANDOFF_FOR_PRIVACY = {
+    "handoff.case",
+    "handoff.database",
+    "handoff.models",
+    "handoff.ownership_store",
+    "handoff.personal_data",
+    "handoff.retention",
+    "handoff.store",
+}
+# The only handoff modules that may import privacy: the desk and `hilo` answer requests.
+PRIVACY_USERS = ("handoff.desk", "handoff.cli")
 
 
 def imports_of(path: Path) -> set[str]:
@@ -100,6 +118,34 @@ def test_packages_import_one_way(package: str) -> None:
     for path in (ROOT / package).rglob("*.py"):
         bad = {name for name in imports_of(path) if name.split(".")[0] in FORBIDDEN[package]}
         assert not bad, f"{module_name(path)} imports {sorted(bad)}"
+
+
+def test_privacy_stands_on_the_stores_and_only_the_desk_and_the_cli_use_it() -> None:
+    for path in (ROOT / "privacy").rglob("*.py"):
+        handoff = {
+            ".".join(name.split(".")[:2])
+            for name in imports_of(path)
+            if name.split(".")[0] == "handoff" and name != "handoff"  # `from handoff import x`
+        }
+        assert handoff <= HANDOFF_FOR_PRIVACY, f"{module_name(path)} imports {handoff}"
+    for path in (ROOT / "handoff").rglob("*.py"):
+        if module_name(path).startswith(PRIVACY_USERS):
+            continue
+        used = {name for name in imports_of(path) if name.split(".")[0] == "privacy"}
+        assert not used, f"{module_name(path)} imports {sorted(used)}"
+
+
+def test_answering_a_privacy_request_loads_no_channel() -> None:
+    """The desk erases and exports in its own process, which runs without Rasa (security.md)."""
+    code = (
+        "import sys, privacy.cli, privacy.erase, privacy.export, privacy.inventory\n"
+        "heavy = ('rasa', 'sanic', 'twilio', 'telegram', 'tensorflow')\n"
+        "print(sorted(name for name in heavy if name in sys.modules))"
+    )
+    loaded = subprocess.run(  # noqa: S603  (this interpreter, fixed code)
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "[]"
 
 
 def test_the_desk_reads_the_channels_through_their_query_api() -> None:

@@ -289,6 +289,25 @@
       'card.files': 'Archivos del caso',
       'card.audit': 'Registro de actividad',
       'card.auditNone': 'Sin actividad registrada.',
+      'privacy.title': 'Datos personales',
+      'privacy.hint': 'Solicitudes de acceso o de borrado de esta persona, en todos sus canales. Quedan registradas.',
+      'privacy.export': 'Exportar datos',
+      'privacy.erase': 'Borrar datos',
+      'privacy.reason': 'Motivo (se guarda en el registro; no escribas datos personales)',
+      'privacy.reasonPlaceholder': 'Ej.: solicitud ARCO n.º 17',
+      'privacy.needReason': 'Escribe el motivo.',
+      'privacy.needConfirm': 'Marca la casilla para confirmar.',
+      'privacy.exportTitle': 'Exportar los datos de esta persona',
+      'privacy.exportText': 'Se descargará un archivo ZIP con todo lo que Hilo guarda de esta persona en todos sus canales: mensajes, casos, pedidos, conversaciones con el bot y archivos.',
+      'privacy.exportNotes': 'Incluir las notas internas de los agentes',
+      'privacy.exportConfirm': 'Entiendo que el archivo contiene datos personales y lo entregaré solo a su titular.',
+      'privacy.exportGo': 'Exportar',
+      'privacy.exported': 'Archivo descargado.',
+      'privacy.eraseTitle': 'Borrar los datos de esta persona',
+      'privacy.eraseText': 'Se borrará todo lo que Hilo guarda de esta persona en todos sus canales: mensajes, perfil, conversaciones con el bot, archivos y datos de sus casos. Los pedidos se conservan sin sus datos personales. No se puede deshacer.',
+      'privacy.eraseConfirm': 'Entiendo que el borrado es definitivo.',
+      'privacy.eraseGo': 'Borrar definitivamente',
+      'privacy.erased': 'Datos borrados: {n} registros y archivos.',
       'dialog.cancel': 'Cancelar',
       'resolve.corrections': 'Correcciones que se enviarán',
       'resolve.question': '¿Resolver el caso y devolver la conversación al bot?',
@@ -509,6 +528,25 @@
       'card.files': 'Case files',
       'card.audit': 'Activity log',
       'card.auditNone': 'No activity recorded.',
+      'privacy.title': 'Personal data',
+      'privacy.hint': 'Access or erasure requests of this person, on all their channels. They are audited.',
+      'privacy.export': 'Export data',
+      'privacy.erase': 'Erase data',
+      'privacy.reason': 'Reason (kept in the audit; do not write personal data)',
+      'privacy.reasonPlaceholder': 'E.g.: access request #17',
+      'privacy.needReason': 'Write the reason.',
+      'privacy.needConfirm': 'Tick the box to confirm.',
+      'privacy.exportTitle': "Export this person's data",
+      'privacy.exportText': 'A ZIP file downloads with everything Hilo holds about this person on all their channels: messages, cases, orders, conversations with the bot and files.',
+      'privacy.exportNotes': "Include the agents' internal notes",
+      'privacy.exportConfirm': 'I understand the file holds personal data and will give it only to the person it is about.',
+      'privacy.exportGo': 'Export',
+      'privacy.exported': 'File downloaded.',
+      'privacy.eraseTitle': "Erase this person's data",
+      'privacy.eraseText': 'Everything Hilo holds about this person on all their channels is erased: messages, profile, conversations with the bot, files and the data of their cases. Orders are kept without their personal data. This cannot be undone.',
+      'privacy.eraseConfirm': 'I understand the erasure is permanent.',
+      'privacy.eraseGo': 'Erase permanently',
+      'privacy.erased': 'Data erased: {n} records and files.',
       'dialog.cancel': 'Cancel',
       'resolve.corrections': 'Corrections to send',
       'resolve.question': 'Resolve the case and return the conversation to the bot?',
@@ -636,6 +674,10 @@
 
   function isSupervisor() {
     return Boolean(state.me && SUPERVISOR_ROLES.includes(state.me.role));
+  }
+
+  function isAdmin() {
+    return Boolean(state.me && state.me.role === 'admin');
   }
 
   function nowSeconds() {
@@ -2501,6 +2543,7 @@
       notesSection(detail),
       earlierSection(detail),
       auditSection(detail),
+      privacySection(detail),
     ].filter(Boolean));
     body.scrollTop = scroll;
     restoreFocus(body, focus);
@@ -2693,6 +2736,118 @@
         c.outcome ? el('span', { class: 'earlier-outcome muted small', text: c.outcome }) : null))))
       : el('p', { class: 'muted small', text: t('card.earlierNone') });
     return section('card.earlier', body, 'card-earlier');
+  }
+
+  /** Admins only: the person's access and erasure requests (docs/privacy.md). */
+  function privacySection(detail) {
+    if (!isAdmin()) return null;
+    const item = detail.case;
+    if (String(item.conversation_id || '').startsWith('erased:')) return null;
+    return section('privacy.title', [
+      el('p', { class: 'muted small', text: t('privacy.hint') }),
+      el('div', { class: 'privacy-actions' },
+        el('button', {
+          type: 'button', class: 'btn btn-small', testid: 'privacy-export', text: t('privacy.export'),
+          onclick: () => exportPerson(item),
+        }),
+        el('button', {
+          type: 'button', class: 'btn btn-small btn-danger-ghost', testid: 'privacy-erase',
+          text: t('privacy.erase'), onclick: () => erasePerson(item),
+        })),
+    ], 'card-privacy');
+  }
+
+  /** The reason field and the confirmation box every privacy request asks for. */
+  function privacyForm(intro, confirmKey, extra) {
+    const reasonId = 'privacy-reason-' + (++fieldCounter);
+    const reason = el('textarea', {
+      class: 'input', id: reasonId, rows: '2', testid: 'privacy-reason', maxlength: '500',
+      placeholder: t('privacy.reasonPlaceholder'),
+    });
+    const confirm = el('input', { type: 'checkbox', testid: 'privacy-confirm' });
+    const node = el('div', { class: 'privacy-form' },
+      el('p', { text: intro }),
+      extra || null,
+      el('label', { class: 'field' }, el('span', { class: 'field-label', text: t('privacy.reason') }), reason),
+      el('label', { class: 'radio' }, confirm, t(confirmKey)));
+    const body = () => {
+      const value = reason.value.trim();
+      if (!value) return dialogFail(t('privacy.needReason'));
+      if (!confirm.checked) return dialogFail(t('privacy.needConfirm'));
+      return { reason: value, confirm: true };
+    };
+    return { node, body };
+  }
+
+  async function exportPerson(item) {
+    const notes = el('input', { type: 'checkbox', testid: 'privacy-notes' });
+    const form = privacyForm(t('privacy.exportText'), 'privacy.exportConfirm',
+      el('label', { class: 'radio' }, notes, t('privacy.exportNotes')));
+    await openDialog({
+      title: t('privacy.exportTitle'),
+      content: [form.node],
+      confirm: t('privacy.exportGo'),
+      onConfirm: async () => {
+        const body = form.body();
+        if (!body) return false;
+        body.conversation = item.conversation_id;
+        body.internal_notes = notes.checked;
+        await download('/api/privacy/export', body);
+        toast(t('privacy.exported'), 'success');
+        return true;
+      },
+    });
+  }
+
+  /** POST a JSON body and save the answer as a file (the archive never touches the page). */
+  async function download(path, body) {
+    const headers = { 'Content-Type': 'application/json', Accept: 'application/zip' };
+    if (state.csrf) headers['X-CSRF-Token'] = state.csrf;
+    let response;
+    try {
+      response = await fetch(path, {
+        method: 'POST', headers, credentials: 'same-origin', cache: 'no-store', body: JSON.stringify(body),
+      });
+    } catch {
+      throw new ApiError(0, t('error.network'), null);
+    }
+    if (!response.ok) {
+      const data = await readJson(response);
+      if (response.status === 401) sessionLost();
+      throw new ApiError(response.status, errorMessage(response.status, data), data);
+    }
+    const blob = await response.blob();
+    const match = /filename="([A-Za-z0-9._-]+)"/.exec(response.headers.get('Content-Disposition') || '');
+    const link = el('a', { download: match ? match[1] : 'hilo-export.zip', hidden: true });
+    // A blob: URL this page just made from the answer, never one from the API's data.
+    link.href = URL.createObjectURL(blob);
+    document.body.append(link);
+    link.click();
+    link.remove();
+    window.setTimeout(() => URL.revokeObjectURL(link.href), 60 * 1000);
+  }
+
+  async function erasePerson(item) {
+    const form = privacyForm(t('privacy.eraseText'), 'privacy.eraseConfirm');
+    let erased = null;
+    const done = await openDialog({
+      title: t('privacy.eraseTitle'),
+      content: [form.node],
+      confirm: t('privacy.eraseGo'),
+      danger: true,
+      onConfirm: async () => {
+        const body = form.body();
+        if (!body) return false;
+        body.conversation = item.conversation_id;
+        const data = await api('POST', '/api/privacy/erase', body);
+        erased = data.erased || {};
+        return true;
+      },
+    });
+    if (!done) return;
+    toast(t('privacy.erased', { n: Number(erased && erased.total) || 0 }), 'success');
+    await loadDetail(false);
+    refreshQueue();
   }
 
   function auditSection(detail) {

@@ -26,6 +26,7 @@ from handoff.hours import load_policy
 from handoff.rasa_client import RasaClient
 from handoff.service import Handoff
 from handoff.store import CaseStore, NewCase
+from privacy.stores import Stores
 from tests.support.databases import BACKENDS, database
 from tests.support.desk_server import DeskServer
 from tests.support.fake_provider import FakeProvider, Recorded
@@ -110,11 +111,20 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DeskWorld]
         channels = ConversationReader(channels_engine(f"sqlite:///{tmp_path / 'channels.db'}"))
         rasa = fake_rasa()
         media = LocalMediaStore(tmp_path / "media")
+        privacy = Stores(
+            channels=f"sqlite:///{tmp_path / 'channels.db'}",
+            handoff=url,
+            commerce=f"sqlite:///{tmp_path / 'commerce.db'}",  # none: skipped
+            trackers=f"sqlite:///{tmp_path / 'tracker.db'}",  # none: skipped
+            media=media.directory,
+            mail=tmp_path / "mail",
+        )
         app = create_app(
             handoff,
             conversations=channels,
             rasa=RasaClient(rasa.url, SECRET),
             media_store=media,
+            privacy_stores=privacy,
             run_feed=request.node.get_closest_marker("feed") is not None,
         )
         server = DeskServer(app)

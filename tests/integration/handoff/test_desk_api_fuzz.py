@@ -151,6 +151,18 @@ ROUTES: dict[tuple[str, str], Route] = {
         body={"password": "password-456"}, path=("username", "action")
     ),
     ("GET", "/media/{name}"): Route(path=("name",), query=("filename",)),
+    ("POST", "/api/privacy/erase"): Route(
+        body={"conversation": "telegram:fuzz1", "reason": "solicitud ARCO 7", "confirm": True}
+    ),
+    ("POST", "/api/privacy/export"): Route(
+        body={
+            "phone": "+5215512345678",
+            "conversation": ["telegram:fuzz2"],
+            "reason": "acceso",
+            "confirm": True,
+            "internal_notes": False,
+        }
+    ),
 }
 # Routes that read nothing from the request but the session (logout would end the fuzz's).
 NO_INPUT = {

@@ -46,6 +46,8 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/api/agents"): "admin",
     ("POST", "/api/agents/{username}/{action}"): "admin",
     ("GET", "/api/stats"): "supervisor",
+    ("POST", "/api/privacy/erase"): "admin",
+    ("POST", "/api/privacy/export"): "admin",
     ("GET", "/api/events"): "agent",
     ("GET", "/media/{name}"): "agent",
 }
@@ -66,6 +68,8 @@ BODIES: dict[str, Any] = {
     "/api/cases/{id}/resolve": {"return_to_bot": True},
     "/api/canned": {"title": "saludo", "text": "Hola"},
     "/api/agents": {"username": "nuevo", "password": "password-123", "role": "agent"},
+    "/api/privacy/erase": {"conversation": "telegram:999", "reason": "ARCO 1", "confirm": True},
+    "/api/privacy/export": {"conversation": "telegram:999", "reason": "ARCO 1", "confirm": True},
 }
 
 

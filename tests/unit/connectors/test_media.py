@@ -57,3 +57,28 @@ def test_a_signed_link_opens_its_file_until_it_expires(
     assert not link_opens(name, expires, "0" * 40, now=1_000_000.0)
     assert not link_opens(name, "", "", now=1_000_000.0)
     assert not link_opens(name, "1e99", signature, now=1_000_000.0)
+
+
+def test_files_lists_stored_files_and_unfinished_writes_only(store: LocalMediaStore) -> None:
+    photo = store.put(b"\xff\xd8\xff\xe0 photo", "jpg")
+    partial = store.directory / f".{'p' * 32}.pdf.part"
+    partial.write_bytes(b"half")
+    (store.directory / "notes.txt").write_text("the operator's own file")
+    listed = {item.name: item for item in store.files()}
+    assert set(listed) == {photo.name, partial.name}
+    assert listed[partial.name].partial
+    assert not listed[photo.name].partial
+    assert listed[photo.name].size == photo.size
+    assert store.remove(listed[photo.name])
+    assert not store.remove(listed[photo.name])  # gone already
+    assert store.path(photo.name) is None
+    assert (store.directory / "notes.txt").exists()
+
+
+def test_names_are_found_inside_urls_and_bodies() -> None:
+    from connectors.media_store import names_in
+
+    name = "x" * 32 + ".jpg"
+    text = f'{{"url": "https://h/webhooks/media/files/{name}?expires=1", "n": "{name}"}}'
+    assert names_in(text) == {name}
+    assert names_in("y" * 70 + ".jpg") == set()  # part of a longer token is not a name
