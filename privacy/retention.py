@@ -58,7 +58,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 import yaml
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, make_url
 
 from actions.commerce.models import LookupAttempt, OneTimeCode, VerificationFailure
 from connectors import retention as channels
@@ -68,7 +68,7 @@ from handoff.models import privacy_audit
 from hilo import database as shared
 from hilo import log_privacy
 from privacy import audit
-from privacy.stores import Stores
+from privacy.stores import MARKERS, Stores, open_store
 from privacy.trackers import events
 
 logger = logging.getLogger(__name__)
@@ -330,48 +330,6 @@ def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-# A table each store always has: without it, the store was never created there.
-_MARKERS = {
-    "channels": "channel_inbound",
-    "trackers": "events",
-    "handoff": "handoff_cases",
-    "commerce": "lookup_attempts",
-}
-
-
-def _open(store: str, url: str | None) -> Engine | None:
-    """An engine on the store, or None if it does not exist (no file, no table): never made."""
-    if not url:
-        return None
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and not (
-        parsed.database and parsed.database != ":memory:" and Path(parsed.database).is_file()
-    ):
-        return None
-    if store == "trackers":
-        # Rasa's file: plain connections, so its journal mode stays what Rasa set.
-        sqlite = parsed.get_backend_name() == "sqlite"
-        engine = sa.create_engine(
-            url,
-            future=True,
-            **({"connect_args": {"timeout": 30}} if sqlite else {"pool_pre_ping": True}),
-        )
-    else:
-        # A removal reads (is it still past its period?) then deletes: on SQLite its
-        # transaction takes the write lock at BEGIN, so a writer in between cannot fail it.
-        engine = shared.make_engine(url, immediate_writes=True)
-    try:
-        with shared.reader(engine).connect() as connection:
-            present = sa.inspect(connection).has_table(_MARKERS[store])
-    except Exception:
-        engine.dispose()
-        raise
-    if not present:
-        engine.dispose()
-        return None
-    return engine
-
-
 Work = Callable[[Connection], T]
 
 
@@ -383,7 +341,12 @@ class _Run:
         self.now = now
         self.report = report
         self.apply = not report.dry_run
-        self.engines = {store: _open(store, getattr(stores, store)) for store in _MARKERS}
+        # A removal reads (is it still past its period?) then deletes: on SQLite its
+        # transaction takes the write lock at BEGIN, so a writer in between cannot fail it.
+        self.engines = {
+            store: open_store(store, getattr(stores, store), immediate_writes=True)
+            for store in MARKERS
+        }
         self.media = (
             LocalMediaStore(stores.media) if stores.media and stores.media.is_dir() else None
         )

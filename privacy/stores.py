@@ -88,24 +88,25 @@ MARKERS = {
 }
 
 
-def _engine(store: str, url: str) -> Engine:
+def _engine(store: str, url: str, immediate_writes: bool) -> Engine:
+    if store == "trackers":
+        # Rasa's tracker file: plain connections, so its journal mode stays what Rasa set.
+        kwargs: dict[str, Any] = {"future": True}
+        if make_url(url).get_backend_name() == "sqlite":
+            kwargs["connect_args"] = {"timeout": 30}
+        return sa.create_engine(url, **kwargs)
+    options = {"immediate_writes": True} if immediate_writes else {}
     if store == "handoff":
         from handoff.database import make_engine as handoff_engine
 
-        return handoff_engine(url)
+        return handoff_engine(url, **options)
     if store == "commerce":
         from actions.commerce.database import make_engine as commerce_engine
 
-        return commerce_engine(url)
-    if store == "channels":
-        from hilo.database import make_engine
+        return commerce_engine(url, **options)
+    from hilo.database import make_engine
 
-        return make_engine(url)
-    # Rasa's tracker file: plain connections, so its journal mode stays what Rasa set.
-    kwargs: dict[str, Any] = {"future": True}
-    if make_url(url).get_backend_name() == "sqlite":
-        kwargs["connect_args"] = {"timeout": 30}
-    return sa.create_engine(url, **kwargs)
+    return make_engine(url, **options)
 
 
 def _exists(url: str) -> bool:
@@ -115,11 +116,11 @@ def _exists(url: str) -> bool:
     return parsed.database in (None, "", ":memory:") or Path(parsed.database).is_file()
 
 
-def open_store(store: str, url: str | None) -> Engine | None:
+def open_store(store: str, url: str | None, *, immediate_writes: bool = False) -> Engine | None:
     """An engine on the store at `url`, or None when it was never created there."""
     if not url or not _exists(url):
         return None
-    engine = _engine(store, url)
+    engine = _engine(store, url, immediate_writes)
     try:
         with reader(engine).connect() as connection:
             present = sa.inspect(connection).has_table(MARKERS[store])

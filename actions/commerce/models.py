@@ -223,8 +223,8 @@ class Return(Base):
 class LookupAttempt(Base):
     """One order lookup by a sender, for throttling across processes.
 
-    `sender` holds a SHA-256 digest of the sender id, not the id itself: sender ids are often
-    phone numbers, and throttling only needs to tell senders apart.
+    `sender` holds a keyed pseudonym of the sender id (`sql.sender_key`), not the id itself:
+    sender ids are often phone numbers, and throttling only needs to tell senders apart.
     """
 
     __tablename__ = "lookup_attempts"

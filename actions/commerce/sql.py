@@ -25,7 +25,6 @@ Concurrency, which matters because several action-server processes share one dat
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 from collections.abc import Callable, Iterable
@@ -85,6 +84,7 @@ from actions.commerce.models import (
     VerificationFailure,
 )
 from actions.commerce.verification import normalize_email, normalize_phone, validate_address
+from hilo.pseudonyms import pseudonym
 
 __all__ = ["SqlCommerceBackend", "allocate_numbers", "order_view", "product_view"]
 
@@ -215,8 +215,13 @@ def _contact(value: Any, normalize: Callable[[str], str | None], field: str) -> 
 
 
 def sender_key(sender: str) -> str:
-    """What lookup_attempts stores for a sender: a digest, since sender ids are often phones."""
-    return hashlib.sha256(sender.encode("utf-8")).hexdigest()
+    """What lookup_attempts stores for a sender: a keyed pseudonym, since ids are often phones.
+
+    A plain SHA-256 of "whatsapp:+52…" could be reversed by hashing every phone number of a
+    country; the key (hilo/pseudonyms.py) prevents that. Rows written with the old plain
+    digest simply stop counting: they only throttled lookups for a few minutes.
+    """
+    return pseudonym(sender, 64)
 
 
 class SqlCommerceBackend:

@@ -53,14 +53,6 @@ def hilo(model_path: Path, tmp_path: Path, whatsapp: TwilioWhatsApp) -> Iterator
     processes.stop()
 
 
-def desk_session(hilo: HiloProcesses) -> httpx.Client:
-    client = httpx.Client(base_url=hilo.desk_url, timeout=30)
-    login = client.post("/api/auth/login", json={"username": "sofia", "password": "password-123"})
-    assert login.status_code == 200
-    client.headers["Authorization"] = f"Bearer {login.json()['token']}"
-    return client
-
-
 def open_case(desk: httpx.Client) -> dict:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -92,7 +84,7 @@ def test_no_log_line_carries_what_the_customer_or_the_agent_said(
     )
     whatsapp.send(hilo.url, PHONE, "quiero hablar con una persona porfa")
     whatsapp.replies_to(PHONE, 2, timeout=60)
-    desk = desk_session(hilo)
+    desk = hilo.desk_login("sofia")
     case = open_case(desk)
     assert desk.post(f"/api/cases/{case['id']}/claim").status_code == 200
     assert desk.get(f"/api/cases/{case['id']}").status_code == 200

@@ -15,9 +15,12 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from tests.conftest import ROOT, free_port, wait_for
 
 BIN = Path(sys.executable).parent
+DESK_PASSWORD = "password-123"  # the test desk users'
 
 
 @dataclass
@@ -177,9 +180,17 @@ class HiloProcesses:
 
         engine = make_engine(self.commerce_url)
         accounts = Accounts(engine)
-        user = accounts.create(username, "password-123", role=role, display_name=display_name)
+        user = accounts.create(username, DESK_PASSWORD, role=role, display_name=display_name)
         accounts.set_available(user.id, False)
         engine.dispose()
+
+    def desk_login(self, username: str, password: str = DESK_PASSWORD) -> httpx.Client:
+        """An HTTP client on the desk, logged in as `username` (bearer token)."""
+        client = httpx.Client(base_url=self.desk_url, timeout=30)
+        login = client.post("/api/auth/login", json={"username": username, "password": password})
+        assert login.status_code == 200, login.text
+        client.headers["Authorization"] = f"Bearer {login.json()['token']}"
+        return client
 
     def replica(self) -> HiloProcesses:
         """Another Rasa server on the same databases and action server (not started)."""

@@ -22,7 +22,6 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -122,14 +121,6 @@ def hilo(
         telegram.close()
 
 
-def desk_session(hilo: HiloProcesses) -> httpx.Client:
-    client = httpx.Client(base_url=hilo.desk_url, timeout=30)
-    login = client.post("/api/auth/login", json={"username": "sofia", "password": "password-123"})
-    assert login.status_code == 200
-    client.headers["Authorization"] = f"Bearer {login.json()['token']}"
-    return client
-
-
 def wait_for(predicate, what: str, timeout: float = 60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -157,7 +148,7 @@ def seed_ana_everywhere(hilo: HiloProcesses, whatsapp: TwilioWhatsApp, bot_api: 
         hilo.url, PHONE, jpeg(ANA_COLOUR), "image/jpeg", "asi llego la caja", profile_name=NAME
     )
     whatsapp.send(hilo.url, PHONE, "quiero hablar con una persona porfa", profile_name=NAME)
-    desk = desk_session(hilo)
+    desk = hilo.desk_login("sofia")
     case = wait_for(lambda: (desk.get("/api/cases").json()["cases"] or [None])[0], "a case")
     assert desk.post(f"/api/cases/{case['id']}/claim").status_code == 200
     reply = {"text": "Hola Ana, ya revisé tu caja, te mandamos otra"}
