@@ -14,7 +14,7 @@ On SQLite there is one process and nothing to listen to: `ChangeListener.availab
 from __future__ import annotations
 
 import logging
-import select
+import selectors
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -76,12 +76,16 @@ class ChangeListener:
                 cursor.execute(f"LISTEN {self.channel}")
             self.listening = True
             self.wake()  # anything stored while no one listened is looked at now
-            while not self._stopped.is_set():
-                if select.select([connection], [], [], 1.0)[0]:
-                    connection.poll()
-                    if connection.notifies:
-                        connection.notifies.clear()
-                        self.wake()
+            # A selector, not select.select(): a process with more than 1,024 open files (a
+            # busy replica, a long test run) gets descriptors select() refuses (ValueError).
+            with selectors.DefaultSelector() as selector:
+                selector.register(connection, selectors.EVENT_READ)
+                while not self._stopped.is_set():
+                    if selector.select(timeout=1.0):
+                        connection.poll()
+                        if connection.notifies:
+                            connection.notifies.clear()
+                            self.wake()
         finally:
             self.listening = False
             raw.invalidate()  # never back to the pool in LISTEN/autocommit state

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.support.polling import eventually
 from tests.support.servers import HiloProcesses
 from tests.support.twilio_whatsapp import CREDENTIALS as TWILIO_CREDENTIALS
 from tests.support.twilio_whatsapp import TwilioWhatsApp
@@ -58,16 +58,6 @@ def hilo(model_path: Path, tmp_path: Path) -> Iterator[tuple[HiloProcesses, Twil
     finally:
         processes.stop()
         whatsapp.close()
-
-
-def wait_until(predicate, what: str, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def database_urls(hilo: HiloProcesses) -> dict[str, str]:
@@ -113,10 +103,10 @@ def seed_customer(hilo: HiloProcesses, whatsapp: TwilioWhatsApp) -> int:
     whatsapp.send(hilo.url, PHONE, "quiero hablar con una persona", profile_name=NAME)
     desk = hilo.desk_login("ines")
     try:
-        case = wait_until(lambda: (desk.get("/api/cases").json()["cases"] or [None])[0], "a case")
+        case = eventually(lambda: (desk.get("/api/cases").json()["cases"] or [None])[0], "a case")
     finally:
         desk.close()
-    wait_until(lambda: turns_done(hilo), "every turn")
+    eventually(lambda: turns_done(hilo), "every turn")
     return int(case["id"])
 
 

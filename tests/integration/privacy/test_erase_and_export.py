@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import json
 import subprocess
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +27,7 @@ import sqlalchemy as sa
 from tests.conftest import ROOT
 from tests.support.databases import postgres_schema
 from tests.support.fake_provider import FakeProvider
+from tests.support.polling import eventually
 from tests.support.servers import BIN, HiloProcesses
 from tests.support.telegram_bot_api import CREDENTIALS as TELEGRAM_CREDENTIALS
 from tests.support.telegram_bot_api import BotApi, TelegramCustomer
@@ -121,16 +121,6 @@ def hilo(
         telegram.close()
 
 
-def wait_for(predicate, what: str, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def seed_ana_everywhere(hilo: HiloProcesses, whatsapp: TwilioWhatsApp, bot_api: BotApi) -> None:
     """Ana in every store; another customer beside her."""
     whatsapp.send(
@@ -149,7 +139,7 @@ def seed_ana_everywhere(hilo: HiloProcesses, whatsapp: TwilioWhatsApp, bot_api: 
     )
     whatsapp.send(hilo.url, PHONE, "quiero hablar con una persona porfa", profile_name=NAME)
     desk = hilo.desk_login("sofia")
-    case = wait_for(lambda: (desk.get("/api/cases").json()["cases"] or [None])[0], "a case")
+    case = eventually(lambda: (desk.get("/api/cases").json()["cases"] or [None])[0], "a case")
     assert desk.post(f"/api/cases/{case['id']}/claim").status_code == 200
     reply = {"text": "Hola Ana, ya revisé tu caja, te mandamos otra"}
     assert desk.post(f"/api/cases/{case['id']}/messages", json=reply).status_code == 200
@@ -159,7 +149,7 @@ def seed_ana_everywhere(hilo: HiloProcesses, whatsapp: TwilioWhatsApp, bot_api: 
     )
     resolved = desk.post(f"/api/cases/{case['id']}/resolve", json={"return_to_bot": True})
     assert resolved.status_code == 200
-    wait_for(
+    eventually(
         lambda: desk.get(f"/api/cases/{case['id']}").json()["case"]["status"] == "bot",
         "the hand-back",
     )
@@ -185,7 +175,7 @@ def settled(hilo: HiloProcesses) -> None:
             ).scalar()
         return open_rows == 0
 
-    wait_for(done, "every turn")
+    eventually(done, "every turn")
 
 
 class engine:  # used as a context manager, like sqlalchemy's connect

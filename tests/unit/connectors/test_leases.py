@@ -177,13 +177,14 @@ def test_a_replica_takes_over_what_a_dead_one_left_mid_turn(
     dead = Dispatcher(inboxes[0], hangs, leases=AdvisoryLeases(replicas[0]))
     alive = Dispatcher(inboxes[1], answers, leases=AdvisoryLeases(replicas[1]), sweep_seconds=0.2)
     dead.start()
-    alive.start()
     admin = sa.create_engine(url, future=True)
     try:
         inboxes[0].accept(InboundMessage("telegram", "telegram:9", "m1", Kind.TEXT, 1.0, "x"))
         inboxes[0].accept(InboundMessage("telegram", "telegram:9", "m2", Kind.TEXT, 2.0, "x"))
         dead.wake("telegram:9")
         assert started.wait(10)
+        # Started only now: listening, it would otherwise hear of m1 and might take it first.
+        alive.start()
         time.sleep(0.5)
         assert done == []  # the lease keeps the live replica out while the turn runs
         with admin.begin() as connection:
