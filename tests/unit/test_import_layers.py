@@ -8,13 +8,12 @@ downloads hid (the base imported the hub "only for types", and the hub imported 
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.support.imports import heavy_modules_loaded
 
 # Lowest first; a module may import its own layer and the layers listed before it.
 CHANNEL_LAYERS = [
@@ -137,15 +136,10 @@ def test_privacy_stands_on_the_stores_and_only_the_desk_and_the_cli_use_it() -> 
 
 def test_answering_a_privacy_request_loads_no_channel() -> None:
     """The desk erases and exports in its own process, which runs without Rasa (security.md)."""
-    code = (
-        "import sys, privacy.cli, privacy.erase, privacy.export, privacy.inventory\n"
-        "heavy = ('rasa', 'sanic', 'twilio', 'telegram', 'tensorflow')\n"
-        "print(sorted(name for name in heavy if name in sys.modules))"
+    assert (
+        heavy_modules_loaded("privacy.cli", "privacy.erase", "privacy.export", "privacy.inventory")
+        == []
     )
-    loaded = subprocess.run(  # noqa: S603  (this interpreter, fixed code)
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert loaded.stdout.strip() == "[]"
 
 
 def test_the_desk_reads_the_channels_through_their_query_api() -> None:
@@ -182,12 +176,4 @@ def test_asking_for_window_rules_loads_no_channel() -> None:
     The desk runs in an environment without them (docs/security.md), and the action server
     parks cases (handoff/service.py): the rules are importable on their own.
     """
-    code = (
-        "import sys, connectors.registry, handoff.service, handoff.desk.app\n"
-        "heavy = ('rasa', 'sanic', 'twilio', 'telegram')\n"
-        "print(sorted(name for name in heavy if name in sys.modules))"
-    )
-    loaded = subprocess.run(  # noqa: S603  (this interpreter, fixed code)
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert loaded.stdout.strip() == "[]"
+    assert heavy_modules_loaded("connectors.registry", "handoff.service", "handoff.desk.app") == []

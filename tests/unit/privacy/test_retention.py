@@ -60,6 +60,7 @@ from privacy.trackers import events
 from privacy.trackers import metadata as tracker_metadata
 from tests.conftest import ROOT
 from tests.support.databases import BACKENDS, postgres_schema
+from tests.support.imports import heavy_modules_loaded
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc).timestamp()
 DAY = 86400.0
@@ -894,15 +895,7 @@ def test_the_desk_runs_the_job_and_loads_no_rasa_for_it() -> None:
     """`hilo desk` appends the job; importing it loads neither Rasa nor a channel's library."""
     source = (ROOT / "handoff" / "cli.py").read_text()
     assert "app.cleanup_ctx.append(retention_job)" in source
-    code = (
-        "import sys, privacy.retention, handoff.cli\n"
-        "heavy = ('rasa', 'sanic', 'twilio', 'telegram', 'tensorflow')\n"
-        "print(sorted(name for name in heavy if name in sys.modules))"
-    )
-    loaded = subprocess.run(  # noqa: S603 (this interpreter, fixed code)
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert loaded.stdout.strip() == "[]"
+    assert heavy_modules_loaded("privacy.retention", "handoff.cli") == []
 
 
 def test_the_report_reads_as_counts() -> None:
