@@ -11,7 +11,7 @@ export HILO_ACTIONS_PORT ?= 5055
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup lock train migrate seed run run-cluster shell actions lint format types validate unit test-deps e2e conversations test crossval bench bench-channels bench-cluster bench-desk channels-status telegram-webhook clean
+.PHONY: help setup lock train migrate seed run run-cluster shell actions lint format types validate unit test-deps e2e conversations test crossval bench bench-channels bench-cluster bench-desk bench-reports nlu-report channels-status telegram-webhook clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -84,6 +84,12 @@ bench-channels: setup train ## Webhook ack under 2x load and exactly-once throug
 
 bench-cluster: setup train ## Replicas on PostgreSQL + Redis: 1 vs 2 throughput, ack at 2x, kill -9 and a PG restart; docs/scale-benchmark.md
 	@OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m bench.cluster --no-pinned  # threads as make run-cluster sets them
+
+nlu-report: setup train ## The model before the last training vs the newest, per label (designer's loop)
+	@$(BIN)/python -m bench.nlu_report
+
+bench-reports: setup ## Overview report p95 and reports page at 1,000,000 messages (PostgreSQL); docs/reports-benchmark.md
+	@$(BIN)/python -m bench.reports
 
 bench-desk: setup train ## Customer message -> desk p95, claim-next p99 at 100,000 cases (PostgreSQL); docs/desk-benchmark.md
 	@$(BIN)/python -m bench.desk

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -75,6 +76,10 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
         if int(window) < 20:
             raise ValueError("window must be at least 20 events (several turns)")
         self.window = int(window)
+        # Told of each turn's saved events and the latest customer message (an event dict):
+        # the reports' record (handoff/facts.py), installed by the handoff plugin. A listener
+        # must not raise; the events are already saved.
+        self.on_saved: Callable[[str, list[Any], dict[str, Any] | None], None] | None = None
         self._create_indexes()
 
     def _create_indexes(self) -> None:
@@ -188,6 +193,9 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
             if self.event_broker is not None:
                 await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
             self._append(tracker.sender_id, new_events)
+            if self.on_saved is not None and new_events:
+                latest = tracker.latest_message
+                self.on_saved(tracker.sender_id, new_events, latest.as_dict() if latest else None)
         setattr(tracker, PERSISTED_MARK, len(tracker.events))
 
     def _append(self, sender_id: str, events: list[Any]) -> None:

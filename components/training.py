@@ -4,7 +4,8 @@ The fingerprint covers the training data, domain, pipeline configuration, the co
 custom components and the pinned library versions; it is written next to the model. A fresh
 clone, or any change to those files, trains once (Rasa's own cache under .rasa/ then skips
 unchanged components); otherwise the existing model is used and this takes a fraction of a
-second. The newest model is always `models/hilo.tar.gz`.
+second. The newest model is always `models/hilo.tar.gz`; the one it replaced is kept as
+`models/hilo-previous.tar.gz`, which `make nlu-report` compares it with.
 
     python -m components.training [--force] [--config FILE --name NAME]
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import shutil
 import subprocess
 import sys
 import time
@@ -70,6 +72,8 @@ def train(force: bool = False, config: Path = CONFIG_PATH, name: str = MODEL_NAM
         print(f"train: {model.relative_to(ROOT)} is up to date")
         return model
     recorded.unlink(missing_ok=True)
+    if model.is_file():  # the model it replaces, for `make nlu-report` (bench/nlu_report.py)
+        shutil.copy2(model, MODELS_DIR / f"{name}-previous.tar.gz")
     started = time.monotonic()
     command = train_command(config, name, MODELS_DIR)
     print("train: training the model (" + " ".join(command[1:]) + ")", flush=True)

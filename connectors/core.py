@@ -55,6 +55,8 @@ __all__ = ["ChannelHub", "default_hub", "metadata_for"]
 logger = logging.getLogger(__name__)
 # The handoff's fail-safe: (the message, its output channel, why) -> handled.
 Escalation = Callable[["InboundMessage", Output, str], Awaitable[bool]]
+# The handoff's reader of survey answers: (the message, its output channel) -> kept from the bot.
+Intercept = Callable[["InboundMessage", Output], Awaitable[bool]]
 # httpx and twilio log every request at INFO: URLs carry credentials (the Bot API puts the
 # bot token in the path, Twilio's the account), and a log line per request costs the bot
 # throughput. Their warnings and errors still show.
@@ -129,6 +131,7 @@ class ChannelHub:
         # Set by the handoff (handoff/plugin.py); the channels work without it.
         self.with_people: Callable[[str], bool] | None = None
         self.escalate: Escalation | None = None
+        self.intercept: Intercept | None = None
         self._started = False
         self._listeners: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
         self._listeners_lock = threading.Lock()
@@ -229,6 +232,8 @@ class ChannelHub:
                 return  # nothing left for the bot: the refusal was the answer
         message = await self._resolve_buttons(message)
         await channel.sender.before_turn(message)
+        if await self._intercepted(message, output):
+            return  # an answer to the handoff's survey (handoff/csat.py), not for the bot
         held_by_people = await self._with_people(message.conversation_id)
         user_message = UserMessage(
             text=message.nlu_text(),
@@ -287,6 +292,28 @@ class ChannelHub:
         if self.with_people is None:
             return False
         return await asyncio.to_thread(self.with_people, conversation_id)
+
+    async def _intercepted(self, message: InboundMessage, output: Output) -> bool:
+        """Whether the handoff kept the message (a survey's answer); never fails the turn."""
+        if self.intercept is None:
+            return False
+        try:
+            return await self.intercept(message, output)
+        except Exception as error:  # the handoff database is down: the bot still answers
+            logger.warning(
+                "connectors.intercept.failed sender=%s error=%s",
+                sender_ref(message.conversation_id),
+                type(error).__name__,
+            )
+            return False
+
+    def sender_for(self, channel: str) -> ChannelSender | None:
+        """The sender of a channel mounted on this hub; None if there is none (REST).
+
+        For messages that answer no customer message (the handoff's survey).
+        """
+        registration = self._channels.get(channel)
+        return None if registration is None else registration.channel.sender
 
     async def _escalate(self, message: InboundMessage, output: Output, why: str) -> bool:
         """Hands the conversation to people after a bot failure; False if nobody can take it."""

@@ -79,7 +79,7 @@ def needs_rehash(stored: str) -> bool:
 
 
 def allowed(role: str, needed: str) -> bool:
-    """Whether `role` includes `needed` (admin ⊇ supervisor ⊇ agent)."""
+    """Whether `role` includes `needed` (admin ⊇ supervisor ⊇ designer ⊇ agent)."""
     return RANK.get(role, -1) >= RANK[needed]
 
 

@@ -1,7 +1,7 @@
 r"""`hilo`: the desk and its users from the command line (installed in .venv/bin/).
 
     hilo desk [--port 8080]                        start the agent desk
-    hilo users create NAME --role agent|supervisor|admin [--display-name N] [--team T]
+    hilo users create NAME --role agent|designer|supervisor|admin [--display-name N] [--team T]
                                                    password read from standard input
     hilo users list
     hilo users deactivate|activate NAME            keep a user out (sessions end) / let in
@@ -14,6 +14,15 @@ r"""`hilo`: the desk and its users from the command line (installed in .venv/bin
     hilo privacy retain [--dry-run]                remove what is past its retention period
                                                    (privacy/retention.py; the desk runs it
                                                    every HILO_RETENTION_INTERVAL_HOURS)
+    hilo webhooks status|replay|run …              the CRM feed's deliveries (crm/cli.py,
+                                                   docs/webhooks.md; the desk runs the
+                                                   worker when HILO_WEBHOOK_URL is set)
+    hilo export --since DATE --format jsonl [--output FILE]
+                                                   messages, cases and CSAT as JSON lines
+    hilo nlu candidates [--status new|accepted|rejected] [--export FILE]
+                                                   the designer's loop: messages the bot did
+                                                   not understand; the accepted ones as Rasa
+                                                   training data (handoff/nlu_candidates.py)
 
 Passwords are never taken from the command line (they would land in the shell history and
 the process list): `hilo users create` asks for one on a terminal, or reads the first line
@@ -28,10 +37,12 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from handoff.auth import Accounts, UserExists
 from handoff.database import make_engine, migrate
 from handoff.models import ROLES
+from handoff.nlu_candidates import Candidates
 from handoff.store import NotFound
 from handoff.throttle import LoginThrottle
 from hilo import log_privacy
@@ -49,6 +60,7 @@ def _password() -> str:
 def _desk(port: int) -> int:
     from aiohttp import web
 
+    from crm.delivery import webhook_job
     from handoff.desk.app import AccessLog, create_app
     from privacy.retention import retention_job
 
@@ -61,12 +73,31 @@ def _desk(port: int) -> int:
     # Retention runs here: a process of every deployment that is not on the message path
     # (privacy/retention.py; HILO_RETENTION_INTERVAL_HOURS, 0 turns it off).
     app.cleanup_ctx.append(retention_job)
+    # The CRM feed's worker (crm/delivery.py): on only when HILO_WEBHOOK_URL is set.
+    app.cleanup_ctx.append(webhook_job)
     web.run_app(
         app,
         host=os.environ.get("HILO_DESK_HOST", "0.0.0.0"),  # noqa: S104 (a server: all interfaces)
         port=port,
         access_log_class=AccessLog,
     )
+    return 0
+
+
+def _nlu_candidates(candidates: Candidates, status: str, export: Path | None) -> int:
+    """Lists groups of candidates, or writes the accepted ones as training data."""
+    if export is not None:
+        counts = candidates.export(export)
+        print(
+            f"hilo: wrote {counts['examples']} examples to {export}; left out "
+            f"{counts['personal']} with an email, phone or number and "
+            f"{counts['already_known']} already in data/nlu"
+        )
+        return 0
+    for group in candidates.groups(status):
+        why = ",".join(sorted(group.why))
+        label = group.label or group.suggested or "-"
+        print(f"{group.id}\t{group.count}\t{why}\t{label}\t{group.text}")
     return 0
 
 
@@ -102,6 +133,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     from privacy.cli import add_arguments as privacy_arguments  # its commands load on use
 
     privacy_arguments(privacy)
+    from crm.cli import add_export_arguments, add_webhooks_arguments
+
+    add_webhooks_arguments(
+        commands.add_parser("webhooks", help="the CRM feed's deliveries (docs/webhooks.md)")
+    )
+    add_export_arguments(
+        commands.add_parser("export", help="messages, cases and CSAT as JSON lines")
+    )
+    nlu = commands.add_parser("nlu", help="the designer's loop (handoff/nlu_candidates.py)")
+    candidates = nlu.add_subparsers(dest="nlu_command", required=True).add_parser(
+        "candidates", help="training candidates: list them, or export the accepted ones"
+    )
+    candidates.add_argument("--status", choices=("new", "accepted", "rejected"), default="new")
+    candidates.add_argument(
+        "--export", type=Path, metavar="FILE", help="write the accepted ones as Rasa NLU data"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "desk":
@@ -114,7 +161,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from privacy.cli import run as privacy_run
 
         return privacy_run(args)
+    if args.command in ("webhooks", "export"):
+        from crm.cli import run_export, run_webhooks
+
+        return run_webhooks(args) if args.command == "webhooks" else run_export(args)
     engine = make_engine()
+    if args.command == "nlu":
+        return _nlu_candidates(Candidates(engine), args.status, args.export)
     accounts = Accounts(engine)
     if args.command == "prune":
         sessions, attempts = accounts.prune(), LoginThrottle(engine).prune()

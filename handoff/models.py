@@ -19,7 +19,9 @@ NAMING_CONVENTION = {
 }
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
-ROLES = ("agent", "supervisor", "admin")
+# Lowest first: a role may do what the ones before it may (handoff/auth.py `allowed`). A
+# designer reviews the bot's failures as training data (handoff/nlu_candidates.py).
+ROLES = ("agent", "designer", "supervisor", "admin")
 STATUSES = ("bot", "queued", "assigned", "resolved", "closed")
 UNFINISHED = "status IN ('queued', 'assigned', 'closed')"
 
@@ -36,7 +38,7 @@ agents = sa.Table(
     sa.Column("available", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", sa.Float, nullable=False),
-    sa.CheckConstraint("role IN ('agent', 'supervisor', 'admin')", name="role"),
+    sa.CheckConstraint("role IN ('agent', 'designer', 'supervisor', 'admin')", name="role"),
     sa.CheckConstraint("capacity >= 0", name="capacity"),
 )
 
@@ -92,6 +94,11 @@ cases = sa.Table(
     sa.Column("outcome", sa.Text),
     # What the agent corrected in `collected`: set in the bot's slots when it takes over.
     sa.Column("corrections", sa.Text, nullable=False, server_default="{}"),
+    # The customer's satisfaction after the case (handoff/csat.py): asked once, answered once.
+    sa.Column("csat_asked_at", sa.Float),
+    sa.Column("csat_score", sa.Integer),  # 1..5
+    sa.Column("csat_comment", sa.Text),
+    sa.Column("csat_at", sa.Float),
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.CheckConstraint(
         "status IN ('bot', 'queued', 'assigned', 'resolved', 'closed')", name="status"
@@ -100,6 +107,7 @@ cases = sa.Table(
     sa.Index("ix_handoff_cases_assignee", "assignee_id", "status"),
     sa.Index("ix_handoff_cases_profile", "profile_id"),
     sa.Index("ix_handoff_cases_updated", "updated_at"),
+    sa.Index("ix_handoff_cases_created", "created_at"),
     # One unfinished case per conversation, even when two handoffs race. A resolved case is
     # finished: a handoff while its hand-back is still pending opens a new one.
     sa.Index(
@@ -179,4 +187,147 @@ privacy_audit = sa.Table(
     sa.Column("subject_ref", sa.String(64), nullable=False),  # hilo/pseudonyms.py
     sa.Column("counts", sa.Text, nullable=False, server_default="{}"),  # {store: {kind: n}}
     sa.Index("ix_handoff_privacy_audit_at", "at"),
+)
+
+# The record of what the bot saw and did, one row per event (handoff/facts.py is the only
+# writer): every customer message with its channel, language, intent, confidence and whether
+# it fell back; every bot message; order outcomes. No text, no ids that name anyone: the
+# conversation is a keyed pseudonym (hilo/pseudonyms.py), so the record outlives an erasure
+# and is still counted. Case events are in `handoff_case_events`; reports read both
+# (docs/analytics.md).
+facts = sa.Table(
+    "handoff_facts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("kind", sa.String(24), nullable=False),  # message_in | message_out | order
+    sa.Column("conversation_ref", sa.String(32), nullable=False),
+    sa.Column("contact_id", sa.Integer),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("language", sa.String(8)),
+    sa.Column("intent", sa.String(80)),  # the intent, FAQ key, or order outcome
+    sa.Column("confidence", sa.Float),
+    sa.Column("fallback", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("detail", sa.Text, nullable=False, server_default="{}"),
+    sa.Index("ix_handoff_facts_kind_at", "kind", "at"),
+    sa.Index("ix_handoff_facts_conversation", "conversation_ref", "at"),
+)
+
+# Contacts: a conversation's episodes, a rollup of `handoff_facts` and the cases kept in the
+# transaction that writes them (handoff/facts.py). A contact starts with a customer message
+# after a quiet period while the bot owns the conversation; it is contained when no person
+# was needed and the customer did not come back within 72 h (docs/analytics.md).
+contacts = sa.Table(
+    "handoff_contacts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("conversation_ref", sa.String(32), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("language", sa.String(8)),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("last_in_at", sa.Float, nullable=False),
+    sa.Column("messages_in", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("fallbacks", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("case_id", sa.Integer),  # the first case it opened, if a person was needed
+    # When the conversation's next contact started (a repeat contact if within 72 h).
+    sa.Column("next_started_at", sa.Float),
+    sa.Index("ix_handoff_contacts_started", "started_at"),
+    sa.Index("ix_handoff_contacts_conversation", "conversation_ref", "started_at"),
+)
+
+# The CRM feed's outbox (crm/outbox.py is the only writer; docs/webhooks.md): one row per
+# event to deliver to HILO_WEBHOOK_URL, made once from one source record (`key` is unique: a
+# case event's id, a profile's set of identities, a conversation's quiet period), so a
+# restart or two desks never make it twice. The body is built once and signed as stored, so
+# every retry sends the same bytes under the same `delivery_id` (X-Hilo-Delivery). A worker
+# takes a row with a lease (`lease_owner`, `leased_until`): two workers never send it at
+# once. `conversation_id`, `profile_id` and `case_id` say whose data the payload holds: an
+# erasure blanks it (handoff/personal_data.py).
+webhook_deliveries = sa.Table(
+    "handoff_webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("delivery_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("key", sa.String(120), nullable=False, unique=True),
+    sa.Column("event", sa.String(40), nullable=False),
+    # pending | delivered | failed (past the maximum age) | erased (the person's, never sent)
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("occurred_at", sa.Float, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.Float, nullable=False),
+    sa.Column("lease_owner", sa.String(64)),
+    sa.Column("leased_until", sa.Float),
+    sa.Column("last_attempt_at", sa.Float),
+    sa.Column("last_status", sa.Integer),  # the CRM's HTTP status; None: no answer
+    sa.Column("last_error", sa.String(200)),  # "HTTP 503", "ConnectError": never the body
+    sa.Column("finished_at", sa.Float),
+    sa.Column("case_id", sa.Integer),
+    sa.Column("conversation_id", sa.String(255)),
+    sa.Column("profile_id", sa.Integer),
+    sa.Column("payload", sa.Text, nullable=False),  # the exact body sent, JSON
+    sa.CheckConstraint("state IN ('pending', 'delivered', 'failed', 'erased')", name="state"),
+    sa.Index("ix_handoff_webhook_deliveries_due", "state", "next_attempt_at"),
+    sa.Index("ix_handoff_webhook_deliveries_conversation", "conversation_id"),
+    sa.Index("ix_handoff_webhook_deliveries_case", "case_id"),
+    sa.Index("ix_handoff_webhook_deliveries_profile", "profile_id"),
+)
+
+# Where the CRM feed has read its sources up to (crm/feed.py): the last id of
+# `handoff_case_events` and of the channels' inbox, and the ids below it not seen yet (a
+# transaction that took its id earlier and committed later is still picked up).
+webhook_cursors = sa.Table(
+    "handoff_webhook_cursors",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("gaps", sa.Text, nullable=False, server_default="{}"),  # {id: first missed at}
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+# Conversations the CRM feed follows for `conversation.summary` (crm/feed.py): when the
+# customer last wrote, and up to which message the last summary went. A summary is due once
+# the conversation is quiet for HILO_SUMMARY_QUIET_MINUTES.
+webhook_conversations = sa.Table(
+    "handoff_webhook_conversations",
+    metadata,
+    sa.Column("conversation_id", sa.String(255), primary_key=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("profile_id", sa.Integer),  # the channels' customer profile when last seen
+    # The first message not summarized yet: its inbox id and when it was received.
+    sa.Column("first_in_id", sa.BigInteger, nullable=False),
+    sa.Column("first_in_at", sa.Float, nullable=False),
+    sa.Column("last_in_at", sa.Float, nullable=False),  # when the latest was received
+    sa.Column("summarized_at", sa.Float),  # last_in_at of the last summary made
+    # The latest message's own time while its profile is not checked yet (the channels
+    # link the profile when the bot takes the message): `contact.updated` is due.
+    sa.Column("contact_due_at", sa.Float),
+    sa.Index("ix_handoff_webhook_conversations_last_in", "last_in_at"),
+)
+
+# The designer's loop (handoff/nlu_candidates.py): customer messages the bot did not
+# understand well, kept with their text so a designer can turn them into training data.
+# Written by handoff/facts.py when a message falls back, scores low, is rephrased, or ends in a
+# repeated-fallback or bot-error handoff; `normalized` groups near-duplicates. Erased with the
+# person, and removed by retention with the conversation.
+nlu_candidates = sa.Table(
+    "handoff_nlu_candidates",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("conversation_ref", sa.String(32), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("normalized", sa.String(255), nullable=False),
+    sa.Column("language", sa.String(8)),
+    sa.Column("predicted", sa.String(80)),  # what the model said (nlu_fallback, an intent)
+    sa.Column("confidence", sa.Float),
+    sa.Column("why", sa.String(24), nullable=False),  # fallback|low_confidence|rephrased|handoff
+    sa.Column("suggested", sa.String(80)),  # the intent or faq/<key> it most likely meant
+    sa.Column("status", sa.String(16), nullable=False, server_default="new"),
+    sa.Column("label", sa.String(80)),  # the intent or faq/<key> a designer accepted
+    sa.Column("reviewed_by", sa.Integer, sa.ForeignKey("handoff_agents.id")),
+    sa.Column("reviewed_at", sa.Float),
+    sa.CheckConstraint("status IN ('new', 'accepted', 'rejected')", name="status"),
+    sa.Index("ix_handoff_nlu_candidates_review", "status", "normalized"),
+    sa.Index("ix_handoff_nlu_candidates_conversation", "conversation_ref"),
 )

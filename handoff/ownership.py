@@ -33,13 +33,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from rasa_sdk.events import ActionExecuted, ConversationPaused, ConversationResumed, SlotSet
 
 from connectors.adapter import sender_ref
-from handoff.case import Reason
+from handoff.case import Case, Reason
 from handoff.service import Handoff, Parked
 from handoff.store import CaseStore
 
@@ -112,15 +112,22 @@ class HandBack:
     """Pending hand-backs applied inside the Rasa server (see the module docstring)."""
 
     def __init__(
-        self, store: CaseStore, agent: Callable[[], Any], wake: Callable[[str], None]
+        self,
+        store: CaseStore,
+        agent: Callable[[], Any],
+        wake: Callable[[str], None],
+        returned: Callable[[Case], Awaitable[Any]] | None = None,
     ) -> None:
         """`agent()`: the Rasa server's agent, or None yet; `wake(conversation)`: its lane.
 
         The agent gives the tracker and lock stores; the lane is the channels dispatcher's.
+        `returned(case)` runs once the bot has the conversation back, once per case (the
+        satisfaction survey, handoff/csat.py); its failure never undoes the hand-back.
         """
         self.store = store
         self._agent = agent
         self._wake = wake
+        self._returned = returned
 
     async def hand_back(self, conversation_id: str) -> bool:
         """Applies the conversation's pending hand-back, if any; False if Rasa is not ready.
@@ -145,6 +152,15 @@ class HandBack:
             applied = await asyncio.to_thread(self.store.back_to_bot, case.id)
         if applied:
             logger.info("handoff.hand_back case=%d sender=%s", case.id, sender_ref(conversation_id))
+            if self._returned is not None:
+                try:
+                    await self._returned(case)
+                except Exception as error:  # the survey is not worth a failed hand-back
+                    logger.warning(
+                        "handoff.hand_back.after_failed case=%d error=%s",
+                        case.id,
+                        type(error).__name__,
+                    )
         return True
 
     async def settle(self, conversation_id: str) -> None:

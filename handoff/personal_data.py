@@ -19,22 +19,43 @@ This module is the one place that reads all of that for an access request and er
   writes afterwards starts fresh. A case still waiting for or with an agent is closed (an
   `erased` entry in its audit log says so): nobody must answer a customer who is not there.
 
+The CRM feed's deliveries (crm/outbox.py, in this database) carry copies of the same data:
+an erasure blanks those that name the person's conversations, cases or profiles, and one not
+sent yet is never sent (state `erased`).
+
+The reports' record (handoff/facts.py) keeps no text and names conversations by a keyed
+pseudonym; an erasure replaces that pseudonym with a random token, so the person's messages
+and contacts are still counted but can no longer be linked to them.
+
 Agents' accounts are staff data, not the customer's; they are not touched.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from handoff.case import Status, transition
 from handoff.database import reader
-from handoff.models import agents, case_events, cases, notes, ownership
+from handoff.facts import conversation_ref
+from handoff.models import (
+    agents,
+    case_events,
+    cases,
+    contacts,
+    facts,
+    nlu_candidates,
+    notes,
+    ownership,
+    webhook_conversations,
+    webhook_deliveries,
+)
 from hilo.pseudonyms import pseudonym
 
 ERASED_PREFIX = "erased:"
@@ -119,6 +140,7 @@ def cases_of(
                         "summary": row.summary or "",
                         "outcome": row.outcome,
                         "corrections": _json(row.corrections, {}),
+                        "csat": {"score": row.csat_score, "comment": row.csat_comment},
                     }
                 )
         if internal_notes:
@@ -150,6 +172,29 @@ def media_urls(engine: Engine, conversation_ids: Iterable[str]) -> list[str]:
     return urls
 
 
+def unlink_record(connection: Connection, conversation_id: str) -> tuple[int, int, int]:
+    """The reports' record of a conversation stays counted, no longer linked to the person.
+
+    Facts and contacts name a conversation by a keyed pseudonym, which the key recomputes
+    from the phone; after an erasure they carry a random token instead, one per
+    conversation (its contacts still follow each other), that nothing can recompute. The
+    designer's training candidates hold the person's words: they are deleted. Returns how
+    many facts, contacts and candidates.
+    """
+    ref = conversation_ref(conversation_id)
+    deleted = connection.execute(
+        nlu_candidates.delete().where(nlu_candidates.c.conversation_ref == ref)
+    ).rowcount
+    token = secrets.token_hex(16)
+    changed = [
+        connection.execute(
+            table.update().where(table.c.conversation_ref == ref).values(conversation_ref=token)
+        ).rowcount
+        for table in (facts, contacts)
+    ]
+    return changed[0], changed[1], deleted
+
+
 def erase(
     engine: Engine, conversation_ids: Iterable[str], *, now: float | None = None
 ) -> dict[str, int]:
@@ -159,12 +204,30 @@ def erase(
     Returns how many cases, notes, audit entries and ownership records were touched.
     """
     now = time.time() if now is None else now
-    counts = {"cases": 0, "notes": 0, "case_events": 0, "ownership": 0}
+    counts = {
+        "cases": 0,
+        "notes": 0,
+        "case_events": 0,
+        "ownership": 0,
+        "webhook_deliveries": 0,
+        "webhook_conversations": 0,
+        "facts": 0,
+        "contacts": 0,
+        "nlu_candidates": 0,
+    }
     with engine.begin() as connection:
         for chunk in _chunks(conversation_ids):
+            for conversation_id in chunk:
+                unlinked = unlink_record(connection, conversation_id)
+                counts["facts"] += unlinked[0]
+                counts["contacts"] += unlinked[1]
+                counts["nlu_candidates"] += unlinked[2]
             counts["ownership"] += connection.execute(
                 ownership.delete().where(ownership.c.conversation_id.in_(chunk))
             ).rowcount
+            webhooks = _erase_webhooks(connection, chunk)
+            counts["webhook_deliveries"] += webhooks[0]
+            counts["webhook_conversations"] += webhooks[1]
             rows = connection.execute(
                 sa.select(cases.c.id, cases.c.conversation_id, cases.c.status)
                 .where(cases.c.conversation_id.in_(chunk))
@@ -193,6 +256,7 @@ def erase(
                     "summary": "",
                     "outcome": None,
                     "corrections": "{}",
+                    "csat_comment": None,
                     "updated_at": now,
                 }
                 detail: dict[str, Any] = {}
@@ -214,6 +278,49 @@ def erase(
                 )
             counts["cases"] += len(rows)
     return counts
+
+
+def _erase_webhooks(connection: Connection, chunk: list[str]) -> tuple[int, int]:
+    """The CRM feed's copies of these conversations' data (crm/outbox.py), blanked.
+
+    Deliveries that name the conversations, their cases or their profiles keep their id,
+    event, state and times (so `hilo webhooks status` still counts them, and the feed,
+    which finds its rows by key, never makes them again); the body and the links go. One
+    not delivered yet becomes `erased` and is never sent. The conversations the feed
+    follows for summaries are deleted. Returns (deliveries blanked, conversations deleted).
+    """
+    profile_ids = {
+        int(value)
+        for value in connection.execute(
+            sa.select(webhook_conversations.c.profile_id).where(
+                webhook_conversations.c.conversation_id.in_(chunk),
+                webhook_conversations.c.profile_id.is_not(None),
+            )
+        ).scalars()
+    }
+    case_ids = sa.select(cases.c.id).where(cases.c.conversation_id.in_(chunk))
+    whose = [
+        webhook_deliveries.c.conversation_id.in_(chunk),
+        webhook_deliveries.c.case_id.in_(case_ids),
+    ]
+    if profile_ids:
+        whose.append(webhook_deliveries.c.profile_id.in_(sorted(profile_ids)))
+    blanked = connection.execute(
+        webhook_deliveries.update()
+        .where(sa.or_(*whose), webhook_deliveries.c.payload != "{}")
+        .values(
+            payload="{}",
+            conversation_id=None,
+            profile_id=None,
+            lease_owner=None,
+            leased_until=None,
+            state=sa.case((webhook_deliveries.c.state == "delivered", "delivered"), else_="erased"),
+        )
+    ).rowcount
+    followed = connection.execute(
+        webhook_conversations.delete().where(webhook_conversations.c.conversation_id.in_(chunk))
+    ).rowcount
+    return int(blanked), int(followed)
 
 
 def _json(text: str | None, default: Any) -> Any:

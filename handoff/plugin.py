@@ -1,7 +1,7 @@
 """The handoff inside the Rasa server: silence while people own a thread, and the fail-safe.
 
 Declared in credentials.yml like a channel (`handoff.plugin.HandoffPlugin`), so Rasa loads it
-into its server; it receives no messages. It gives the channels core two hooks:
+into its server; it receives no messages. It gives the channels core its hooks:
 
 - `with_people(conversation)`: true while people own the conversation (its ownership record,
   handoff/ownership_store.py, until a hand-back is applied). The core then holds back any
@@ -16,6 +16,9 @@ into its server; it receives no messages. It gives the channels core two hooks:
   parked with reason `bot_error`: a case with what the bot had collected, the tracker paused
   under the conversation's lock, and the customer told honestly when a person will answer.
   It does not need the action server, which may be the part that failed.
+- `intercept(message, output)`: once the bot has a conversation back, the customer is asked
+  how satisfied they were, and their answer is read here before Rasa sees it
+  (handoff/csat.py): a score or a comment lands on the case; anything else goes to the bot.
 """
 
 from __future__ import annotations
@@ -31,10 +34,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from components.tracker_store import WindowedSQLTrackerStore
 from connectors.adapter import Output, sender_ref
 from connectors.core import ChannelHub, default_hub
 from connectors.messages import InboundMessage
 from handoff.case import Reason
+from handoff.csat import Survey
 from handoff.ownership import HandBack, hand_to_people, rasa_events
 from handoff.service import Handoff
 from handoff.texts import bot_error_notice
@@ -51,6 +56,7 @@ class HandoffPlugin(InputChannel):
         self._handoff = handoff
         self._server: Any = None  # the Rasa app's context (its agent)
         self._hand_backs: HandBack | None = None
+        self._survey: Survey | None = None
         self._sweeper: asyncio.Task[None] | None = None
 
     @classmethod
@@ -79,8 +85,17 @@ class HandoffPlugin(InputChannel):
                 self.handoff.store,
                 lambda: getattr(self._server, "agent", None),
                 hub.dispatcher.wake,
+                returned=self.survey.ask,
             )
         return self._hand_backs
+
+    @property
+    def survey(self) -> Survey:
+        """The satisfaction survey after a hand-back, on this server's channels."""
+        if self._survey is None:
+            hub = self._hub or default_hub()
+            self._survey = Survey(self.handoff.store, hub, classify=self.intent_of)
+        return self._survey
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Registers the hooks; `GET /` says whether the handoff database answers."""
@@ -88,6 +103,7 @@ class HandoffPlugin(InputChannel):
         hub.with_people = self.with_people
         hub.escalate = self.escalate
         hub.settle = self.settle
+        hub.intercept = self.survey.read
         blueprint = Blueprint("hilo_handoff_plugin", __name__)
 
         @blueprint.listener("before_server_start")
@@ -96,6 +112,7 @@ class HandoffPlugin(InputChannel):
 
         @blueprint.listener("after_server_start")
         async def start_hand_backs(_app: Any, _loop: Any) -> None:
+            self.record_facts()
             self._sweeper = asyncio.create_task(self.hand_backs.run())
 
         @blueprint.listener("before_server_stop")
@@ -119,9 +136,30 @@ class HandoffPlugin(InputChannel):
         """Whether people own the conversation (blocking; the core threads it)."""
         return self.handoff.store.parked(conversation_id)
 
+    async def intent_of(self, text: str) -> str | None:
+        """NLU's intent for `text` (the survey tells a comment from a request); None: no model."""
+        agent = getattr(self._server, "agent", None)
+        if agent is None or not agent.is_ready():
+            return None
+        parsed = await agent.parse_message(text)
+        return (parsed.get("intent") or {}).get("name")
+
     async def settle(self, conversation_id: str) -> None:
         """A pending hand-back of the conversation is applied before its next message."""
+        self.record_facts()
         await self.hand_backs.settle(conversation_id)
+
+    def record_facts(self) -> None:
+        """The agent's tracker store tells the reports' record of every saved turn.
+
+        Checked before each message too: an agent loaded later (a new model) gets a new
+        tracker store. Only Hilo's windowed store has the hook; another one records nothing.
+        """
+        agent = getattr(self._server, "agent", None)
+        store = getattr(agent, "tracker_store", None)
+        store = getattr(store, "_tracker_store", store)  # Rasa's fail-safe wrapper
+        if isinstance(store, WindowedSQLTrackerStore) and store.on_saved is None:
+            store.on_saved = self.handoff.facts.record_events
 
     async def escalate(self, message: InboundMessage, output: Output, why: str) -> bool:
         """Parks the conversation after a bot failure and tells the customer when."""

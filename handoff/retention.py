@@ -31,9 +31,20 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from handoff.case import Status
-from handoff.models import case_events, cases, login_throttle, notes, ownership, sessions
+from handoff.facts import conversation_ref
+from handoff.models import (
+    case_events,
+    cases,
+    contacts,
+    facts,
+    login_throttle,
+    nlu_candidates,
+    notes,
+    ownership,
+    sessions,
+)
 from handoff.ownership_store import Owner
-from handoff.personal_data import ERASED_PREFIX, erased_id
+from handoff.personal_data import ERASED_PREFIX, erased_id, unlink_record
 
 OPEN = (Status.QUEUED.value, Status.ASSIGNED.value)
 FINISHED = (Status.BOT.value, Status.RESOLVED.value, Status.CLOSED.value)
@@ -145,6 +156,36 @@ def anonymise_cases(
             )
         )
     counts["cases_anonymised"] = len(rows)
+    return counts
+
+
+def unlink_reports_record(
+    connection: Connection, conversation_ids: Collection[str], *, apply: bool
+) -> dict[str, int]:
+    """Conversations gone by retention stay counted in the reports, unlinked from anyone.
+
+    Their facts and contacts (handoff/facts.py) get a random token instead of the keyed
+    pseudonym, and their training candidates (the customer's words) go, as an erasure does
+    (handoff/personal_data.py `unlink_record`).
+    """
+    counts = {"facts": 0, "contacts": 0, "nlu_candidates": 0}
+    for conversation_id in conversation_ids:
+        if apply:
+            changed = unlink_record(connection, conversation_id)
+        else:
+            ref = conversation_ref(conversation_id)
+            found = [
+                int(
+                    connection.execute(
+                        sa.select(sa.func.count()).where(table.c.conversation_ref == ref)
+                    ).scalar_one()
+                )
+                for table in (facts, contacts, nlu_candidates)
+            ]
+            changed = (found[0], found[1], found[2])
+        counts["facts"] += changed[0]
+        counts["contacts"] += changed[1]
+        counts["nlu_candidates"] += changed[2]
     return counts
 
 

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from connectors.registry import window_rules
 from handoff.case import PRIORITY_BY_REASON, Case, Reason, Status
 from handoff.database import make_engine
+from handoff.facts import Facts
 from handoff.hours import (
     BusinessHours,
     SlaPolicy,
@@ -50,6 +51,11 @@ class Handoff:
         self.store = store
         self.hours = hours
         self.sla = sla
+
+    @functools.cached_property
+    def facts(self) -> Facts:
+        """The reports' record, in the same database (handoff/facts.py)."""
+        return Facts(self.store.engine)
 
     @classmethod
     @functools.cache

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
+from handoff import facts
 from handoff import ownership_store as owners
 from handoff.case import (
     CORRECTABLE_SLOTS,
@@ -124,12 +125,53 @@ class AuditEntry:
     detail: dict[str, Any]
 
 
+# The longest satisfaction comment kept on a case (handoff/csat.py); the rest is cut.
+CSAT_COMMENT_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class Satisfaction:
+    """A case's satisfaction survey (handoff/csat.py): asked, answered, commented, passed by.
+
+    `ignored` holds the stages the customer went past with something else ("score": their
+    next message was not a score; "comment": nor a comment); `skipped` says why it was never
+    asked (the channel's window was closed …).
+    """
+
+    case_id: int
+    conversation_id: str
+    channel: str
+    language: str
+    asked_at: float | None
+    score: int | None
+    comment: str | None
+    answered_at: float | None
+    ignored: frozenset[str] = frozenset()
+    skipped: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (the desk's case view)."""
+        return {
+            "asked_at": self.asked_at,
+            "score": self.score,
+            "comment": self.comment,
+            "answered_at": self.answered_at,
+            "ignored": sorted(self.ignored),
+            "skipped": self.skipped,
+        }
+
+
 class CaseStore:
     """Cases, agents, notes and canned responses in one SQLAlchemy database."""
 
-    def __init__(self, engine: Engine) -> None:
-        """Uses `engine` (migrated with `handoff.database.migrate`)."""
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
+        """Uses `engine` (migrated with `handoff.database.migrate`).
+
+        `clock` dates each change: a script of known times gives the reports a hand count to
+        match (tests/integration/handoff/test_reports_hand_count.py).
+        """
         self.engine = engine
+        self.clock = clock
         self.reader = reader(engine)
         self._postgres = engine.dialect.name == "postgresql"
 
@@ -144,7 +186,7 @@ class CaseStore:
         stays resolved, a new one is opened, and the hand-back is cancelled (the tracker is
         paused again by this turn, so resuming it afterwards would silence nobody's request).
         """
-        now = time.time()
+        now = self.clock()
         priority = new.priority or PRIORITY_BY_REASON[new.reason]
         values = {
             "conversation_id": new.conversation_id,
@@ -175,6 +217,14 @@ class CaseStore:
                     connection.execute(cases.insert().values(**values)).inserted_primary_key[0]
                 )
                 owners.to_people(connection, new.conversation_id, case_id, now)
+                facts.link_case(
+                    connection,
+                    conversation_id=new.conversation_id,
+                    case_id=case_id,
+                    channel=new.channel,
+                    language=new.language,
+                    at=now,
+                )
                 self._audit(connection, case_id, actor, "opened", {"reason": new.reason.value})
                 if record is not None and record.handing_back:
                     detail = {"by_case": case_id}
@@ -331,7 +381,7 @@ class CaseStore:
             # A claim lost to a database crash only puts the case back in the queue, so it
             # need not wait for its WAL flush (the disk's fsync was most of its p99).
             connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            now = time.time()
+            now = self.clock()
             row = connection.execute(
                 cases.update()
                 .where(cases.c.id == query.with_for_update(skip_locked=True).scalar_subquery())
@@ -447,7 +497,7 @@ class CaseStore:
 
     def replied(self, case_id: int, agent: Agent) -> Case:
         """An agent's message went to the customer (first reply time, audit)."""
-        now = time.time()
+        now = self.clock()
         with self.engine.begin() as connection:
             connection.execute(
                 cases.update()
@@ -521,7 +571,7 @@ class CaseStore:
                 case_id,
                 wanted,
                 agent.actor,
-                resolved_at=time.time(),
+                resolved_at=self.clock(),
                 outcome=outcome,
                 collected=json.dumps(collected, ensure_ascii=False, default=str),
                 corrections=json.dumps(corrections or {}, ensure_ascii=False, default=str),
@@ -534,7 +584,7 @@ class CaseStore:
                 {"corrections": sorted(corrections or {}), "outcome": bool(outcome)},
             )
             if return_to_bot and not owners.request_to_bot(
-                connection, row.conversation_id, case_id, time.time()
+                connection, row.conversation_id, case_id, self.clock()
             ):
                 raise Conflict(f"case {case_id} is not its conversation's case with people")
             return self._case(connection, case_id)
@@ -552,7 +602,7 @@ class CaseStore:
             ).scalar()
             if conversation_id is None:
                 raise NotFound(f"case {case_id}")
-            if not owners.applied_to_bot(connection, conversation_id, case_id, time.time()):
+            if not owners.applied_to_bot(connection, conversation_id, case_id, self.clock()):
                 return False
             self._move(connection, case_id, Status.BOT, actor)
             return True
@@ -563,11 +613,103 @@ class CaseStore:
             self._move(connection, case_id, Status.CLOSED, agent.actor, outcome=outcome)
             return self._case(connection, case_id)
 
+    # --- the customer's satisfaction (handoff/csat.py) ---------------------------------
+
+    def satisfaction(self, case_id: int) -> Satisfaction:
+        """A case's survey as it stands; `NotFound` if there is no such case."""
+        with self.reader.connect() as connection:
+            row = connection.execute(_csat_select().where(cases.c.id == case_id)).first()
+            if row is None:
+                raise NotFound(f"case {case_id}")
+            return _to_satisfaction(connection, row)
+
+    def survey_of(self, conversation_id: str) -> Satisfaction | None:
+        """The survey of the case the bot last took the conversation back from, if it asked one.
+
+        None while people own the conversation, or when its last case asked nothing: the
+        ownership record (one row per conversation) names the case, so this is two lookups
+        by primary key (three with a survey), cheap enough for every customer message.
+        """
+        with self.reader.connect() as connection:
+            record = owners.get(connection, conversation_id)
+            if record is None or record.with_people:
+                return None
+            row = connection.execute(
+                _csat_select()
+                .where(cases.c.id == record.case_id)
+                .where(cases.c.csat_asked_at.is_not(None))
+            ).first()
+            return None if row is None else _to_satisfaction(connection, row)
+
+    def csat_asked(self, case_id: int, *, channel: str, buttons: bool) -> bool:
+        """Marks the case's survey asked; False if it already was (a retry, another replica).
+
+        Conditional (`WHERE csat_asked_at IS NULL`): of any number of callers exactly one
+        gets True, and only that one sends the question.
+        """
+        now = self.clock()
+        with self.engine.begin() as connection:
+            taken = connection.execute(
+                cases.update()
+                .where(cases.c.id == case_id)
+                .where(cases.c.csat_asked_at.is_(None))
+                .values(csat_asked_at=now, updated_at=now)
+            ).rowcount
+            if taken:
+                detail = {"channel": channel, "buttons": buttons}
+                self._audit(connection, case_id, "system", "csat_asked", detail)
+        return bool(taken)
+
+    def csat_skipped(self, case_id: int, why: str) -> None:
+        """The survey was not asked, and why (the channel's window was closed, …)."""
+        with self.engine.begin() as connection:
+            self._audit(connection, case_id, "system", "csat_skipped", {"why": why})
+
+    def csat_answered(self, case_id: int, score: int) -> bool:
+        """The customer's score (1..5); False if the survey was not asked or already answered."""
+        if not 1 <= score <= 5:
+            raise ValueError(f"a satisfaction score is 1 to 5, not {score}")
+        now = self.clock()
+        with self.engine.begin() as connection:
+            taken = connection.execute(
+                cases.update()
+                .where(cases.c.id == case_id)
+                .where(cases.c.csat_asked_at.is_not(None))
+                .where(cases.c.csat_score.is_(None))
+                .values(csat_score=score, csat_at=now, updated_at=now)
+            ).rowcount
+            if taken:
+                self._audit(connection, case_id, "customer", "csat_answered", {"score": score})
+        return bool(taken)
+
+    def csat_commented(self, case_id: int, comment: str) -> bool:
+        """The customer's comment after their score; False if there is none or one already."""
+        text = comment.strip()[:CSAT_COMMENT_LIMIT]
+        if not text:
+            return False
+        now = self.clock()
+        with self.engine.begin() as connection:
+            taken = connection.execute(
+                cases.update()
+                .where(cases.c.id == case_id)
+                .where(cases.c.csat_score.is_not(None))
+                .where(cases.c.csat_comment.is_(None))
+                .values(csat_comment=text, updated_at=now)
+            ).rowcount
+            if taken:
+                self._audit(connection, case_id, "customer", "csat_commented", {})
+        return bool(taken)
+
+    def csat_ignored(self, case_id: int, stage: str) -> None:
+        """The customer went on with something else at `stage` ("score" or "comment")."""
+        with self.engine.begin() as connection:
+            self._audit(connection, case_id, "customer", "csat_ignored", {"stage": stage})
+
     # --- notes, audit, canned responses -----------------------------------------------
 
     def add_note(self, case_id: int, agent: Agent, text: str) -> dict[str, Any]:
         """An internal note (never sent to the customer)."""
-        now = time.time()
+        now = self.clock()
         with self.engine.begin() as connection:
             self._status(connection, case_id)  # NotFound for unknown cases
             note_id = connection.execute(
@@ -623,7 +765,7 @@ class CaseStore:
             return int(
                 connection.execute(
                     canned.insert().values(
-                        title=title, text=text, language=language, created_at=time.time()
+                        title=title, text=text, language=language, created_at=self.clock()
                     )
                 ).inserted_primary_key[0]
             )
@@ -656,7 +798,7 @@ class CaseStore:
         """The one place a case's status is written: checked, conditional, audited."""
         current = self._status(connection, case_id)
         transition(case_id, current, wanted)
-        now = time.time()
+        now = self.clock()
         if wanted is Status.ASSIGNED:
             if assignee is None:
                 raise ValueError("assigning needs an agent")
@@ -672,9 +814,10 @@ class CaseStore:
             {"from": current.value, "to": wanted.value, "assignee": values.get("assignee_id")},
         )
 
-    @staticmethod
-    def _update(connection: Connection, case_id: int, expected: Status, **values: Any) -> None:
-        values["updated_at"] = time.time()
+    def _update(
+        self, connection: Connection, case_id: int, expected: Status, **values: Any
+    ) -> None:
+        values["updated_at"] = self.clock()
         if "sla_due_at" in values or "window_closes_at" in values:
             row = connection.execute(
                 sa.select(cases.c.sla_due_at, cases.c.window_closes_at).where(cases.c.id == case_id)
@@ -692,14 +835,13 @@ class CaseStore:
         if not changed:
             raise Conflict(f"case {case_id} changed meanwhile")
 
-    @staticmethod
     def _audit(
-        connection: Connection, case_id: int, actor: str, action: str, detail: dict[str, Any]
+        self, connection: Connection, case_id: int, actor: str, action: str, detail: dict[str, Any]
     ) -> None:
         connection.execute(
             case_events.insert().values(
                 case_id=case_id,
-                at=time.time(),
+                at=self.clock(),
                 actor=actor,
                 action=action,
                 detail=json.dumps(detail, ensure_ascii=False, default=str),
@@ -710,7 +852,7 @@ class CaseStore:
 
     def stats(self, now: float | None = None) -> dict[str, Any]:
         """The supervisor's view: queue depth, waiting times, SLA breaches, agent load."""
-        now = now or time.time()
+        now = now or self.clock()
         with self.reader.connect() as connection:
             queued = connection.execute(
                 sa.select(cases.c.created_at, cases.c.sla_due_at).where(
@@ -798,6 +940,52 @@ def _to_case(row: Any) -> Case:
         summary=row.summary or "",
         outcome=row.outcome,
         corrections=json.loads(row.corrections or "{}"),
+    )
+
+
+def _csat_select() -> sa.sql.Select:
+    return sa.select(
+        cases.c.id,
+        cases.c.conversation_id,
+        cases.c.channel,
+        cases.c.language,
+        cases.c.corrections,
+        cases.c.csat_asked_at,
+        cases.c.csat_score,
+        cases.c.csat_comment,
+        cases.c.csat_at,
+    )
+
+
+def _to_satisfaction(connection: Connection, row: Row) -> Satisfaction:
+    """A survey from its case's row and the case's `csat_*` audit rows."""
+    ignored: set[str] = set()
+    skipped = None
+    if row.csat_asked_at is None or row.csat_score is None or row.csat_comment is None:
+        events = connection.execute(
+            sa.select(case_events.c.action, case_events.c.detail)
+            .where(case_events.c.case_id == row.id)
+            .where(case_events.c.action.in_(("csat_ignored", "csat_skipped")))
+            .order_by(case_events.c.id)
+        )
+        for action, detail in events:
+            value = json.loads(detail or "{}")
+            if action == "csat_ignored":
+                ignored.add(str(value.get("stage")))
+            else:
+                skipped = str(value.get("why") or "")
+    corrected = json.loads(row.corrections or "{}").get("language")
+    return Satisfaction(
+        case_id=row.id,
+        conversation_id=row.conversation_id,
+        channel=row.channel,
+        language=corrected if corrected in ("es", "en") else row.language,
+        asked_at=row.csat_asked_at,
+        score=row.csat_score,
+        comment=row.csat_comment,
+        answered_at=row.csat_at,
+        ignored=frozenset(ignored),
+        skipped=skipped,
     )
 
 

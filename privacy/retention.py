@@ -483,6 +483,12 @@ class _Run:
                     channels.forget_profiles, profile_ids=profile_chunk, apply=self.apply
                 )
                 self.report.add("channels", {"profiles": self.write("channels", forget_profiles)})
+        if self.has("handoff"):
+            for chunk in _chunks(expired):
+                unlink = functools.partial(
+                    handoff.unlink_reports_record, conversation_ids=chunk, apply=self.apply
+                )
+                self.report.add("handoff", self.write("handoff", unlink))
 
     def removable_profiles(self, expired: list[str]) -> list[int]:
         """Profiles all of whose conversations this run removes, and that no case names."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import math
 import os
@@ -25,6 +26,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,13 +34,21 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from connectors.media_store import CONTENT_TYPES, LocalMediaStore, MediaStore
+from connectors.registry import UnknownChannel, rules_of
+from handoff.admin import Admin
 from handoff.auth import Accounts, AuthError, Session, UserExists, allowed
 from handoff.case import Case, InvalidTransition, Status
 from handoff.conversations import ConversationReader
-from handoff.desk.feed import Broadcaster, Feed
+from handoff.desk.feed import Broadcaster, Feed, Update
 from handoff.desk.openapi import SPEC
+from handoff.desk.permissions import allowed_actions, refusal
+from handoff.models import ROLES
+from handoff.nlu_candidates import Candidates, ReviewError, labels
 from handoff.rasa_client import RasaClient, RasaError
+from handoff.reports import ReportError, Reports
+from handoff.risk import RiskScores
 from handoff.service import Handoff
+from handoff.slots import slot_facts
 from handoff.store import (
     DEFAULT_CAPACITY,
     CapacityReached,
@@ -47,6 +57,7 @@ from handoff.store import (
     NotFound,
 )
 from handoff.throttle import LoginThrottle, Throttled, keys_for
+from handoff.trends import Trends
 from hilo.database import DATABASE_DOWN
 from hilo.profile import is_production
 from privacy.stores import Stores
@@ -96,6 +107,31 @@ class Desk:
     broadcaster: Broadcaster
     throttle: LoginThrottle
     privacy: Stores | None = None  # None: this deployment's, found at the first request
+
+    @functools.cached_property
+    def admin(self) -> Admin:
+        """Admins' edits: agents' team and capacity, canned replies, the teams overview."""
+        return Admin(self.store.engine)
+
+    @functools.cached_property
+    def candidates(self) -> Candidates:
+        """The designer's loop's training candidates (handoff/nlu_candidates.py)."""
+        return Candidates(self.store.engine)
+
+    @functools.cached_property
+    def risk(self) -> RiskScores:
+        """Customers at risk of leaving, with their reasons (handoff/risk.py)."""
+        return RiskScores(self.store.engine)
+
+    @functools.cached_property
+    def trends(self) -> Trends:
+        """What customers write about, week over week (handoff/trends.py)."""
+        return Trends(self.store.engine)
+
+    @functools.cached_property
+    def reports(self) -> Reports:
+        """The overview report, in the support policy's time zone (handoff/reports.py)."""
+        return Reports(self.store.engine, self.handoff.hours.zone)
 
     @property
     def store(self) -> Any:
@@ -292,23 +328,53 @@ def text_field(data: dict[str, Any], key: str, *, required: bool = True) -> str:
     return value.strip()
 
 
-def case_id_of(request: web.Request) -> int:
-    """The `{id}` of the path, or 404.
+def case_id_of(request: web.Request, what: str = "case") -> int:
+    """The `{id}` of the path (of a case, or `what`), or 404.
 
     Only ASCII digits, at most 18 of them: `int()` also took signs, spaces, underscores and
     other scripts' digits, and an id past 2^63 made SQLite raise OverflowError (a 500).
     """
     value = request.match_info["id"]
     if not CASE_ID.fullmatch(value):
-        raise ApiError(404, "no such case")
+        raise ApiError(404, f"no such {what}")
     return int(value)
 
 
-def may_work_on(session: Session, case: Case) -> None:
-    """Agents work on their own cases; supervisors on any."""
-    if allowed(session.agent.role, "supervisor") or case.assignee_id == session.agent.id:
-        return
-    raise ApiError(403, "this case is not assigned to you (claim it first)")
+def require(session: Session, case: Case, action: str) -> None:
+    """403 or 409 unless the session's user may do `action` on `case` now.
+
+    The rule is handoff/desk/permissions.py's, the same that fills `allowed_actions`.
+    """
+    refused = refusal(session.agent, case, action)
+    if refused is not None:
+        raise ApiError(refused.status, refused.message)
+
+
+# The name the page gives a channel's window ("la ventana de WhatsApp cierra en …").
+WINDOW_NAMES = {"whatsapp": "WhatsApp", "messenger": "Messenger"}
+
+
+def window_facts(case: Case) -> dict[str, str | None]:
+    """The window the case's conversation lives under (connectors/registry.py) and its name."""
+    try:
+        kind = rules_of(case.channel).window_for(case.conversation_id).value
+    except UnknownChannel:
+        kind = "none"
+    name = WINDOW_NAMES.get(kind)
+    if kind == "messenger" and case.channel == "instagram":
+        name = "Instagram"
+    return {"kind": kind, "name": name}
+
+
+def case_json(session: Session, case: Case) -> dict[str, Any]:
+    """The API's case object for the session's user: with `allowed_actions` and the window."""
+    window = window_facts(case)
+    return {
+        **case.to_dict(),
+        "allowed_actions": allowed_actions(session.agent, case),
+        "window_kind": window["kind"],
+        "window_name": window["name"],
+    }
 
 
 # --- auth ---------------------------------------------------------------------------------
@@ -436,39 +502,46 @@ async def list_cases(request: web.Request) -> web.StreamResponse:
     found = await asyncio.to_thread(
         request.app[DESK].store.find, statuses=FILTERS[name], assignee_id=mine
     )
-    return web.json_response({"cases": [case.to_dict() for case in found]})
+    return web.json_response({"cases": [case_json(session, case) for case in found]})
 
 
 async def get_case(request: web.Request) -> web.StreamResponse:
     """GET /api/cases/{id}: the case with its customer, history, notes and audit."""
-    session_of(request)
+    session = session_of(request)
     desk = request.app[DESK]
     case = await asyncio.to_thread(desk.store.get, case_id_of(request))
-    return web.json_response(await asyncio.to_thread(_case_view, desk, case))
+    return web.json_response(await asyncio.to_thread(_case_view, desk, session, case))
 
 
-def _case_view(desk: Desk, case: Case) -> dict[str, Any]:
+def _case_view(desk: Desk, session: Session, case: Case) -> dict[str, Any]:
     conversations = desk.conversations
-    window = conversations.window(case.channel, case.conversation_id, time.time())
+    window = {
+        **conversations.window(case.channel, case.conversation_id, time.time()),
+        "name": window_facts(case)["name"],
+    }
     return {
-        "case": case.to_dict(),
+        "case": case_json(session, case),
         "customer": conversations.profile(case.conversation_id)
         or {"name": case.customer_name, "phone": None, "profile_id": None, "identities": []},
         "history": conversations.history(case.conversation_id),
         "notes": desk.store.notes(case.id),
-        "earlier_cases": [c.to_dict() for c in desk.store.earlier(case)],
+        "earlier_cases": [case_json(session, c) for c in desk.store.earlier(case)],
         "window": window,
         "audit": [entry.__dict__ for entry in desk.store.audit_log(case.id)],
+        "csat": desk.store.satisfaction(case.id).to_dict(),
+        **slot_facts(),  # the slots' labels and types, for the card (handoff/slots.py)
+        "risk": desk.risk.for_conversation(case.conversation_id),
     }
 
 
 async def claim(request: web.Request) -> web.StreamResponse:
     """POST /api/cases/{id}/claim."""
     session = session_of(request)
-    case = await asyncio.to_thread(
-        request.app[DESK].store.claim, case_id_of(request), session.agent
-    )
-    return web.json_response({"case": case.to_dict()})
+    store = request.app[DESK].store
+    case = await asyncio.to_thread(store.get, case_id_of(request))
+    require(session, case, "claim")
+    case = await asyncio.to_thread(store.claim, case.id, session.agent)
+    return web.json_response({"case": case_json(session, case)})
 
 
 async def claim_next(request: web.Request) -> web.StreamResponse:
@@ -477,7 +550,7 @@ async def claim_next(request: web.Request) -> web.StreamResponse:
     case = await asyncio.to_thread(request.app[DESK].store.claim_next, session.agent)
     if case is None:
         raise ApiError(404, "nobody is waiting")
-    return web.json_response({"case": case.to_dict()})
+    return web.json_response({"case": case_json(session, case)})
 
 
 async def send_message(request: web.Request) -> web.StreamResponse:
@@ -487,11 +560,7 @@ async def send_message(request: web.Request) -> web.StreamResponse:
     text = text_field(data, "text")
     desk = request.app[DESK]
     case = await asyncio.to_thread(desk.store.get, case_id_of(request))
-    may_work_on(session, case)
-    if not case.status.open:
-        raise ApiError(409, f"the case is {case.status.value}")
-    if case.channel == "rest":
-        raise ApiError(409, "this conversation's channel (REST) cannot receive messages")
+    require(session, case, "reply")
     window = await asyncio.to_thread(
         desk.conversations.window, case.channel, case.conversation_id, time.time()
     )
@@ -505,7 +574,7 @@ async def send_message(request: web.Request) -> web.StreamResponse:
         agent_name=session.agent.display_name,
     )
     case = await asyncio.to_thread(desk.store.replied, case.id, session.agent)
-    return web.json_response({"case": case.to_dict()})
+    return web.json_response({"case": case_json(session, case)})
 
 
 def raise_window_closed(window: dict[str, Any]) -> None:
@@ -539,8 +608,7 @@ async def transfer(request: web.Request) -> web.StreamResponse:
     data = await body(request)
     desk = request.app[DESK]
     case = await asyncio.to_thread(desk.store.get, case_id_of(request))
-    if case.status is Status.ASSIGNED:
-        may_work_on(session, case)
+    require(session, case, "transfer")
     if "agent" in data:
         if not isinstance(data["agent"], int):
             raise ApiError(400, "'agent' must be an agent id")
@@ -552,7 +620,7 @@ async def transfer(request: web.Request) -> web.StreamResponse:
         )
     else:
         raise ApiError(400, "send 'agent' (an id) or 'team' (a name)")
-    return web.json_response({"case": case.to_dict()})
+    return web.json_response({"case": case_json(session, case)})
 
 
 async def release(request: web.Request) -> web.StreamResponse:
@@ -560,9 +628,9 @@ async def release(request: web.Request) -> web.StreamResponse:
     session = session_of(request)
     desk = request.app[DESK]
     case = await asyncio.to_thread(desk.store.get, case_id_of(request))
-    may_work_on(session, case)
+    require(session, case, "release")
     case = await asyncio.to_thread(desk.store.release, case.id, session.agent)
-    return web.json_response({"case": case.to_dict()})
+    return web.json_response({"case": case_json(session, case)})
 
 
 async def resolve(request: web.Request) -> web.StreamResponse:
@@ -577,11 +645,10 @@ async def resolve(request: web.Request) -> web.StreamResponse:
     outcome = text_field(data, "outcome", required=False) or None
     desk = request.app[DESK]
     case = await asyncio.to_thread(desk.store.get, case_id_of(request))
-    if case.status is Status.QUEUED and not data["return_to_bot"]:
-        session_of(request, "supervisor")  # closing what nobody took: supervisors
+    require(session, case, "resolve" if data["return_to_bot"] else "close")
+    if case.status is Status.QUEUED:  # closing what nobody took (supervisors)
         case = await asyncio.to_thread(desk.store.close_unassigned, case.id, session.agent, outcome)
-        return web.json_response({"case": case.to_dict()})
-    may_work_on(session, case)
+        return web.json_response({"case": case_json(session, case)})
     case = await asyncio.to_thread(
         lambda: desk.store.resolve(
             case.id,
@@ -592,12 +659,12 @@ async def resolve(request: web.Request) -> web.StreamResponse:
         )
     )
     await asyncio.to_thread(desk.store.assign_waiting)  # the agent has room again
-    return web.json_response({"case": case.to_dict()})
+    return web.json_response({"case": case_json(session, case)})
 
 
 async def search(request: web.Request) -> web.StreamResponse:
     """GET /api/search?q=: customer, phone, order number, collected data or message text."""
-    session_of(request)
+    session = session_of(request)
     query = request.query.get("q", "").strip()
     if len(query) < 2:
         raise ApiError(400, "search for at least 2 characters")
@@ -611,7 +678,7 @@ async def search(request: web.Request) -> web.StreamResponse:
         conversations = desk.conversations.search(query)
         found.update({case.id: case for case in desk.store.by_conversations(conversations)})
         ordered = sorted(found.values(), key=lambda case: -case.created_at)
-        return [case.to_dict() for case in ordered[:50]]
+        return [case_json(session, case) for case in ordered[:50]]
 
     return web.json_response({"cases": await asyncio.to_thread(find)})
 
@@ -645,11 +712,66 @@ async def add_canned(request: web.Request) -> web.StreamResponse:
     return web.json_response({"id": canned_id})
 
 
+async def update_canned(request: web.Request) -> web.StreamResponse:
+    """PUT /api/canned/{id} (admin): {title, text, language}."""
+    session_of(request, "admin")
+    canned_id = case_id_of(request, "canned reply")  # the same digits-only rule as case ids
+    data = await body(request)
+    title, text = text_field(data, "title"), text_field(data, "text")
+    try:
+        saved = await asyncio.to_thread(
+            request.app[DESK].admin.update_canned,
+            canned_id,
+            title,
+            text,
+            str(data.get("language") or ""),
+        )
+    except ValueError as error:
+        raise ApiError(400, str(error)) from error
+    return web.json_response({"canned": saved})
+
+
+async def delete_canned(request: web.Request) -> web.StreamResponse:
+    """DELETE /api/canned/{id} (admin)."""
+    session_of(request, "admin")
+    canned_id = case_id_of(request, "canned reply")
+    await asyncio.to_thread(request.app[DESK].admin.delete_canned, canned_id)
+    return web.json_response({})
+
+
 async def list_agents(request: web.Request) -> web.StreamResponse:
-    """GET /api/agents."""
-    session_of(request)
-    agents = await asyncio.to_thread(request.app[DESK].accounts.all)
-    return web.json_response({"agents": [agent.to_dict() for agent in agents]})
+    """GET /api/agents[?all=true]: active agents (for transfers); `all` (admin) adds the rest.
+
+    `roles` lists the roles there are, lowest first, for the admin page's role choice.
+    """
+    session = session_of(request)
+    desk = request.app[DESK]
+    if request.query.get("all") == "true":
+        if not allowed(session.agent.role, "admin"):
+            raise ApiError(403, "this needs the admin role")
+        found = await asyncio.to_thread(desk.admin.every_agent)
+    else:
+        found = await asyncio.to_thread(desk.accounts.all)
+    return web.json_response({"agents": [agent.to_dict() for agent in found], "roles": list(ROLES)})
+
+
+async def teams(request: web.Request) -> web.StreamResponse:
+    """GET /api/teams (supervisor): every team in use, its members and open cases; the hours.
+
+    Read-only: a team is the name on agents and cases (handoff/admin.py), edited by moving
+    agents (`POST /api/agents/{username}/update {team}`).
+    """
+    session_of(request, "supervisor")
+    desk = request.app[DESK]
+    found = await asyncio.to_thread(desk.admin.teams)
+    hours = desk.handoff.hours
+    now = datetime.now(hours.zone)
+    return web.json_response(
+        {
+            "teams": [team.to_dict() for team in found],
+            "hours": {"timezone": str(hours.zone), "open_now": hours.is_open(now)},
+        }
+    )
 
 
 async def add_agent(request: web.Request) -> web.StreamResponse:
@@ -681,10 +803,11 @@ async def add_agent(request: web.Request) -> web.StreamResponse:
 
 
 async def manage_agent(request: web.Request) -> web.StreamResponse:
-    """POST /api/agents/{username}/{action} (admin): deactivate, activate, password, revoke.
+    """POST /api/agents/{username}/{action} (admin): deactivate, activate, password, revoke, update.
 
-    `password` takes `{"password": …}`. Deactivating, a new password and revoking end every
-    session of that user at once (their open live feeds close within seconds).
+    `password` takes `{"password": …}`; `update` any of `{"team", "capacity",
+    "display_name"}`. Deactivating, a new password and revoking end every session of that
+    user at once (their open live feeds close within seconds).
     """
     session = session_of(request, "admin")
     username, action = request.match_info["username"], request.match_info["action"]
@@ -702,6 +825,11 @@ async def manage_agent(request: web.Request) -> web.StreamResponse:
             await asyncio.to_thread(accounts.reset_password, username, password)
         elif action == "revoke":
             await asyncio.to_thread(accounts.revoke_sessions, username)
+        elif action == "update":
+            changes = agent_changes(await body(request))
+            await asyncio.to_thread(
+                lambda: request.app[DESK].admin.update_agent(username, **changes)
+            )
         else:
             raise ApiError(404, "not found")
     except ValueError as error:
@@ -710,10 +838,118 @@ async def manage_agent(request: web.Request) -> web.StreamResponse:
     return web.json_response({"agent": agent.to_dict()})
 
 
+def agent_changes(data: dict[str, Any]) -> dict[str, Any]:
+    """The fields of an agent `update` asks for, type-checked (400 otherwise)."""
+    changes: dict[str, Any] = {}
+    if "team" in data:
+        if data["team"] is not None and not isinstance(data["team"], str):
+            raise ApiError(400, "'team' must be a text or null")
+        changes["team"] = data["team"]
+    if "capacity" in data:
+        capacity = data["capacity"]
+        if isinstance(capacity, bool) or not isinstance(capacity, int):
+            raise ApiError(400, "'capacity' must be a whole number")
+        changes["capacity"] = capacity
+    if "display_name" in data:
+        if not isinstance(data["display_name"], str):
+            raise ApiError(400, "'display_name' must be a text")
+        changes["display_name"] = data["display_name"]
+    if not changes:
+        raise ApiError(400, "send team, capacity or display_name")
+    return changes
+
+
 async def stats(request: web.Request) -> web.StreamResponse:
     """GET /api/stats (supervisor)."""
     session_of(request, "supervisor")
     return web.json_response(await asyncio.to_thread(request.app[DESK].store.stats))
+
+
+# --- reports (supervisor): handoff/reports.py, docs/analytics.md -------------------------
+
+MAX_FILTER = 64
+
+
+def _overview(desk: Desk, query: Any) -> dict[str, Any]:
+    """The overview report the query asks for; ApiError(400) for bad dates or filters."""
+    filters = {}
+    for name in ("channel", "team"):
+        value = str(query.get(name) or "").strip()
+        if len(value) > MAX_FILTER:
+            raise ApiError(400, f"{name} is too long")
+        filters[name] = value or None
+    try:
+        when = desk.reports.period(query.get("from"), query.get("to"))
+    except ReportError as error:
+        raise ApiError(400, str(error)) from error
+    return desk.reports.overview(when, **filters)
+
+
+async def report_overview(request: web.Request) -> web.StreamResponse:
+    """GET /api/reports/overview?from=&to=[&channel=&team=] (supervisor)."""
+    session_of(request, "supervisor")
+    desk = request.app[DESK]
+    return web.json_response(await asyncio.to_thread(_overview, desk, request.query))
+
+
+async def report_overview_csv(request: web.Request) -> web.StreamResponse:
+    """GET /api/reports/overview.csv: the same report's days, for a spreadsheet."""
+    session_of(request, "supervisor")
+    desk = request.app[DESK]
+    report = await asyncio.to_thread(_overview, desk, request.query)
+    name = f"hilo-report-{report['from']}-{report['to']}.csv"
+    return web.Response(
+        text=desk.reports.days_csv(report),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+async def report_trends(request: web.Request) -> web.StreamResponse:
+    """GET /api/reports/trends[?channel=]: labels week over week, rises explained."""
+    session_of(request, "supervisor")
+    channel = str(request.query.get("channel") or "").strip()[:MAX_FILTER] or None
+    return web.json_response(await asyncio.to_thread(request.app[DESK].trends.weekly, channel))
+
+
+async def report_at_risk(request: web.Request) -> web.StreamResponse:
+    """GET /api/reports/at-risk: customers at risk of leaving, each point with its reason."""
+    session_of(request, "supervisor")
+    listed = await asyncio.to_thread(request.app[DESK].risk.at_risk)
+    return web.json_response({"customers": listed})
+
+
+# --- the designer's loop (designer): handoff/nlu_candidates.py ----------------------------
+
+CANDIDATE_STATUSES = ("new", "accepted", "rejected")
+
+
+async def list_candidates(request: web.Request) -> web.StreamResponse:
+    """GET /api/nlu/candidates?status=new: groups of near-duplicates, and the labels."""
+    session_of(request, "designer")
+    status = request.query.get("status", "new")
+    if status not in CANDIDATE_STATUSES:
+        raise ApiError(400, f"status must be one of {', '.join(CANDIDATE_STATUSES)}")
+    groups = await asyncio.to_thread(request.app[DESK].candidates.groups, status)
+    return web.json_response({"groups": [group.to_dict() for group in groups], "labels": labels()})
+
+
+async def review_candidate(request: web.Request) -> web.StreamResponse:
+    """POST /api/nlu/candidates/{id}/review {"label": …} or {"reject": true}: the group."""
+    session = session_of(request, "designer")
+    data = await body(request)
+    candidate_id = case_id_of(request, "candidate")
+    label = None if data.get("reject") is True else text_field(data, "label")
+    try:
+        reviewed = await asyncio.to_thread(
+            request.app[DESK].candidates.review, candidate_id, session.agent.id, label
+        )
+    except LookupError as error:
+        raise ApiError(404, "no such candidate") from error
+    except ReviewError as error:
+        raise ApiError(409 if "already" in str(error) else 400, str(error)) from error
+    return web.json_response({"reviewed": reviewed, "label": label})
 
 
 # --- privacy: a person's erasure and access requests (admin) -----------------------------
@@ -838,10 +1074,19 @@ async def events(request: web.Request) -> web.StreamResponse:
                 if not await asyncio.to_thread(desk.accounts.alive, session.token):
                     await response.write(b"event: logout\ndata: {}\n\n")
                     break
-                await response.write(update.encode() if update else b": keepalive\n\n")
+                await response.write(
+                    _for_session(session, update).encode() if update else b": keepalive\n\n"
+                )
     except ConnectionError:
         pass  # the tab was closed
     return response
+
+
+def _for_session(session: Session, update: Update) -> Update:
+    """A feed update as this session's user sees it: a case with their `allowed_actions`."""
+    if update.kind == "case" and update.subject is not None:
+        return Update("case", {"case": case_json(session, update.subject)})
+    return update
 
 
 async def media(request: web.Request) -> web.StreamResponse:
@@ -976,10 +1221,19 @@ def create_app(
     app.router.add_get("/api/search", search)
     app.router.add_get("/api/canned", list_canned)
     app.router.add_post("/api/canned", add_canned)
+    app.router.add_put("/api/canned/{id}", update_canned)
+    app.router.add_delete("/api/canned/{id}", delete_canned)
     app.router.add_get("/api/agents", list_agents)
     app.router.add_post("/api/agents", add_agent)
     app.router.add_post("/api/agents/{username}/{action}", manage_agent)
+    app.router.add_get("/api/teams", teams)
     app.router.add_get("/api/stats", stats)
+    app.router.add_get("/api/reports/overview", report_overview)
+    app.router.add_get("/api/reports/overview.csv", report_overview_csv)
+    app.router.add_get("/api/reports/trends", report_trends)
+    app.router.add_get("/api/reports/at-risk", report_at_risk)
+    app.router.add_get("/api/nlu/candidates", list_candidates)
+    app.router.add_post("/api/nlu/candidates/{id}/review", review_candidate)
     app.router.add_post("/api/privacy/erase", privacy_erase)
     app.router.add_post("/api/privacy/export", privacy_export)
     app.router.add_get("/api/events", events)

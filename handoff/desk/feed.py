@@ -29,7 +29,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from handoff.case import Case, Status
 from handoff.conversations import ConversationReader
@@ -51,6 +51,9 @@ class Update:
 
     kind: str  # "case" | "message"
     data: dict[str, object]
+    # The case itself, so each page's stream can add what its user may do with it
+    # (`allowed_actions`, handoff/desk/app.py `case_json`) before sending.
+    subject: Case | None = field(default=None, compare=False)
 
     def encode(self) -> bytes:
         """A server-sent event."""
@@ -142,7 +145,7 @@ class Feed:
         cases = await asyncio.to_thread(self.store.changed_since, self._cases_after)
         for case in cases:
             self._cases_after = max(self._cases_after, case.updated_at)
-            self.broadcaster.publish(Update("case", {"case": case.to_dict()}))
+            self.broadcaster.publish(Update("case", {"case": case.to_dict()}, subject=case))
         now = time.time()
         if now >= self._next_assign:
             self._next_assign = now + ASSIGN_EVERY_SECONDS

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from handoff.models import ROLES
+
 ERROR = {"$ref": "#/components/responses/Error"}
+
+
+REPORT_PARAMS = [
+    {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+    {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+    {"name": "channel", "in": "query", "schema": {"type": "string"}},
+    {"name": "team", "in": "query", "schema": {"type": "string"}},
+]
 
 
 def _op(
@@ -77,7 +87,7 @@ SPEC: dict[str, Any] = {
                 id={"type": "integer"},
                 username=STRING,
                 display_name=STRING,
-                role={"type": "string", "enum": ["agent", "supervisor", "admin"]},
+                role={"type": "string", "enum": list(ROLES)},
                 team={"type": "string", "nullable": True},
                 capacity={"type": "integer"},
                 available=BOOLEAN,
@@ -101,6 +111,25 @@ SPEC: dict[str, Any] = {
                 collected={"type": "object"},
                 correctable={"type": "array", "items": STRING},
                 summary=STRING,
+                allowed_actions={
+                    "type": "array",
+                    "description": "What the session's user may do with the case now "
+                    "(handoff/desk/permissions.py); the endpoints accept exactly these",
+                    "items": {
+                        "type": "string",
+                        "enum": [
+                            "claim",
+                            "reply",
+                            "note",
+                            "transfer",
+                            "release",
+                            "resolve",
+                            "close",
+                        ],
+                    },
+                },
+                window_kind={"type": "string", "enum": ["whatsapp", "messenger", "none"]},
+                window_name={"type": "string", "nullable": True},
             ),
         },
         "responses": {
@@ -174,7 +203,9 @@ SPEC: dict[str, Any] = {
         },
         "/api/cases/next": {"post": _op("Claim the most urgent queued case")},
         "/api/cases/{id}": {
-            "get": _op("A case with customer, history, notes, window, audit", params=[CASE_ID])
+            "get": _op(
+                "A case with customer, history, notes, window, audit, csat", params=[CASE_ID]
+            )
         },
         "/api/cases/{id}/claim": {"post": _op("Claim a queued case", params=[CASE_ID])},
         "/api/cases/{id}/messages": {
@@ -222,8 +253,26 @@ SPEC: dict[str, Any] = {
                 ),
             ),
         },
+        "/api/canned/{id}": {
+            "put": _op(
+                "Rewrite a canned reply (admin)",
+                params=[CASE_ID],
+                body=_obj(
+                    ["title", "text", "language"],
+                    title=STRING,
+                    text=STRING,
+                    language={"type": "string", "enum": ["es", "en"]},
+                ),
+            ),
+            "delete": _op("Delete a canned reply (admin)", params=[CASE_ID]),
+        },
         "/api/agents": {
-            "get": _op("Agents"),
+            "get": _op(
+                "Active agents, and the roles there are; with all=true (admin) every agent",
+                params=[
+                    {"name": "all", "in": "query", "schema": {"type": "string", "enum": ["true"]}}
+                ],
+            ),
             "post": _op(
                 "Create an agent (admin)",
                 body=_obj(
@@ -239,7 +288,8 @@ SPEC: dict[str, Any] = {
         },
         "/api/agents/{username}/{action}": {
             "post": _op(
-                "Deactivate, activate, set a password or end every session of a user (admin)",
+                "Deactivate, activate, set a password, end every session of a user, or "
+                "change their team, capacity or name (admin)",
                 params=[
                     {"name": "username", "in": "path", "required": True, "schema": STRING},
                     {
@@ -248,14 +298,66 @@ SPEC: dict[str, Any] = {
                         "required": True,
                         "schema": {
                             "type": "string",
-                            "enum": ["deactivate", "activate", "password", "revoke"],
+                            "enum": ["deactivate", "activate", "password", "revoke", "update"],
                         },
                     },
                 ],
-                body=_obj([], password=STRING),
+                body=_obj(
+                    [],
+                    password=STRING,
+                    team={"type": "string", "nullable": True},
+                    capacity={"type": "integer", "minimum": 0},
+                    display_name=STRING,
+                ),
+            )
+        },
+        "/api/teams": {
+            "get": _op(
+                "Every team in use with its members and open cases, and the business hours "
+                "(supervisor; read-only: teams are the team names on agents and cases)"
             )
         },
         "/api/stats": {"get": _op("Queue depth, waits, SLA breaches, agent load (supervisor)")},
+        "/api/reports/overview": {
+            "get": _op(
+                "Conversations, containment, handoffs, waits, SLA and CSAT over a period, "
+                "per channel, team and day (supervisor; docs/analytics.md)",
+                params=REPORT_PARAMS,
+            )
+        },
+        "/api/reports/trends": {
+            "get": _op(
+                "Intents and FAQ topics week over week; unusual rises explained; the cities "
+                "and products most named in complaints and failed conversations (supervisor)",
+                params=[{"name": "channel", "in": "query", "schema": STRING}],
+            )
+        },
+        "/api/reports/at-risk": {
+            "get": _op("Customers at risk of leaving, each point with its reason (supervisor)")
+        },
+        "/api/nlu/candidates": {
+            "get": _op(
+                "Messages the bot did not understand, grouped, with the labels to accept them "
+                "with (designer)",
+                params=[
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["new", "accepted", "rejected"]},
+                    }
+                ],
+            )
+        },
+        "/api/nlu/candidates/{id}/review": {
+            "post": _op(
+                "Accept a group of candidates with an intent or FAQ key, or reject it (designer)",
+                params=[CASE_ID],
+                body=_obj([], label=STRING, reject=BOOLEAN),
+            )
+        },
+        "/api/reports/overview.csv": {
+            "get": _op("The overview's days as CSV (supervisor)", params=REPORT_PARAMS)
+        },
         "/api/privacy/erase": {
             "post": _op(
                 "Erase everything Hilo holds about a person, in every store (admin; audited)",

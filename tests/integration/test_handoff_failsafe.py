@@ -16,8 +16,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from handoff.database import make_engine
+from handoff.models import contacts, facts
 from handoff.store import CaseStore
 from tests.support.servers import HiloProcesses
 
@@ -85,6 +87,18 @@ def test_the_bot_failing_hands_the_conversation_to_a_person(hilo: HiloProcesses)
         )
         == case
     )
+    # The reports' record (handoff/facts.py), written from the Rasa server's saved turns, saw
+    # both messages, without their text, as one contact that needed a person.
+    with make_engine(f"sqlite:///{hilo.workdir / 'commerce.db'}").connect() as connection:
+        said = connection.execute(
+            sa.select(facts).where(facts.c.kind == "message_in").order_by(facts.c.id)
+        ).all()
+        (contact,) = connection.execute(sa.select(contacts)).all()
+    assert [row.channel for row in said] == ["sandbox", "sandbox"]
+    assert said[0].intent
+    assert said[0].confidence > 0
+    assert "pedido" not in str([row._asdict() for row in said])
+    assert (contact.case_id, contact.messages_in) == (case.id, 2)
 
 
 def _processed(hilo: HiloProcesses, count: int) -> bool:

@@ -83,6 +83,7 @@ def test_env_example_lists_every_variable_the_channels_handoff_and_privacy_read(
         *(root / "connectors").glob("*.py"),
         *(root / "handoff").rglob("*.py"),
         *(root / "privacy").rglob("*.py"),
+        *(root / "crm").rglob("*.py"),
     ]:
         for node in ast.walk(ast.parse(module.read_text())):
             if (

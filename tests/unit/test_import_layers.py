@@ -60,16 +60,20 @@ CHANNEL_LAYERS = [
 # Packages: hilo is below everything; handoff and actions build on connectors, never the reverse;
 # privacy is above them all (it finds a person in every store), so nothing below imports it.
 FORBIDDEN = {
-    "hilo": ("connectors", "handoff", "actions", "components", "privacy"),
-    "connectors": ("handoff", "actions", "privacy"),
-    "actions": ("privacy",),
-    "components": ("privacy",),
+    "hilo": ("connectors", "handoff", "actions", "components", "privacy", "crm"),
+    "connectors": ("handoff", "actions", "privacy", "crm"),
+    "actions": ("privacy", "crm"),
+    "components": ("privacy", "crm"),
+    "privacy": ("crm",),
+    "crm": ("actions", "components", "privacy", "rasa", "rasa_sdk"),
 }
 # What of the handoff privacy stands on: its store layer, never the desk or the command that
 # answer requests through privacy (they import it), nor what talks to Rasa.
 HANDOFF_FOR_PRIVACY = {
     "handoff.case",
     "handoff.database",
+    "handoff.facts",
+    "handoff.nlu_candidates",
     "handoff.models",
     "handoff.ownership_store",
     "handoff.personal_data",
@@ -78,6 +82,17 @@ HANDOFF_FOR_PRIVACY = {
 }
 # The only handoff modules that may import privacy: the desk and `hilo` answer requests.
 PRIVACY_USERS = ("handoff.desk", "handoff.cli")
+# The CRM feed (crm/) reads the stores: the handoff's store layer and the channels' tables and
+# query API; only `hilo` (handoff/cli.py) imports it, to wire its commands and the desk's job.
+HANDOFF_FOR_CRM = {
+    "handoff.case",
+    "handoff.database",
+    "handoff.models",
+    "handoff.personal_data",
+    "handoff.store",
+}
+CONNECTORS_FOR_CRM = {"connectors.storage", "connectors.history", "connectors.messages"}
+CRM_USERS = ("handoff.cli",)
 
 
 def imports_of(path: Path) -> set[str]:
@@ -132,6 +147,21 @@ def test_privacy_stands_on_the_stores_and_only_the_desk_and_the_cli_use_it() -> 
             continue
         used = {name for name in imports_of(path) if name.split(".")[0] == "privacy"}
         assert not used, f"{module_name(path)} imports {sorted(used)}"
+
+
+def test_crm_stands_on_the_stores_and_only_the_cli_wires_it() -> None:
+    for path in (ROOT / "crm").rglob("*.py"):
+        used = {".".join(name.split(".")[:2]) for name in imports_of(path)}
+        handoff = {name for name in used if name.startswith("handoff.")}
+        assert handoff <= HANDOFF_FOR_CRM, f"{module_name(path)} imports {handoff}"
+        connectors = {name for name in used if name.startswith("connectors.")}
+        assert connectors <= CONNECTORS_FOR_CRM, f"{module_name(path)} imports {connectors}"
+    for package in ("handoff", "connectors", "hilo", "privacy", "actions", "components"):
+        for path in (ROOT / package).rglob("*.py"):
+            if module_name(path).startswith(CRM_USERS):
+                continue
+            used = {name for name in imports_of(path) if name.split(".")[0] == "crm"}
+            assert not used, f"{module_name(path)} imports {sorted(used)}"
 
 
 def test_answering_a_privacy_request_loads_no_channel() -> None:

@@ -1,7 +1,10 @@
 /*
  * Hilo agent desk: the page agents work in all day.
  *
- * Plain ES2020, no dependencies. The contract is docs/desk-api.md.
+ * Plain ES2020 served as ES modules, no build step, no dependencies. The contract is
+ * docs/desk-api.md. What the desk's pages share (DOM building, the API call with CSRF,
+ * URL and number rules, durations) is in common.js; the reports page is reports.js,
+ * loaded only when a supervisor opens it.
  *
  * Security rules this file keeps (the backend also sends a strict CSP):
  * - Text from customers, the bot or the API only reaches the page through textContent,
@@ -9,8 +12,13 @@
  * - href/src only take same-origin `/media/...` paths or the OpenStreetMap link built here.
  * - State-changing requests carry X-CSRF-Token; the token lives in memory only.
  */
-'use strict';
+import {
+  $, ApiError, CHANNELS, CHANNEL_NAMES, api, append, configure, el, errorMessage, fmtDuration,
+  isTime, nowSeconds, numberOrNull, osmUrl, readJson, safeMediaUrl, setData, show, text,
+  translator,
+} from './common.js';
 
+// A module is strict and private already; the closure is kept so the diff stays small.
 (() => {
   // ---------------------------------------------------------------------------------------
   // Constants
@@ -30,23 +38,6 @@
   const SEARCH_DELAY_MS = 300;
   const MAX_TOASTS = 4;
 
-  const CHANNELS = ['whatsapp', 'twilio', 'messenger', 'instagram', 'telegram', 'sandbox', 'rest'];
-  const CHANNEL_NAMES = {
-    whatsapp: 'WhatsApp',
-    twilio: 'Twilio',
-    messenger: 'Messenger',
-    instagram: 'Instagram',
-    telegram: 'Telegram',
-    sandbox: 'Sandbox',
-    rest: 'REST',
-  };
-  // Whose 24 h window a channel lives under (for the queue's hints).
-  const WINDOW_NAMES = {
-    whatsapp: 'WhatsApp',
-    twilio: 'WhatsApp',
-    messenger: 'Messenger',
-    instagram: 'Instagram',
-  };
   const SOURCES = ['customer', 'bot', 'agent', 'handoff', 'system'];
   const PRIORITIES = ['urgent', 'high', 'normal', 'low'];
   const STATUSES = ['queued', 'assigned', 'resolved', 'closed', 'bot'];
@@ -56,54 +47,11 @@
   const MEDIA_TAGS = { image: 'IMG', document: 'DOC', audio: 'AUD', video: 'VID' };
   const FILTERS = ['open', 'mine', 'queued', 'closed'];
   const SUPERVISOR_ROLES = ['supervisor', 'admin'];
-  const OSM_ORIGIN = 'https://www.openstreetmap.org';
+  const DESIGNER_ROLES = ['designer', ...SUPERVISOR_ROLES]; // handoff/models.py ROLES
 
-  // The bot's slots an agent may read or correct (domain.yml), with their labels.
-  const SLOT_LABELS = {
-    order_id: ['Número de pedido', 'Order number'],
-    product: ['Producto', 'Product'],
-    product_size: ['Talla', 'Size'],
-    product_colour: ['Color', 'Colour'],
-    quantity: ['Cantidad', 'Quantity'],
-    customer_name: ['Nombre', 'Name'],
-    contact: ['Contacto', 'Contact'],
-    verified_contact: ['Contacto verificado', 'Verified contact'],
-    delivery_street: ['Calle y número', 'Street'],
-    delivery_city: ['Ciudad', 'City'],
-    delivery_postal_code: ['Código postal', 'Postal code'],
-    delivery_option: ['Entrega', 'Delivery'],
-    payment_method: ['Forma de pago', 'Payment method'],
-    payment_problem: ['Problema de pago', 'Payment problem'],
-    return_reason: ['Motivo de la devolución', 'Return reason'],
-    return_photo: ['Foto de la devolución', 'Return photo'],
-    return_outcome: ['Resultado de la devolución', 'Return outcome'],
-    change_kind: ['Tipo de cambio', 'Change type'],
-    change_item: ['Artículo a cambiar', 'Item to change'],
-    change_new_variant: ['Nueva variante', 'New variant'],
-    change_confirmed: ['Cambio confirmado', 'Change confirmed'],
-    change_outcome: ['Resultado del cambio', 'Change outcome'],
-    cancel_confirmed: ['Cancelación confirmada', 'Cancellation confirmed'],
-    order_confirmed: ['Pedido confirmado', 'Order confirmed'],
-    order_abandoned: ['Pedido abandonado', 'Order abandoned'],
-    order_correction_pending: ['Corrección pendiente', 'Correction pending'],
-    handoff_reason: ['Motivo del traspaso', 'Handoff reason'],
-    handoff_outcome: ['Resultado del traspaso', 'Handoff outcome'],
-    language: ['Idioma', 'Language'],
-  };
-  const SLOT_TYPES = {
-    quantity: 'number',
-    change_confirmed: 'bool',
-    cancel_confirmed: 'bool',
-    order_confirmed: 'bool',
-    order_abandoned: 'bool',
-    order_correction_pending: 'bool',
-  };
-  // Slots an agent can add when the bot did not collect them.
-  const ADDABLE_SLOTS = [
-    'order_id', 'product', 'product_size', 'product_colour', 'quantity', 'customer_name',
-    'contact', 'delivery_street', 'delivery_city', 'delivery_postal_code', 'delivery_option',
-    'payment_method', 'return_reason',
-  ];
+  // What a user may do with a case (`allowed_actions`), the slots' labels and types
+  // (`slots`, `addable_slots`) and the name of a channel's window (`window_name`) come from
+  // the server with each case (handoff/desk/permissions.py, handoff/slots.py): no copies here.
 
   // ---------------------------------------------------------------------------------------
   // Texts
@@ -123,7 +71,6 @@
       'login.submit': 'Entrar',
       'login.busy': 'Entrando…',
       'login.missing': 'Escribe tu usuario y tu contraseña.',
-      'login.expired': 'Tu sesión terminó. Vuelve a entrar.',
       'live.on': 'en vivo',
       'live.off': 'sin conexión',
       'live.connecting': 'conectando…',
@@ -134,8 +81,15 @@
       'header.availableTitle': 'Recibes casos nuevos. Pulsa para pausar.',
       'header.unavailableTitle': 'No recibes casos nuevos. Pulsa para volver.',
       'header.stats': 'Supervisión',
+      'header.reports': 'Informes',
+      'reports.loadFailed': 'No se pudieron abrir los informes. Recarga la página.',
+      'header.admin': 'Administración',
+      'header.designer': 'Entrenamiento',
+      'designer.loadFailed': 'No se pudo abrir el entrenamiento. Recarga la página.',
+      'admin.loadFailed': 'No se pudo abrir la administración. Recarga la página.',
       'header.logout': 'Salir',
       'role.agent': 'Agente',
+      'role.designer': 'Diseño de conversaciones',
       'role.supervisor': 'Supervisión',
       'role.admin': 'Admin',
       'queue.title': 'Conversaciones',
@@ -161,12 +115,6 @@
       'time.windowCloses': 'ventana de {ch} cierra en {d}',
       'time.windowClosed': 'ventana de {ch} cerrada',
       'time.ago': 'hace {d}',
-      'dur.lessMin': 'menos de 1 min',
-      'dur.min': '{m} min',
-      'dur.hmin': '{h} h {m} min',
-      'dur.h': '{h} h',
-      'dur.d': '{d} d',
-      'dur.dh': '{d} d {h} h',
       'priority.urgent': 'Urgente',
       'priority.high': 'Alta',
       'priority.normal': 'Normal',
@@ -251,6 +199,12 @@
       'card.outcome': 'Resultado',
       'card.outcomeHint': 'Opcional: qué se resolvió. Se envía al resolver o cerrar; el bot lo usa al retomar.',
       'card.outcomePlaceholder': 'Ej.: reembolso aprobado, llega en 3 días',
+      'card.csat': 'Satisfacción',
+      'card.csatComment': 'Comentario del cliente',
+      'card.csatAsked': 'encuesta enviada, sin respuesta',
+      'card.csatSkipped': 'no se preguntó: {why}',
+      'card.risk': 'Riesgo de perderlo',
+      'card.riskValue': '{score} puntos en 30 días: {reasons}',
       'card.language': 'Idioma',
       'card.window': 'Ventana',
       'card.windowKind': 'Canal',
@@ -345,9 +299,6 @@
       'availability.on': 'Ahora estás disponible.',
       'availability.off': 'Pausado: no recibirás casos nuevos.',
       'toast.dismiss': 'Cerrar aviso',
-      'error.network': 'Sin conexión con la mesa. Reintenta en un momento.',
-      'error.generic': 'Algo salió mal (error {status}).',
-      'error.notFound': 'Ese caso ya no existe.',
     },
     en: {
       'app.title': 'Hilo · Agent desk',
@@ -362,7 +313,6 @@
       'login.submit': 'Sign in',
       'login.busy': 'Signing in…',
       'login.missing': 'Enter your username and password.',
-      'login.expired': 'Your session ended. Please sign in again.',
       'live.on': 'live',
       'live.off': 'offline',
       'live.connecting': 'connecting…',
@@ -373,8 +323,15 @@
       'header.availableTitle': 'You get new cases. Click to pause.',
       'header.unavailableTitle': 'You get no new cases. Click to come back.',
       'header.stats': 'Supervision',
+      'header.reports': 'Reports',
+      'reports.loadFailed': 'The reports could not be opened. Reload the page.',
+      'header.admin': 'Admin',
+      'header.designer': 'Training',
+      'designer.loadFailed': 'The training page could not be opened. Reload the page.',
+      'admin.loadFailed': 'The admin pages could not be opened. Reload the page.',
       'header.logout': 'Sign out',
       'role.agent': 'Agent',
+      'role.designer': 'Conversation designer',
       'role.supervisor': 'Supervisor',
       'role.admin': 'Admin',
       'queue.title': 'Conversations',
@@ -400,12 +357,6 @@
       'time.windowCloses': '{ch} window closes in {d}',
       'time.windowClosed': '{ch} window closed',
       'time.ago': '{d} ago',
-      'dur.lessMin': 'under 1 min',
-      'dur.min': '{m} min',
-      'dur.hmin': '{h} h {m} min',
-      'dur.h': '{h} h',
-      'dur.d': '{d} d',
-      'dur.dh': '{d} d {h} h',
       'priority.urgent': 'Urgent',
       'priority.high': 'High',
       'priority.normal': 'Normal',
@@ -490,6 +441,12 @@
       'card.outcome': 'Outcome',
       'card.outcomeHint': 'Optional: what was settled. Sent on resolve or close; the bot uses it when it takes over.',
       'card.outcomePlaceholder': 'E.g.: refund approved, arrives in 3 days',
+      'card.csat': 'Satisfaction',
+      'card.csatComment': "Customer's comment",
+      'card.csatAsked': 'survey sent, no answer',
+      'card.csatSkipped': 'not asked: {why}',
+      'card.risk': 'Risk of losing them',
+      'card.riskValue': '{score} points in 30 days: {reasons}',
       'card.language': 'Language',
       'card.window': 'Window',
       'card.windowKind': 'Channel',
@@ -584,9 +541,6 @@
       'availability.on': 'You are available now.',
       'availability.off': 'Paused: you will get no new cases.',
       'toast.dismiss': 'Dismiss',
-      'error.network': 'Cannot reach the desk. Try again in a moment.',
-      'error.generic': 'Something went wrong (error {status}).',
-      'error.notFound': 'That case no longer exists.',
     },
   };
 
@@ -620,20 +574,19 @@
     events: null,
     retryMs: 1000,
     everConnected: false,
-    clockOffsetMs: 0,
     seq: { queue: 0, detail: 0, stats: 0 },
     timers: new Map(), // debounced jobs
     intervals: [],
     retryTimer: null,
     searchTimer: null,
     lastStats: null,
+    view: 'queue', // or one of PAGES: 'reports', 'designer', 'admin'
+    pages: {}, // each page's module, once imported
   };
 
   // ---------------------------------------------------------------------------------------
   // Small helpers
   // ---------------------------------------------------------------------------------------
-
-  const $ = (id) => document.getElementById(id);
 
   function storedLang() {
     try {
@@ -661,12 +614,7 @@
     }
   }
 
-  function t(key, vars) {
-    const table = TEXTS[state.lang] || TEXTS.es;
-    const template = table[key] ?? TEXTS.es[key] ?? key;
-    if (!vars) return template;
-    return template.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
-  }
+  const t = translator(TEXTS); // the desk's texts, then common.js's shared ones
 
   function sameId(a, b) {
     return a !== null && a !== undefined && b !== null && b !== undefined && String(a) === String(b);
@@ -676,118 +624,12 @@
     return Boolean(state.me && SUPERVISOR_ROLES.includes(state.me.role));
   }
 
+  function isDesigner() {
+    return Boolean(state.me && DESIGNER_ROLES.includes(state.me.role));
+  }
+
   function isAdmin() {
     return Boolean(state.me && state.me.role === 'admin');
-  }
-
-  function nowSeconds() {
-    return (Date.now() + state.clockOffsetMs) / 1000;
-  }
-
-  function isTime(value) {
-    return typeof value === 'number' && Number.isFinite(value) && value > 0;
-  }
-
-  function numberOrNull(value) {
-    if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-    if (typeof value === 'string' && value.trim() !== '') {
-      const parsed = Number(value);
-      return Number.isFinite(parsed) ? parsed : null;
-    }
-    return null;
-  }
-
-  function text(value) {
-    return value === null || value === undefined ? '' : String(value);
-  }
-
-  // ---------------------------------------------------------------------------------------
-  // DOM building (the only way this file creates elements)
-  // ---------------------------------------------------------------------------------------
-
-  /**
-   * An element with properties and children. Strings become text nodes; attribute names
-   * come from this file only; href/src must pass `isAllowedUrl`.
-   */
-  function el(tag, props, ...children) {
-    const node = document.createElement(tag);
-    let value;
-    for (const [key, v] of Object.entries(props || {})) {
-      if (v === null || v === undefined || v === false) continue;
-      if (key === 'class') node.className = v;
-      else if (key === 'text') node.textContent = String(v);
-      else if (key === 'testid') node.dataset.testid = v;
-      else if (key === 'dataset') setData(node, v);
-      else if (key === 'value') value = v;
-      else if (key.startsWith('on') && typeof v === 'function') node.addEventListener(key.slice(2), v);
-      else if (key === 'href' || key === 'src') setUrl(node, key, v);
-      else node.setAttribute(key, v === true ? '' : String(v));
-    }
-    append(node, children);
-    if (value !== undefined) node.value = String(value);
-    return node;
-  }
-
-  function setData(node, values) {
-    for (const [key, v] of Object.entries(values)) {
-      if (v !== null && v !== undefined) node.dataset[key] = String(v);
-    }
-  }
-
-  function setUrl(node, key, url) {
-    if (isAllowedUrl(url)) node.setAttribute(key, url);
-  }
-
-  function append(node, children) {
-    for (const child of children.flat(Infinity)) {
-      if (child === null || child === undefined || child === false || child === '') continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-  }
-
-  function show(node, visible) {
-    node.hidden = !visible;
-  }
-
-  // ---------------------------------------------------------------------------------------
-  // URLs
-  // ---------------------------------------------------------------------------------------
-
-  /** A same-origin `/media/...` path, or null for anything else. */
-  function safeMediaUrl(raw) {
-    if (typeof raw !== 'string' || raw === '') return null;
-    if (!raw.startsWith('/') || raw.startsWith('//')) return null;
-    if (/[\\\s\u0000-\u001f\u007f]/.test(raw)) return null;
-    let url;
-    try {
-      url = new URL(raw, window.location.origin);
-    } catch {
-      return null;
-    }
-    if (url.origin !== window.location.origin || !url.pathname.startsWith('/media/')) return null;
-    return url.pathname + url.search;
-  }
-
-  /** The OpenStreetMap link for a point, or null when the coordinates are not real. */
-  function osmUrl(latitude, longitude) {
-    const lat = numberOrNull(latitude);
-    const lon = numberOrNull(longitude);
-    if (lat === null || lon === null || Math.abs(lat) > 90 || Math.abs(lon) > 180) return null;
-    const url = new URL(OSM_ORIGIN + '/');
-    url.searchParams.set('mlat', String(lat));
-    url.searchParams.set('mlon', String(lon));
-    return url.href;
-  }
-
-  function isAllowedUrl(value) {
-    if (typeof value !== 'string') return false;
-    if (safeMediaUrl(value) === value) return true;
-    try {
-      const url = new URL(value);
-      return url.origin === OSM_ORIGIN && url.protocol === 'https:';
-    } catch {
-      return false;
-    }
   }
 
   // ---------------------------------------------------------------------------------------
@@ -834,28 +676,13 @@
     return isTime(seconds) ? formatter('day').format(toDate(seconds)) : '';
   }
 
-  function fmtDuration(seconds) {
-    const total = Math.max(0, Math.round(seconds));
-    const minutes = Math.floor(total / 60);
-    if (minutes < 1) return t('dur.lessMin');
-    if (minutes < 60) return t('dur.min', { m: minutes });
-    const hours = Math.floor(minutes / 60);
-    const rest = minutes % 60;
-    if (hours < 3) return rest ? t('dur.hmin', { h: hours, m: rest }) : t('dur.h', { h: hours });
-    if (hours < 48) return t('dur.h', { h: hours });
-    const days = Math.floor(hours / 24);
-    const restHours = hours % 24;
-    return restHours ? t('dur.dh', { d: days, h: restHours }) : t('dur.d', { d: days });
-  }
-
   function fmtAgo(seconds) {
     return isTime(seconds) ? t('time.ago', { d: fmtDuration(nowSeconds() - seconds) }) : '';
   }
 
-  function windowName(channel, kind) {
-    if (kind === 'whatsapp') return 'WhatsApp';
-    if (kind === 'messenger') return CHANNEL_NAMES[channel] === 'Instagram' ? 'Instagram' : 'Messenger';
-    return WINDOW_NAMES[channel] || t('window.generic');
+  /** The window's name as the server gives it ("WhatsApp"), for the case or its view. */
+  function windowName(item, win) {
+    return text((win && win.name) || (item && item.window_name)) || t('window.generic');
   }
 
   /** A live countdown to `at` (kind `due` or `window`), kept fresh by the tick. */
@@ -901,61 +728,6 @@
   // ---------------------------------------------------------------------------------------
   // API
   // ---------------------------------------------------------------------------------------
-
-  class ApiError extends Error {
-    constructor(status, message, data) {
-      super(message);
-      this.status = status;
-      this.data = data;
-    }
-  }
-
-  async function api(method, path, body) {
-    const headers = { Accept: 'application/json' };
-    const options = { method, headers, credentials: 'same-origin', cache: 'no-store' };
-    if (body !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      options.body = JSON.stringify(body);
-    }
-    if (method !== 'GET' && state.csrf) headers['X-CSRF-Token'] = state.csrf;
-    let response;
-    try {
-      response = await fetch(path, options);
-    } catch {
-      throw new ApiError(0, t('error.network'), null);
-    }
-    noteServerClock(response);
-    const data = await readJson(response);
-    if (response.status === 401 && state.running) {
-      sessionLost();
-      throw new ApiError(401, t('login.expired'), data);
-    }
-    if (!response.ok) throw new ApiError(response.status, errorMessage(response.status, data), data);
-    return data || {};
-  }
-
-  async function readJson(response) {
-    try {
-      return await response.json();
-    } catch {
-      return null;
-    }
-  }
-
-  function errorMessage(status, data) {
-    if (data && typeof data.error === 'string' && data.error.trim()) return data.error;
-    if (status === 404) return t('error.notFound');
-    return t('error.generic', { status });
-  }
-
-  /** Countdowns use the server's clock when the browser's is off by more than a few seconds. */
-  function noteServerClock(response) {
-    const header = response.headers.get('Date');
-    const serverMs = header ? Date.parse(header) : NaN;
-    if (!Number.isFinite(serverMs)) return;
-    const offset = serverMs - Date.now();
-    state.clockOffsetMs = Math.abs(offset) > 5000 ? offset : 0;
-  }
 
   function casePath(id, action) {
     const base = '/api/cases/' + encodeURIComponent(String(id));
@@ -1032,6 +804,7 @@
     renderQueue();
     renderDetail(false);
     if (state.lastStats) renderStats(state.lastStats);
+    for (const page of Object.values(state.pages)) page.relabel();
   }
 
   function updateTitle() {
@@ -1101,6 +874,14 @@
   }
 
   async function boot() {
+    // common.js reads the session through these (its API calls need the CSRF token and
+    // must send a lapsed session back to the login form).
+    configure({
+      lang: () => state.lang,
+      csrf: () => state.csrf,
+      running: () => state.running,
+      sessionLost,
+    });
     bindStatic();
     applyStaticTexts();
     try {
@@ -1127,6 +908,7 @@
     seedQueued();
     connectEvents();
     setupStats();
+    setupPages();
     state.intervals.push(window.setInterval(tick, TICK_MS));
     state.intervals.push(window.setInterval(pollWhenOffline, POLL_MS));
     const fromHash = caseIdFromHash();
@@ -1159,6 +941,7 @@
     closeCanned();
     const dialog = $('dialog');
     if (dialog.open) dialog.close('cancel');
+    leavePages();
     setHash(null);
     updateTitle();
   }
@@ -1450,7 +1233,7 @@
     const left = item.window_closes_at - nowSeconds();
     if (left > 48 * 3600) return null;
     return el('span', { class: 'row-line row-hint' },
-      countdown(item.window_closes_at, 'window', windowName(item.channel)));
+      countdown(item.window_closes_at, 'window', windowName(item)));
   }
 
   function displayName(item) {
@@ -1613,6 +1396,8 @@
       earlier: list(data.earlier_cases),
       window: data.window || null,
       audit: list(data.audit),
+      csat: data.csat || null,
+      risk: data.risk || null,
     };
   }
 
@@ -1632,22 +1417,13 @@
     return state.detail ? state.detail.case : null;
   }
 
-  function isMine(item) {
-    return Boolean(item && state.me && sameId(item.assignee_id, state.me.id));
-  }
-
-  /** Whether this agent can reply, transfer, release and resolve the case. */
-  function canWork(item) {
-    return Boolean(item && item.status === 'assigned' && (isMine(item) || isSupervisor()));
-  }
-
-  /** Close: the assignee's (or a supervisor's) case, or, for supervisors, one nobody took. */
-  function canClose(item) {
-    return canWork(item) || Boolean(item && item.status === 'queued' && isSupervisor());
-  }
-
-  function canClaim(item) {
-    return Boolean(item && item.status === 'queued');
+  /**
+   * Whether the server lists `action` for this user on this case (`allowed_actions`:
+   * claim, reply, note, transfer, release, resolve, close). The server decides with the
+   * rule its endpoints enforce (handoff/desk/permissions.py); the page only follows it.
+   */
+  function can(item, action) {
+    return Boolean(item && Array.isArray(item.allowed_actions) && item.allowed_actions.includes(action));
   }
 
   // ---------------------------------------------------------------------------------------
@@ -1687,12 +1463,12 @@
 
   function updateActions() {
     const item = currentCase();
-    const claimable = canClaim(item);
-    const workable = canWork(item);
+    const claimable = can(item, 'claim');
     show($('claim'), claimable);
     const reason = !item ? '' : item.status !== 'assigned' ? t('actions.notAssigned') : t('actions.onlyAssignee');
-    for (const id of ['release', 'transfer', 'resolve-to-bot', 'close-case']) {
-      const allowed = id === 'close-case' ? canClose(item) : workable;
+    const actions = { release: 'release', transfer: 'transfer', 'resolve-to-bot': 'resolve', 'close-case': 'close' };
+    for (const [id, action] of Object.entries(actions)) {
+      const allowed = can(item, action);
       const button = $(id);
       button.disabled = !allowed;
       button.title = allowed ? '' : reason;
@@ -1908,7 +1684,7 @@
     const hint = $('composer-hint');
     const composer = $('composer');
     const noteMode = state.noteMode;
-    const workable = canWork(item);
+    const workable = can(item, 'reply');
 
     composer.classList.toggle('is-note', noteMode);
     toggle.setAttribute('aria-pressed', String(noteMode));
@@ -1946,7 +1722,7 @@
     }
     const win = state.detail.window;
     if (win && win.open === false) {
-      const ch = windowName(item.channel, win.kind);
+      const ch = windowName(item, win);
       return { kind: 'danger', text: t(win.template === false ? 'window.closedNoTemplate' : 'window.closed', { ch }) };
     }
     return null;
@@ -1957,7 +1733,7 @@
     const win = state.detail.window;
     if (!win || !win.open || !isTime(win.closes_at)) return null;
     if (win.closes_at - nowSeconds() > 3 * 3600) return null;
-    return countdown(win.closes_at, 'window', windowName(item.channel, win.kind));
+    return countdown(win.closes_at, 'window', windowName(item, win));
   }
 
   function toggleNoteMode(force) {
@@ -1989,7 +1765,7 @@
       });
       return;
     }
-    if (!canWork(item)) return;
+    if (!can(item, 'reply')) return;
     if (/\{(nombre|pedido)\}/.test(message)) {
       toast(t('reply.missing', { what: missingPlaceholders(message) }), 'error');
       return;
@@ -1997,7 +1773,7 @@
     const win = state.detail.window;
     let sendTemplate = false;
     if (win && win.open === false) {
-      const ch = windowName(item.channel, win.kind);
+      const ch = windowName(item, win);
       const question = t('window.confirmTitle', { ch }) + '\n\n'
         + t(win.template === false ? 'window.confirmNoTemplate' : 'window.confirmBody');
       if (!window.confirm(question)) return;
@@ -2306,9 +2082,9 @@
    */
   async function finishCase(returnToBot) {
     const item = currentCase();
-    if (!item || !(returnToBot ? canWork(item) : canClose(item))) return;
+    if (!item || !can(item, returnToBot ? 'resolve' : 'close')) return;
     const key = String(item.id);
-    const corrections = canWork(item) ? collectCorrections(item) : {};
+    const corrections = can(item, 'resolve') ? collectCorrections(item) : {};
     const outcome = (state.outcomes.get(key) || '').trim();
     if (!window.confirm(finishQuestion(returnToBot, corrections, outcome))) return;
     const body = { return_to_bot: returnToBot };
@@ -2358,13 +2134,20 @@
     if (typeof original === 'boolean') return 'bool';
     if (typeof original === 'number') return 'number';
     if (original !== null && typeof original === 'object') return 'json';
-    return SLOT_TYPES[slot] || 'text';
+    return slotFacts(slot).type || 'text';
   }
 
   function slotLabel(slot) {
-    const labels = SLOT_LABELS[slot];
-    if (labels) return labels[state.lang === 'en' ? 1 : 0];
-    return slot.replace(/_/g, ' ');
+    const facts = slotFacts(slot);
+    const label = state.lang === 'en' ? facts.en : facts.es;
+    return typeof label === 'string' && label ? label : slot.replace(/_/g, ' ');
+  }
+
+  /** A slot's labels and type, as the case view sent them (handoff/slots.py). */
+  function slotFacts(slot) {
+    const slots = state.detail && state.detail.slots;
+    const facts = slots && typeof slots === 'object' && Object.hasOwn(slots, slot) ? slots[slot] : null;
+    return facts && typeof facts === 'object' ? facts : {};
   }
 
   /** The slot's value as the agent sees it now (their edit, or what the bot collected). */
@@ -2403,7 +2186,7 @@
     const item = detail.case;
     const collected = item.collected && typeof item.collected === 'object' ? item.collected : {};
     const edits = editsFor(item.id);
-    const editable = canWork(item);
+    const editable = can(item, 'resolve'); // corrections go with "Resolver"
     const slots = [...new Set([...Object.keys(collected), ...Object.keys(edits)])];
     const body = [];
     if (slots.length === 0) body.push(el('p', { class: 'muted small', text: t('card.collectedEmpty') }));
@@ -2484,7 +2267,7 @@
   /** What was settled, sent with "Resolver" or "Cerrar" (the bot reads it when it takes over). */
   function outcomeSection(detail) {
     const item = detail.case;
-    if (!canClose(item)) return null;
+    if (!can(item, 'close')) return null;
     const key = String(item.id);
     const id = 'outcome-' + (++fieldCounter);
     const textarea = el('textarea', {
@@ -2499,7 +2282,8 @@
   }
 
   function addFieldRow(item, present) {
-    const candidates = ADDABLE_SLOTS.filter((slot) => !present.includes(slot));
+    const addable = Array.isArray(state.detail.addable_slots) ? state.detail.addable_slots : [];
+    const candidates = addable.filter((slot) => typeof slot === 'string' && !present.includes(slot));
     if (candidates.length === 0) return null;
     const id = 'add-slot-' + (++fieldCounter);
     const select = el('select', { class: 'input', id, testid: 'collected-add-slot', dataset: { focusKey: 'add-slot' } },
@@ -2598,7 +2382,39 @@
       [t('card.created'), el('time', { title: fmtFull(item.created_at), text: fmtWhen(item.created_at) })],
       [t('card.sla'), slaValue(item, open)],
       item.outcome ? [t('card.outcome'), el('span', { class: 'pre', text: item.outcome })] : null,
+      csatRow(detail.csat),
+      detail.csat && detail.csat.comment
+        ? [t('card.csatComment'), el('span', { class: 'pre', testid: 'case-csat-comment', text: detail.csat.comment })]
+        : null,
+      riskRow(detail.risk),
     ]), 'card-case', t('card.case') + ' #' + text(item.id));
+  }
+
+  /** The customer's risk of leaving (handoff/risk.py): the points and every reason, or nothing. */
+  function riskRow(risk) {
+    if (!risk || !Array.isArray(risk.reasons) || !risk.reasons.length) return null;
+    const lang = state.lang === 'en' ? 'en' : 'es';
+    const reasons = risk.reasons.map((reason) => text(reason[lang]) + ' ×' + reason.count + ' (+' + reason.points + ')');
+    return [t('card.risk'), el('span', {
+      class: risk.listed ? 'risk-listed' : 'muted', testid: 'case-risk',
+      text: t('card.riskValue', { score: risk.score, reasons: reasons.join('; ') }),
+    })];
+  }
+
+  /** The customer's satisfaction after the case (handoff/csat.py): score, or why there is none. */
+  function csatRow(csat) {
+    if (!csat) return null;
+    let value;
+    if (Number.isInteger(csat.score)) {
+      value = el('span', { testid: 'case-csat', title: fmtFull(csat.answered_at), text: '⭐'.repeat(csat.score) + ' ' + csat.score + '/5' });
+    } else if (csat.skipped) {
+      value = el('span', { class: 'muted', testid: 'case-csat', text: t('card.csatSkipped', { why: csat.skipped }) });
+    } else if (isTime(csat.asked_at)) {
+      value = el('span', { class: 'muted', testid: 'case-csat', text: t('card.csatAsked') });
+    } else {
+      return null;
+    }
+    return [t('card.csat'), value];
   }
 
   function slaValue(item, open) {
@@ -2613,7 +2429,7 @@
     const win = detail.window;
     if (!win) return null;
     const item = detail.case;
-    const ch = windowName(item.channel, win.kind);
+    const ch = windowName(item, win);
     if (win.kind === 'none') {
       const none = el('p', { class: 'small', testid: 'window-state', dataset: { open: 'true' }, text: t('card.windowNone') });
       return section('card.window', none, 'card-window');
@@ -2891,7 +2707,7 @@
   }
 
   function statsVisible() {
-    return state.running && isSupervisor() && !$('stats').hidden;
+    return state.running && isSupervisor() && state.view === 'queue' && !$('stats').hidden;
   }
 
   function setupStats() {
@@ -2909,6 +2725,13 @@
   }
 
   function toggleStats() {
+    if (state.view !== 'queue') {
+      // From the reports or the admin pages, "Supervisión" means: back to the queue with the live strip open.
+      store(STATS_KEY, '1');
+      applyStatsVisibility(true);
+      setView('queue');
+      return;
+    }
     const visible = $('stats').hidden;
     store(STATS_KEY, visible ? '1' : '0');
     applyStatsVisibility(visible);
@@ -2974,7 +2797,82 @@
   }
 
   function roleLabel(role) {
-    return t('role.' + safeToken(role, ['agent', ...SUPERVISOR_ROLES], 'agent'));
+    return t('role.' + safeToken(role, ['agent', ...DESIGNER_ROLES], 'agent'));
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Pages beside the queue, each its own module imported the first time it opens (agents and
+  // the queue's first paint never load them): the reports (supervisors and admins), the
+  // designer's training candidates (designers and up) and the admin pages (admins). The API
+  // refuses anyone else too (403); this only keeps the entries away from them.
+  // ---------------------------------------------------------------------------------------
+
+  const PAGES = {
+    reports: { hash: '#reports', module: './reports.js', allowed: isSupervisor },
+    designer: { hash: '#training', module: './designer.js', allowed: isDesigner },
+    admin: { hash: '#admin', module: './admin.js', allowed: isAdmin },
+  };
+
+  /** The page the address names (#reports, #training, #admin), if any. */
+  function pageOfHash() {
+    return Object.keys(PAGES).find((name) => PAGES[name].hash === window.location.hash) || null;
+  }
+
+  function setupPages() {
+    for (const [name, page] of Object.entries(PAGES)) show($(name + '-toggle'), page.allowed());
+    const wanted = pageOfHash();
+    if (wanted) setView(wanted);
+  }
+
+  function togglePage(name) {
+    setView(state.view === name ? 'queue' : name);
+  }
+
+  /** Show the queue (with the supervisor strip) or one of the pages in the same shell. */
+  function setView(view) {
+    const shown = view in PAGES && PAGES[view].allowed() ? view : 'queue';
+    state.view = shown;
+    for (const name of Object.keys(PAGES)) {
+      const on = name === shown;
+      $('app').classList.toggle('is-' + name, on);
+      show($(name), on);
+      $(name + '-toggle').setAttribute('aria-pressed', String(on));
+      if (!on && state.pages[name]) state.pages[name].close();
+    }
+    if (shown !== 'queue') {
+      window.history.replaceState(null, '', window.location.pathname + window.location.search + PAGES[shown].hash);
+      openPage(shown);
+      return;
+    }
+    setHash(state.selectedId);
+    if (statsVisible()) refreshStats();
+  }
+
+  async function openPage(name) {
+    const root = $(name);
+    try {
+      state.pages[name] = state.pages[name] || await import(PAGES[name].module);
+    } catch (error) {
+      root.dataset.state = 'error';
+      root.replaceChildren(el('p', {
+        class: 'form-error', role: 'alert', testid: name + '-error', text: t(name + '.loadFailed'),
+      }));
+      console.error(error); // eslint-disable-line no-console
+      return;
+    }
+    if (state.running && state.view === name) await state.pages[name].open(root, state.me && state.me.username);
+  }
+
+  /** The session ended: back to the queue's shell, and what the pages showed forgotten. */
+  function leavePages() {
+    for (const name of Object.keys(PAGES)) {
+      if (state.pages[name]) state.pages[name].reset();
+      $('app').classList.remove('is-' + name);
+      show($(name), false);
+      show($(name + '-toggle'), false);
+      $(name + '-toggle').setAttribute('aria-pressed', 'false');
+    }
+    state.view = 'queue';
   }
 
   // ---------------------------------------------------------------------------------------
@@ -2989,6 +2887,7 @@
     $('logout').addEventListener('click', logout);
     $('availability').addEventListener('click', toggleAvailability);
     $('stats-toggle').addEventListener('click', toggleStats);
+    for (const name of Object.keys(PAGES)) $(name + '-toggle').addEventListener('click', () => togglePage(name));
     $('take-next').addEventListener('click', takeNext);
     $('search').addEventListener('input', onSearchInput);
     $('search').addEventListener('keydown', (event) => {
@@ -3028,8 +2927,15 @@
     $('dialog-cancel').addEventListener('click', () => $('dialog').close('cancel'));
     $('dialog').addEventListener('close', onDialogClose);
     window.addEventListener('hashchange', () => {
+      if (!state.running) return;
+      const page = pageOfHash();
+      if (page) {
+        if (state.view !== page) setView(page);
+        return;
+      }
       const id = caseIdFromHash();
-      if (state.running && id && !sameId(id, state.selectedId)) selectCase(id);
+      if (state.view !== 'queue') setView('queue');
+      if (id && !sameId(id, state.selectedId)) selectCase(id);
     });
   }
 
@@ -3057,7 +2963,8 @@
 
   /** "/" jumps to the search box when not typing elsewhere. */
   function onGlobalKey(event) {
-    if (!state.running || event.key !== '/' || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (!state.running || state.view !== 'queue') return;
+    if (event.key !== '/' || event.ctrlKey || event.metaKey || event.altKey) return;
     const target = event.target;
     if (target.closest('input, textarea, select, [contenteditable="true"], dialog')) return;
     event.preventDefault();

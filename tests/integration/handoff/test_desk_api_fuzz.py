@@ -137,6 +137,11 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/search"): Route(query=("q",)),
     ("GET", "/api/canned"): Route(query=("language",)),
     ("POST", "/api/canned"): Route(body={"title": "saludo", "text": "Hola", "language": "es"}),
+    ("PUT", "/api/canned/{id}"): Route(
+        body={"title": "saludo", "text": "Hola", "language": "es"}, path=("id",)
+    ),
+    ("DELETE", "/api/canned/{id}"): Route(path=("id",)),
+    ("GET", "/api/agents"): Route(query=("all",)),
     ("POST", "/api/agents"): Route(
         body={
             "username": "nuevo",
@@ -148,7 +153,8 @@ ROUTES: dict[tuple[str, str], Route] = {
         }
     ),
     ("POST", "/api/agents/{username}/{action}"): Route(
-        body={"password": "password-456"}, path=("username", "action")
+        body={"password": "password-456", "team": "pagos", "capacity": 3},
+        path=("username", "action"),
     ),
     ("GET", "/media/{name}"): Route(path=("name",), query=("filename",)),
     ("POST", "/api/privacy/erase"): Route(
@@ -171,8 +177,8 @@ NO_INPUT = {
     ("POST", "/api/auth/logout"),
     ("GET", "/api/me"),
     ("POST", "/api/cases/next"),
-    ("GET", "/api/agents"),
     ("GET", "/api/stats"),
+    ("GET", "/api/teams"),
     ("GET", "/api/events"),
 }
 # Whom the admin's actions on agents may name: others, and themselves only where the desk
@@ -248,7 +254,9 @@ def valid_path(name: str, fuzz: Fuzz, chance: random.Random, action: str) -> str
 
 
 def path_for(template: str, route: Route, fuzz: Fuzz, chance: random.Random) -> str:
-    action = chance.choice(["deactivate", "activate", "password", "revoke", "delete", "", "ñ"])
+    action = chance.choice(
+        ["deactivate", "activate", "password", "revoke", "update", "delete", "", "ñ"]
+    )
     path = template
     for name in route.path:
         if chance.random() < 0.65:

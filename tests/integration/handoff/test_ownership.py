@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from handoff.texts import csat_question
 from tests.support.servers import HiloProcesses
 
 pytestmark = pytest.mark.model
@@ -60,16 +61,20 @@ class Customer:
         assert reply.status_code == 200
 
     def replies(self) -> list[tuple[str, str, str]]:
-        """(source, status, text) of everything sent to the customer, in order."""
+        """(source, status, text) of everything sent to the customer, in order.
+
+        Without the satisfaction survey the hand-back asks (handoff/csat.py, tested there).
+        """
         with sqlite3.connect(self.hilo.channels_db) as connection:
             rows = connection.execute(
                 "SELECT source, status, body FROM channel_outbound WHERE conversation_id = ?"
                 " ORDER BY id",
                 (self.conversation,),
             ).fetchall()
-        return [
+        replies = [
             (source, status, json.loads(body).get("text") or "") for source, status, body in rows
         ]
+        return [r for r in replies if not r[2].startswith(csat_question("es"))]
 
     def wait_for(self, count: int, timeout: float = 60) -> list[tuple[str, str, str]]:
         deadline = time.monotonic() + timeout

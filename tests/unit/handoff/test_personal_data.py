@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from handoff import personal_data
 from handoff.auth import Accounts
 from handoff.case import MediaItem, Status
-from handoff.models import case_events
+from handoff.facts import Facts, conversation_ref
+from handoff.models import case_events, contacts, facts, nlu_candidates
 from handoff.store import CaseStore
 from tests.unit.handoff.conftest import new
 
@@ -30,7 +31,17 @@ def test_cases_of_the_same_conversation_are_erased_apart_and_can_be_again(
         CONVERSATION
     }
     counts = personal_data.erase(store.engine, [CONVERSATION])
-    assert counts == {"cases": 1, "notes": 0, "case_events": 4, "ownership": 1}
+    assert counts == {
+        "cases": 1,
+        "notes": 0,
+        "case_events": 4,
+        "ownership": 1,
+        "webhook_deliveries": 0,
+        "webhook_conversations": 0,
+        "facts": 0,
+        "contacts": 1,  # the case's contact (no message was recorded)
+        "nlu_candidates": 0,
+    }
     # The customer comes back, and is erased again: a second closed case, its own pseudonym.
     second, created = store.open_case(new(CONVERSATION, media=(MediaItem("u", "image/jpeg"),)))
     assert created
@@ -63,3 +74,36 @@ def test_notes_only_when_asked(store: CaseStore, accounts: Accounts) -> None:
     assert [(n["agent"], n["text"]) for n in noted["internal_notes"]] == [
         ("Ana L.", "cliente frecuente")
     ]
+
+
+def test_the_reports_record_stays_counted_but_no_longer_links_to_the_person(
+    store: CaseStore,
+) -> None:
+    recorder = Facts(store.engine, gap=3600)
+    not_understood = {"intent": {"name": "nlu_fallback", "confidence": 0.2}}
+    said = {
+        "event": "user",
+        "timestamp": 10.0,
+        "text": "quiero el modelo azul de ayer",
+        "input_channel": "twilio",
+        "parse_data": not_understood,
+    }
+    recorder.record_events(CONVERSATION, [said, {"event": "bot", "timestamp": 11.0}])
+    recorder.record_events("telegram:9", [said])
+    mine = conversation_ref(CONVERSATION)
+
+    counts = personal_data.erase(store.engine, [CONVERSATION])
+
+    assert (counts["facts"], counts["contacts"], counts["nlu_candidates"]) == (2, 1, 1)
+    with store.engine.connect() as connection:
+        refs = connection.execute(sa.select(facts.c.conversation_ref)).scalars().all()
+        contact_refs = connection.execute(sa.select(contacts.c.conversation_ref)).scalars().all()
+    assert len(refs) == 3  # still counted
+    with store.engine.connect() as connection:  # her words, kept for designers, are gone
+        left = connection.execute(sa.select(nlu_candidates.c.conversation_ref)).scalars().all()
+    assert left == [conversation_ref("telegram:9")]
+    assert mine not in refs
+    assert mine not in contact_refs
+    # One token per conversation: its facts and its contact still belong together.
+    assert len(set(refs)) == 2
+    assert set(contact_refs) == set(refs)

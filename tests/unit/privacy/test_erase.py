@@ -66,7 +66,17 @@ def test_the_person_is_gone_from_every_store_and_john_is_intact(world: World) ->
 
     counts = done.counts
     assert counts["channels"] == {"inbound": 4, "outbound": 3, "conversations": 2, "profiles": 1}
-    assert counts["handoff"] == {"cases": 1, "notes": 1, "case_events": 3, "ownership": 1}
+    assert counts["handoff"] == {
+        "cases": 1,
+        "notes": 1,
+        "case_events": 3,
+        "ownership": 1,
+        "webhook_deliveries": 0,
+        "webhook_conversations": 0,
+        "facts": 0,
+        "contacts": 1,  # her case's contact, unlinked from her
+        "nlu_candidates": 0,
+    }
     assert counts["trackers"] == {"events": 4}
     assert counts["media"] == {"files": 2}
     assert counts["mail"] == {"files": 1}

@@ -32,10 +32,13 @@ from actions.commerce.models import LookupAttempt, OneTimeCode, VerificationFail
 from connectors import storage as channels_storage
 from connectors.media_store import LocalMediaStore
 from handoff import database as handoff_database
+from handoff.facts import Facts, conversation_ref
 from handoff.models import (
     agents,
     case_events,
     cases,
+    contacts,
+    facts,
     login_throttle,
     notes,
     ownership,
@@ -330,6 +333,16 @@ def seed(world: World, now: float = NOW) -> dict[str, Any]:
     ids["profiles"][OLD] = _conversation(world, OLD, 400, now, media=ids["old_photo"])
     _tracker(world, OLD, 400, now)
     ids["profiles"][RECENT] = _conversation(world, RECENT, 330, now)
+    # The reports' record of a conversation that goes and of one that stays.
+    for conversation, days in ((OLD, 400), (RECENT, 330)):
+        said = {
+            "event": "user",
+            "timestamp": _ago(days, now),
+            "text": "algo que el bot no entendio",
+            "input_channel": "whatsapp",
+            "parse_data": {"intent": {"name": "nlu_fallback", "confidence": 0.1}},
+        }
+        Facts(world.engines["handoff"]).record_events(conversation, [said])
     _tracker(world, RECENT, 330, now)
     ids["profiles"][TRACKER_RECENT] = _conversation(world, TRACKER_RECENT, 400, now)
     _tracker(world, TRACKER_RECENT, 10, now)
@@ -525,9 +538,20 @@ def test_retention_removes_exactly_what_is_past_its_period(world: World) -> None
         "old-but-alive",
     }
     assert {row.key for row in rows(world, "handoff", sa.select(login_throttle))} == {"user:new"}
+    # Still counted, no longer linked: the gone conversation's facts and contact lose the
+    # keyed pseudonym; the kept one's keep it.
+    refs = {row.conversation_ref for row in rows(world, "handoff", sa.select(facts))}
+    assert len(refs) == 2
+    assert conversation_ref(RECENT) in refs
+    assert conversation_ref(OLD) not in refs
+    contact_refs = {row.conversation_ref for row in rows(world, "handoff", sa.select(contacts))}
+    assert contact_refs == refs
 
     assert report.removed == {
         "handoff": {
+            "facts": 1,
+            "contacts": 1,
+            "nlu_candidates": 1,
             "cases_anonymised": 2,
             "notes": 1,
             "case_events_blanked": 2,
