@@ -45,7 +45,8 @@ WATCH = """
 window.__firstSeen = {};
 const watch = () => {
   for (const [name, selector] of [['queue', '[data-testid="queue-item"]'],
-                                  ['reports', '[data-testid="reports"][data-state="ready"]']]) {
+                                  ['reports', '[data-testid="reports"][data-state="ready"]'],
+                                  ['extras', '[data-testid="reports"][data-extras="ready"]']]) {
     if (!(name in window.__firstSeen) && document.querySelector(selector)) {
       window.__firstSeen[name] = performance.now();
     }

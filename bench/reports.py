@@ -146,20 +146,23 @@ def time_overview(client: httpx.Client, params: dict[str, str], runs: int) -> di
     }
 
 
-def page_ready(server_url: str, cookie: dict[str, str], runs: int) -> dict[str, float]:
-    """Cold loads of the reports page to `data-state="ready"` (28 days by default)."""
+def page_ready(server_url: str, cookie: dict[str, str], runs: int) -> dict[str, Any]:
+    """Cold loads of the reports page (28 days by default): to `data-state="ready"` (the
+    figures, charts and tables drawn, the filters usable), and to `data-extras="ready"` (the
+    trends and the customers at risk drawn under them)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS
         )
-        load_times(browser, server_url, cookie, "/#reports", "reports")  # warm-up
-        times = [
-            load_times(browser, server_url, cookie, "/#reports", "reports") for _ in range(runs)
-        ]
+        load_times(browser, server_url, cookie, "/#reports", "extras")  # warm-up
+        ready, extras = [], []
+        for _ in range(runs):
+            ready.append(load_times(browser, server_url, cookie, "/#reports", "reports")[0])
+            extras.append(load_times(browser, server_url, cookie, "/#reports", "extras")[0])
         browser.close()
-    return summary(times)
+    return {"ready": summary(ready), "extras": summary(extras)}
 
 
 def write_report(result: dict[str, Any]) -> None:
@@ -168,7 +171,13 @@ def write_report(result: dict[str, Any]) -> None:
         f"{r['p95_ms']} ms | {r['max_ms']} ms |"
         for name, r in result["overview"].items()
     )
-    page = result["page"]
+    page_rows = "\n".join(
+        f"| {what} | {times['runs']} | {times['median_ms']} ms | {times['p95_ms']} ms |"
+        for what, times in (
+            ("ready (interactive)", result["page"]["ready"]),
+            ("trends and customers at risk drawn", result["page"]["extras"]),
+        )
+    )
     REPORT.write_text(
         f"""# Reports benchmark
 
@@ -191,13 +200,15 @@ warm-up, one after another. Target: p95 ≤ 1 s.
 
 ## Reports page
 
-A cold load of `/#reports` in Chromium (a new browser context, logged in) until the page
-marks itself ready (`data-state="ready"`: every plot drawn), the default 28 days.
-Target: ≤ 2 s.
+A cold load of `/#reports` in Chromium (a new browser context, logged in), the default 28
+days, until the page marks itself ready (`data-state="ready"`: the figures, every chart and
+the tables drawn, the filters usable), and until the trends and the customers at risk, asked
+once the figures are drawn, are shown under them (`data-extras="ready"`). Target:
+interactive ≤ 2 s.
 
-| Runs | median | p95 |
-|---|---|---|
-| {page["runs"]} | {page["median_ms"]} ms | {page["p95_ms"]} ms |
+| Until | Runs | median | p95 |
+|---|---|---|---|
+{page_rows}
 """
     )
 

@@ -267,6 +267,7 @@ def test_a_supervisor_reads_the_reports_and_an_agent_cannot(browser, desk) -> No
     ]
     # The customer who complained and rated the answer 2 is at risk, each point with its
     # reason and a link to the case; nobody else reaches 4 points. Trends say nothing rises.
+    supervisor.locator('[data-testid="reports"][data-extras="ready"]').wait_for(timeout=TIMEOUT)
     at_risk = supervisor.get_by_test_id("reports-risk").get_by_test_id("risk-row")
     assert at_risk.count() == 1
     assert at_risk.first.get_attribute("data-score") == "6"

@@ -510,22 +510,21 @@ async function load() {
   root.setAttribute('aria-busy', 'true');
   setStatus(t('loading'));
   try {
-    // The trends and the customers at risk are drawn with the overview: one ready state.
-    const channel = view.filters.channel ? '?channel=' + encodeURIComponent(view.filters.channel) : '';
-    const [data, trends, risk] = await Promise.all([
-      api('GET', '/api/reports/overview?' + q),
-      api('GET', '/api/reports/trends' + channel),
-      api('GET', '/api/reports/at-risk'),
-    ]);
+    delete root.dataset.extras;
+    const data = await api('GET', '/api/reports/overview?' + q);
     if (seq !== view.seq) return;
     view.data = data;
-    view.trends = trends;
-    view.risk = risk;
     if (typeof data.timezone === 'string') view.timezone = data.timezone;
     showMessage('');
     draw(data);
     root.dataset.query = q;
     root.dataset.state = 'ready';
+    // The trends and the customers at risk are asked once the figures are drawn, not beside
+    // them: the desk answers requests on one interpreter, so asking all three at once made
+    // the figures wait for the slowest (docs/reports-benchmark.md). data-extras says when
+    // they are drawn.
+    const channel = view.filters.channel ? '?channel=' + encodeURIComponent(view.filters.channel) : '';
+    loadExtras(Promise.all([api('GET', '/api/reports/trends' + channel), api('GET', '/api/reports/at-risk')]), seq);
   } catch (error) {
     if (seq !== view.seq) return;
     showMessage(failure(error));
@@ -534,6 +533,29 @@ async function load() {
   } finally {
     if (seq === view.seq) root.removeAttribute('aria-busy');
   }
+}
+
+/** The trends and the customers at risk, drawn under the figures when they arrive. */
+async function loadExtras(extras, seq) {
+  try {
+    const [trends, risk] = await extras;
+    if (seq !== view.seq) return;
+    view.trends = trends;
+    view.risk = risk;
+    drawExtras();
+    view.root.dataset.extras = 'ready';
+  } catch (error) {
+    if (seq !== view.seq) return;
+    const slot = document.getElementById('reports-extras');
+    if (slot) slot.replaceChildren(el('p', { class: 'form-error', role: 'alert', text: failure(error) }));
+    view.root.dataset.extras = 'error';
+  }
+}
+
+function drawExtras() {
+  const slot = document.getElementById('reports-extras');
+  if (!slot || !view.trends || !view.risk) return;
+  slot.replaceChildren(trendsSection(view.trends), namedSection(view.trends), riskSection(view.risk));
 }
 
 function failure(error) {
@@ -570,9 +592,8 @@ function draw(data) {
       reasonsChart(data)),
     breakdown(data.by_channel, 'table.channels', 'col.channel', 'reports-by-channel', channelName),
     breakdown(data.by_team, 'table.teams', 'col.team', 'reports-by-team', (team) => text(team) || t('noTeam')),
-    trendsSection(view.trends),
-    namedSection(view.trends),
-    riskSection(view.risk));
+    el('div', { id: 'reports-extras', class: 'reports-extras', testid: 'reports-extras' }));
+  drawExtras();
 }
 
 /** Labels that rise unusually, with the rule's numbers (docs/analytics.md, Trends). */

@@ -157,6 +157,13 @@ ROUTES: dict[tuple[str, str], Route] = {
         path=("username", "action"),
     ),
     ("GET", "/media/{name}"): Route(path=("name",), query=("filename",)),
+    ("GET", "/api/reports/overview"): Route(query=("from", "to", "channel", "team")),
+    ("GET", "/api/reports/overview.csv"): Route(query=("from", "to", "channel", "team")),
+    ("GET", "/api/reports/trends"): Route(query=("channel",)),
+    ("GET", "/api/nlu/candidates"): Route(query=("status",)),
+    ("POST", "/api/nlu/candidates/{id}/review"): Route(
+        body={"label": "order_status"}, path=("id",)
+    ),
     ("POST", "/api/privacy/erase"): Route(
         body={"conversation": "telegram:fuzz1", "reason": "solicitud ARCO 7", "confirm": True}
     ),
@@ -179,6 +186,7 @@ NO_INPUT = {
     ("POST", "/api/cases/next"),
     ("GET", "/api/stats"),
     ("GET", "/api/teams"),
+    ("GET", "/api/reports/at-risk"),
     ("GET", "/api/events"),
 }
 # Whom the admin's actions on agents may name: others, and themselves only where the desk
