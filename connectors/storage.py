@@ -17,7 +17,7 @@ import asyncio
 import logging
 import queue
 import threading
-import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -205,12 +205,16 @@ class _Checkpointer:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hilo-db-checkpoint", daemon=True)
         self._thread.start()
 
+    def stop(self) -> None:
+        """Ends the thread at its next wake-up (it holds no write to finish)."""
+        self._stopped.set()
+
     def _run(self) -> None:
-        while True:
-            time.sleep(self.EVERY_SECONDS)
+        while not self._stopped.wait(self.EVERY_SECONDS):
             try:
                 with self.engine.connect() as connection:
                     connection.connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
@@ -237,6 +241,15 @@ class Database:
         self.engine = engine
         self._serial = _SerialWriter(engine) if engine.dialect.name == "sqlite" else None
         self._checkpoints = _Checkpointer(engine) if self._serial is not None else None
+        # The threads hold the writer and the checkpointer, never this object: once nobody
+        # holds the Database, the finalizer ends them. Without it every Database made and
+        # dropped (a tool's, a test's) left two threads waking forever; a test run once
+        # ended with 6,000 of them and a load average of 150.
+        self._close = weakref.finalize(self, _stop, self._serial, self._checkpoints)
+
+    def close(self) -> None:
+        """Ends the writer (after the writes already submitted) and the checkpointer."""
+        self._close()
 
     def write(self, job: Callable[[Connection], T], *, durable: bool = False) -> T:
         """Runs `job(connection)` in a committed transaction; returns its result (blocking).
@@ -283,6 +296,13 @@ class Database:
         )
 
 
+def _stop(serial: _SerialWriter | None, checkpoints: _Checkpointer | None) -> None:
+    if serial is not None:
+        serial.stop()
+    if checkpoints is not None:
+        checkpoints.stop()
+
+
 def as_database(store: Database | Engine) -> Database:
     """A `Database` for an engine (tests and tools pass engines)."""
     return store if isinstance(store, Database) else Database(store)
@@ -295,40 +315,69 @@ class _SerialWriter:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()  # None: stop
+        self._stopped = False
         self._thread = threading.Thread(target=self._run, name="hilo-db-writer", daemon=True)
         self._thread.start()
 
     def submit(self, job: Callable[[Connection], T], durable: bool) -> Future[T]:
+        if self._stopped:
+            raise RuntimeError("the database was closed")  # nobody would ever write it
         future: Future[T] = Future()
         self._jobs.put(_Job(job, future, durable))
         return future
 
+    def stop(self) -> None:
+        """Ends the thread once the writes submitted before this are committed."""
+        self._stopped = True
+        self._jobs.put(None)
+
     def _run(self) -> None:
-        while True:
-            batch = [self._jobs.get()]
-            while len(batch) < self.MAX_BATCH:
-                try:
-                    batch.append(self._jobs.get_nowait())
-                except queue.Empty:
-                    break
-            # A waiter that gave up (a webhook whose client hung up is cancelled) cancels its
-            # job: skip it, unacknowledged as it is. Setting a cancelled future's result
-            # raised here and ended this thread, and every later write waited forever.
-            batch = [job for job in batch if job.future.set_running_or_notify_cancel()]
-            if not batch:
-                continue
-            durable = any(job.durable for job in batch)
+        while self._once():
+            pass
+
+    def _once(self) -> bool:
+        """Commits one batch; False once told to stop.
+
+        A method of its own so that no job outlives its batch in a local variable while the
+        thread waits for the next: a job's closure can hold the Database (through its inbox),
+        which would then never be collected nor its threads ended.
+        """
+        items = self._take()
+        # A waiter that gave up (a webhook whose client hung up is cancelled) cancels its
+        # job: skip it, unacknowledged as it is. Setting a cancelled future's result raised
+        # here and ended this thread, and every later write waited forever.
+        batch = [
+            item
+            for item in items
+            if item is not None and item.future.set_running_or_notify_cancel()
+        ]
+        if batch:
+            self._write(batch)
+        return items[-1] is not None  # a stop comes last: what came before is written
+
+    def _take(self) -> list[_Job | None]:
+        """The next job, waiting for it, and whatever else is already queued (one batch)."""
+        items = [self._jobs.get()]
+        while len(items) < self.MAX_BATCH and items[-1] is not None:
             try:
-                results = self._commit(batch, durable)
-            except Exception:
-                # One job failed and rolled the batch back: run each alone, so only it fails.
-                results = [self._alone(job) for job in batch]
-            for job, (value, error) in zip(batch, results, strict=True):
-                if error is not None:
-                    job.future.set_exception(error)
-                else:
-                    job.future.set_result(value)
+                items.append(self._jobs.get_nowait())
+            except queue.Empty:
+                break
+        return items
+
+    def _write(self, batch: list[_Job]) -> None:
+        durable = any(job.durable for job in batch)
+        try:
+            results = self._commit(batch, durable)
+        except Exception:
+            # One job failed and rolled the batch back: run each alone, so only it fails.
+            results = [self._alone(job) for job in batch]
+        for job, (value, error) in zip(batch, results, strict=True):
+            if error is not None:
+                job.future.set_exception(error)
+            else:
+                job.future.set_result(value)
 
     def _commit(self, batch: list[_Job], durable: bool) -> list[tuple[Any, BaseException | None]]:
         with self.engine.connect() as connection:

@@ -17,10 +17,8 @@ import pytest
 
 from handoff.database import migrate
 from handoff.models import ROLES
-from tests.browser.test_privacy_dialog import ConsoleErrors
-from tests.support.servers import DESK_PASSWORD, HiloProcesses
-
-TIMEOUT = 30_000  # ms
+from tests.support.desk_browser import TIMEOUT, ConsoleErrors, log_in
+from tests.support.servers import HiloProcesses
 
 
 @pytest.fixture
@@ -34,18 +32,6 @@ def desk(tmp_path: Path) -> Iterator[HiloProcesses]:
         yield processes
     finally:
         processes.stop()
-
-
-def log_in(browser, processes: HiloProcesses, username: str, console: ConsoleErrors):
-    page = browser.new_context().new_page()
-    console.watch(page)
-    page.goto(processes.desk_url)
-    page.get_by_test_id("login-username").fill(username)
-    page.get_by_test_id("login-password").fill(DESK_PASSWORD)
-    page.get_by_test_id("login-submit").click()
-    page.get_by_test_id("take-next").wait_for(timeout=TIMEOUT)
-    console.forgive_session_check()
-    return page
 
 
 def said(page, text: str) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.test_privacy_dialog import TIMEOUT, ConsoleErrors, log_in
+from tests.support.desk_browser import TIMEOUT, ConsoleErrors, log_in
 from tests.support.polling import eventually
 from tests.support.servers import HiloProcesses
 from tests.support.twilio_whatsapp import CREDENTIALS as TWILIO_CREDENTIALS
@@ -71,7 +71,7 @@ def test_the_case_card_shows_the_score_and_the_comment(browser, hilo) -> None:
     processes, whatsapp = hilo
     case_id = answered_case(processes, whatsapp)
     console = ConsoleErrors()
-    page = log_in(browser, processes, "ines", console)
+    page = log_in(browser, processes, "ines", console, live=True)
     page.evaluate(f"window.location.hash = '#case={case_id}'")
     card = page.get_by_test_id("case-card")
     score = card.get_by_test_id("case-csat")

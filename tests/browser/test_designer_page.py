@@ -19,10 +19,8 @@ import pytest
 from handoff.auth import Accounts
 from handoff.database import make_engine, migrate
 from handoff.facts import Facts
-from tests.browser.test_privacy_dialog import ConsoleErrors
+from tests.support.desk_browser import TIMEOUT, ConsoleErrors, log_in
 from tests.support.servers import DESK_PASSWORD, HiloProcesses
-
-TIMEOUT = 20_000
 
 
 def said(at: float, text: str, intent: str, confidence: float, second: str) -> dict:
@@ -64,18 +62,6 @@ def desk(tmp_path: Path) -> Iterator[HiloProcesses]:
         yield processes
     finally:
         processes.stop()
-
-
-def log_in(browser, processes: HiloProcesses, username: str, console: ConsoleErrors):
-    page = browser.new_context().new_page()
-    console.watch(page)
-    page.goto(processes.desk_url)
-    page.get_by_test_id("login-username").fill(username)
-    page.get_by_test_id("login-password").fill(DESK_PASSWORD)
-    page.get_by_test_id("login-submit").click()
-    page.get_by_test_id("take-next").wait_for(timeout=TIMEOUT)
-    console.forgive_session_check()
-    return page
 
 
 def test_a_designer_accepts_and_rejects_groups_and_an_agent_cannot(browser, desk) -> None:

@@ -19,6 +19,7 @@ import pytest
 from handoff.case import Status
 from handoff.database import make_engine
 from handoff.store import CaseStore
+from tests.support.desk_browser import TIMEOUT
 from tests.support.servers import HiloProcesses
 
 pytestmark = pytest.mark.model
@@ -33,7 +34,6 @@ PNG = (
     b"\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef"
     b"\x00\x00\x00\x00IEND\xaeB`\x82"
 )
-TIMEOUT = 30_000  # ms: a turn, the feed and the page all fit well inside it
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.support.desk_browser import TIMEOUT, ConsoleErrors, log_in
 from tests.support.polling import eventually
 from tests.support.servers import HiloProcesses
 from tests.support.twilio_whatsapp import CREDENTIALS as TWILIO_CREDENTIALS
@@ -33,7 +34,6 @@ NAME = "Lucía Paredes"
 SENTENCE = "mi iguana azul se llama Filomena"
 TRACES = (SENTENCE, "Filomena", "5577001122")  # the phone in every spelling ends so
 REASON = "Solicitud ARCO 17 (prueba)"
-TIMEOUT = 30_000  # ms: the page, the feed and a request all fit well inside it
 # The dialog's texts (handoff/desk/static/desk.js, Spanish: the desk's default language).
 NEED_REASON = "Escribe el motivo."
 NEED_CONFIRM = "Marca la casilla para confirmar."
@@ -116,43 +116,6 @@ def turns_done(hilo: HiloProcesses) -> bool:
     return bool(inbound) and not any('"pending"' in r or '"processing"' in r for r in inbound)
 
 
-class ConsoleErrors:
-    """The errors a page logs or throws, as text."""
-
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-
-    def watch(self, page) -> None:
-        page.on(
-            "console",
-            lambda message: (
-                self.errors.append(f"{message.location.get('url')}: {message.text}")
-                if message.type == "error"
-                else None
-            ),
-        )
-        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
-
-    def forgive_session_check(self) -> None:
-        """The page asks for a session before anyone logs in (GET /api/me): Chromium logs that
-        401 as an error, though the page expects it (it shows the login form)."""
-        check = re.compile(r"/api/me: Failed to load resource: .*\b401\b")
-        self.errors = [error for error in self.errors if not check.search(error)]
-
-
-def log_in(browser, hilo: HiloProcesses, username: str, console: ConsoleErrors):
-    page = browser.new_context(accept_downloads=True).new_page()
-    console.watch(page)
-    page.goto(hilo.desk_url)
-    page.get_by_test_id("login-username").fill(username)
-    page.get_by_test_id("login-password").fill("password-123")
-    page.get_by_test_id("login-submit").click()
-    page.get_by_test_id("take-next").wait_for(timeout=TIMEOUT)
-    page.get_by_test_id("live-indicator").wait_for(timeout=TIMEOUT)
-    console.forgive_session_check()
-    return page
-
-
 def open_case(page, case_id: int) -> None:
     page.locator(f'[data-testid="queue-item"][data-case-id="{case_id}"]').click(timeout=TIMEOUT)
     page.get_by_test_id("thread").get_by_text(SENTENCE).wait_for(timeout=TIMEOUT)
@@ -178,7 +141,7 @@ def test_an_admin_exports_then_erases_a_person_from_the_desk(browser, hilo, tmp_
     privacy_requests: list[str] = []
 
     # An agent sees the case and its card, but no privacy actions; the API refuses her too.
-    agent = log_in(browser, processes, "anna", console)
+    agent = log_in(browser, processes, "anna", console, live=True)
     open_case(agent, case_id)
     assert agent.get_by_test_id("card-privacy").count() == 0
     assert agent.get_by_test_id("privacy-export").count() == 0
@@ -193,7 +156,7 @@ def test_an_admin_exports_then_erases_a_person_from_the_desk(browser, hilo, tmp_
         desk.close()
     agent.context.close()
 
-    admin = log_in(browser, processes, "ines", console)
+    admin = log_in(browser, processes, "ines", console, live=True)
     admin.on(
         "request",
         lambda request: (

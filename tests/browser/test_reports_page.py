@@ -33,12 +33,11 @@ from handoff.case import Reason
 from handoff.database import make_engine, migrate
 from handoff.facts import Fact, Facts
 from handoff.store import CaseStore, NewCase
-from tests.browser.test_privacy_dialog import ConsoleErrors
+from tests.support.desk_browser import TIMEOUT, ConsoleErrors, log_in
 from tests.support.servers import DESK_PASSWORD, HiloProcesses
 
 ZONE = ZoneInfo("America/Mexico_City")  # handoff/support.yml
 HOUR = 3600.0
-TIMEOUT = 30_000  # ms
 CHARTS = (
     "chart-volume",
     "chart-containment",
@@ -152,18 +151,6 @@ def desk(tmp_path: Path) -> Iterator[tuple[HiloProcesses, dict[str, int]]]:
         yield processes, expected
     finally:
         processes.stop()
-
-
-def log_in(browser, processes: HiloProcesses, username: str, console: ConsoleErrors):
-    page = browser.new_context(accept_downloads=True).new_page()
-    console.watch(page)
-    page.goto(processes.desk_url)
-    page.get_by_test_id("login-username").fill(username)
-    page.get_by_test_id("login-password").fill(DESK_PASSWORD)
-    page.get_by_test_id("login-submit").click()
-    page.get_by_test_id("take-next").wait_for(timeout=TIMEOUT)
-    console.forgive_session_check()
-    return page
 
 
 def ready(page, query: str | None = None):

@@ -7,6 +7,7 @@ as a wrong reply.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from actions.commerce import ORDER_FAILURE_LIMIT
 from actions.orders.common import channel_phone, phone_in_sender_id
@@ -99,11 +100,17 @@ async def test_someone_elses_order_and_a_missing_order_get_the_same_reply(domain
 
 @contextmanager
 def statements() -> Iterator[list[str]]:
-    """The SQL every engine runs inside the block (parameters left out)."""
-    ran: list[str] = []
+    """The SQL run on this test's store inside the block (parameters left out).
 
-    def note(_conn, _cursor, statement: str, *_args) -> None:
-        ran.append(statement)
+    Only the store's own database counts: a thread that an earlier test left behind may run
+    SQL on its own engine meanwhile, and that says nothing about this order lookup.
+    """
+    ran: list[str] = []
+    database = make_url(os.environ["DATABASE_URL"]).database
+
+    def note(conn, _cursor, statement: str, *_args) -> None:
+        if conn.engine.url.database == database:
+            ran.append(statement)
 
     event.listen(Engine, "before_cursor_execute", note)
     try:
