@@ -39,7 +39,7 @@ from handoff.admin import Admin
 from handoff.auth import Accounts, AuthError, Session, UserExists, allowed
 from handoff.case import Case, InvalidTransition, Status
 from handoff.conversations import ConversationReader
-from handoff.desk.feed import Broadcaster, Feed, Update
+from handoff.desk.feed import CLOSING, Broadcaster, Feed, Update
 from handoff.desk.openapi import SPEC
 from handoff.desk.permissions import allowed_actions, refusal
 from handoff.models import ROLES
@@ -1071,6 +1071,8 @@ async def events(request: web.Request) -> web.StreamResponse:
                     update = await asyncio.wait_for(queue.get(), timeout=FEED_CHECK_SECONDS)
                 except asyncio.TimeoutError:
                     update = None
+                if update is CLOSING:
+                    break  # the desk is stopping; the page reconnects
                 if not await asyncio.to_thread(desk.accounts.alive, session.token):
                     await response.write(b"event: logout\ndata: {}\n\n")
                     break
@@ -1172,6 +1174,10 @@ async def _seed_canned(app: web.Application) -> None:  # aiohttp's on_startup si
             await asyncio.to_thread(store.add_canned_response, title, text, language)
 
 
+async def _end_streams(app: web.Application) -> None:  # aiohttp's on_shutdown signal
+    app[DESK].broadcaster.close()
+
+
 def create_app(
     handoff: Handoff | None = None,
     *,
@@ -1201,6 +1207,7 @@ def create_app(
         middlewares=[unread_bodies, security_headers, errors, no_nul, authenticate]
     )
     app.on_startup.append(_seed_canned)  # type: ignore[arg-type]  # aiohttp's stub is wrong
+    app.on_shutdown.append(_end_streams)  # type: ignore[arg-type]
     app[DESK] = desk
     app.router.add_get("/", page)
     app.router.add_get("/static/{filename}", static_file)

@@ -49,7 +49,7 @@ ASSIGN_EVERY_SECONDS = 5.0
 class Update:
     """What a page hears: a case changed, or a conversation got a message."""
 
-    kind: str  # "case" | "message"
+    kind: str  # "case" | "message" | "closing"
     data: dict[str, object]
     # The case itself, so each page's stream can add what its user may do with it
     # (`allowed_actions`, handoff/desk/app.py `case_json`) before sending.
@@ -83,6 +83,18 @@ class Broadcaster:
             if queue.full():
                 queue.get_nowait()
             queue.put_nowait(update)
+
+    def close(self) -> None:
+        """Ends every page's stream: the process is stopping.
+
+        A stream otherwise lives as long as its tab, and aiohttp waits for open requests
+        before it exits (a minute by default). The pages' EventSource reconnects, to
+        another desk process behind the proxy or to this one once it is back.
+        """
+        self.publish(CLOSING)
+
+
+CLOSING = Update("closing", {})
 
 
 class Feed:

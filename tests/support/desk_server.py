@@ -26,6 +26,7 @@ class DeskServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self._loop = asyncio.new_event_loop()
         self._runner = web.AppRunner(app)
+        self._closed = False
         ready = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
         self._thread.start()
@@ -44,9 +45,13 @@ class DeskServer:
         self._loop.run_forever()
 
     def client(self, **kwargs: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=10, **kwargs)
+        return httpx.Client(base_url=self.url, timeout=60, **kwargs)  # a hang guard, not a goal
 
     def close(self) -> None:
+        """Stops the server as `web.run_app` would (shutdown signals, then cleanup); once."""
+        if self._closed:
+            return
+        self._closed = True
         asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)

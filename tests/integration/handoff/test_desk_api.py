@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -440,6 +441,19 @@ def test_the_live_feed_ends_when_the_session_does(world: DeskWorld) -> None:
     assert "event: logout" in seen
     assert not any(line.startswith('data: {"case"') for line in seen[seen.index("event: logout") :])
     assert ana.get("/api/events").status_code == 401
+
+
+def test_stopping_the_desk_ends_the_open_feeds(world: DeskWorld) -> None:
+    """A stopping desk waited for every open tab's feed: aiohttp lets open requests finish
+    first (for a minute), and a feed never finishes on its own."""
+    ana = world.login("ana")
+    with ThreadPoolExecutor(1) as pool, ana.stream("GET", "/api/events", timeout=30) as feed:
+        lines = feed.iter_lines()
+        assert next(lines) == ": connected"
+        stopped = pool.submit(world.server.close)
+        rest = list(lines)  # ends when the server closes the stream
+        stopped.result(30)  # DeskServer.close gives the cleanup 30 s, under aiohttp's 60
+    assert not any(line.startswith("event: logout") for line in rest)  # the session lives on
 
 
 def test_a_closed_tab_is_no_server_error(
