@@ -11,7 +11,7 @@ export HILO_ACTIONS_PORT ?= 5055
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup lock train migrate seed run run-cluster shell actions lint format types validate unit test-deps e2e conversations test crossval bench bench-channels bench-cluster bench-desk bench-reports nlu-report channels-status telegram-webhook clean
+.PHONY: help setup lock train migrate seed run run-cluster shell actions lint format types validate unit test-deps e2e conversations test crossval bench bench-channels bench-cluster bench-desk bench-reports bench-facts nlu-report channels-status telegram-webhook clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -90,6 +90,9 @@ nlu-report: setup train ## The model before the last training vs the newest, per
 
 bench-reports: setup ## Overview report p95 and reports page at 1,000,000 messages (PostgreSQL); docs/reports-benchmark.md
 	@$(BIN)/python -m bench.reports
+
+bench-facts: setup ## What the reports' record adds to each turn, SQLite and PostgreSQL; docs/facts-benchmark.md
+	@$(BIN)/python -m bench.facts
 
 bench-desk: setup train ## Customer message -> desk p95, claim-next p99 at 100,000 cases (PostgreSQL); docs/desk-benchmark.md
 	@$(BIN)/python -m bench.desk
