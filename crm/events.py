@@ -23,6 +23,7 @@ CONTACT_UPDATED = "contact.updated"
 CASE_OPENED = "case.opened"
 CASE_ASSIGNED = "case.assigned"
 CASE_RESOLVED = "case.resolved"
+CASE_REOPENED = "case.reopened"
 CONVERSATION_SUMMARY = "conversation.summary"
 CSAT_RECEIVED = "csat.received"
 EVENTS = (
@@ -30,6 +31,7 @@ EVENTS = (
     CASE_OPENED,
     CASE_ASSIGNED,
     CASE_RESOLVED,
+    CASE_REOPENED,
     CONVERSATION_SUMMARY,
     CSAT_RECEIVED,
 )
@@ -114,6 +116,15 @@ def case_resolved(case: dict[str, Any], desk_url: str, resolution: str) -> dict[
         "outcome": case.get("outcome"),
         "corrections": _object(case.get("corrections")),
     }
+
+
+def case_reopened(case: dict[str, Any], desk_url: str) -> dict[str, Any]:
+    """`case.reopened`: the customer wrote to a closed case, and it waits for people again.
+
+    Without it a CRM that saw `case.resolved` with `closed` kept the case as done while the
+    desk's queue had it again.
+    """
+    return {"case": case_data(case, desk_url, status="queued")}
 
 
 def csat_received(case: dict[str, Any], desk_url: str, score: int) -> dict[str, Any]:

@@ -8,7 +8,8 @@ past a record it did not turn into one.
 
 - `handoff_case_events`, by id: `opened` → `case.opened`; `status` to `assigned` (a claim,
   "take next", auto-assignment) or `transferred` to an agent while assigned →
-  `case.assigned`; `status` to `resolved` or `closed` → `case.resolved`; `csat_answered`
+  `case.assigned`; `status` to `resolved` or `closed` → `case.resolved`; from `closed` to
+  `queued` (the customer wrote to a closed case) → `case.reopened`; `csat_answered`
   and `csat_commented` (a comment after the score) → `csat.received`.
 - the channels' inbox, by id: a customer's message marks its conversation
   (`handoff_webhook_conversations`): its profile is checked once the channels have linked
@@ -127,6 +128,8 @@ class Feed:
             assignee = _agent(connection, detail.get("to"))
             event = events.CASE_ASSIGNED
             data = events.case_assigned(case, desk, assignee, str(row.actor))
+        elif action == "status" and (detail.get("from"), detail.get("to")) == ("closed", "queued"):
+            event, data = events.CASE_REOPENED, events.case_reopened(case, desk)
         elif action == "status" and detail.get("to") in ("resolved", "closed"):
             event = events.CASE_RESOLVED
             data = events.case_resolved(case, desk, str(detail["to"]))

@@ -72,6 +72,8 @@ def test_case_events_carry_the_case_with_its_link_and_collected_data() -> None:
     )["data"]
     assert assigned["by"] == "agent:2"
     assert assigned["case"]["assignee"]["username"] == "beto"
+    reopened = valid("case.reopened", events.case_reopened(CASE, DESK))["data"]["case"]
+    assert (reopened["id"], reopened["status"]) == (7, "queued")
     resolved = valid("case.resolved", events.case_resolved(CASE, DESK, "resolved"))["data"]
     assert resolved["resolution"] == "resolved"
     assert resolved["outcome"] == "reembolso"

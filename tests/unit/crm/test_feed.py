@@ -94,6 +94,31 @@ def test_the_case_life_makes_one_event_per_step(engine: Engine) -> None:
     assert len({b["id"] for b in bodies}) == 9
 
 
+def test_a_closed_case_the_customer_writes_to_again_is_reopened_for_the_crm(
+    engine: Engine,
+) -> None:
+    """The CRM heard `case.resolved` with `closed`: it must hear that the case is open again,
+    and not when an agent merely passes a case back to the queue."""
+    store, accounts = CaseStore(engine), Accounts(engine)
+    ana = accounts.create("ana", "password-123", display_name="Ana A")
+    feed = Feed(engine, None, SETTINGS, Clock(time.time()))
+    assert feed.run_once() == 0  # the feed starts here
+    case, _ = store.open_case(new())
+    store.claim(case.id, ana)
+    store.release(case.id, ana)  # back to the queue: not a reopening
+    store.claim(case.id, ana)
+    store.resolve(case.id, ana, return_to_bot=False, outcome="sin respuesta")
+    store.customer_wrote(case.id, time.time(), None)
+    assert feed.run_once() == 5
+    bodies = sent(engine)
+    assert [b["type"] for b in bodies] == [
+        "case.opened", "case.assigned", "case.assigned", "case.resolved", "case.reopened",
+    ]  # fmt: skip
+    assert bodies[3]["data"]["resolution"] == "closed"
+    reopened = bodies[4]["data"]["case"]
+    assert (reopened["id"], reopened["status"], reopened["assignee"]) == (case.id, "queued", None)
+
+
 def test_identities_linked_by_phone_make_a_contact_update(engine: Engine, channels: Engine) -> None:
     clock = Clock(time.time())
     feed = Feed(engine, channels, SETTINGS, clock)
