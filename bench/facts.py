@@ -32,13 +32,13 @@ from typing import Any
 import numpy as np
 
 from bench.channels import machine
+from bench.results_file import save
 from handoff.database import make_engine, migrate
 from handoff.facts import Facts
 from tests.support.databases import postgres_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "docs" / "facts-benchmark.md"
-RESULTS = ROOT / "bench" / "results"
 DAY = 86400.0
 
 
@@ -174,8 +174,7 @@ def main(argv: list[str] | None = None) -> None:
         result["databases"]["SQLite"] = measure(url, args.turns, args.conversations)
     with postgres_schema("hilo_bench_facts", args.postgres) as url:
         result["databases"]["PostgreSQL"] = measure(url, args.turns, args.conversations)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"facts-{result['run']}.json").write_text(json.dumps(result, indent=2))
+    save("facts", result)
     write_report(result)
     print(json.dumps(result, indent=2))
 

@@ -36,6 +36,7 @@ import sqlalchemy as sa
 import handoff.desk.app as desk_app
 from bench.channels import machine
 from bench.desk_page import load_times, summary
+from bench.results_file import save
 from connectors.storage import make_engine as channels_engine
 from handoff.auth import Accounts
 from handoff.conversations import ConversationReader
@@ -50,7 +51,6 @@ from tests.support.desk_server import DeskServer
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "docs" / "reports-benchmark.md"
-RESULTS = ROOT / "bench" / "results"
 DAY = 86400.0
 
 # One statement per table; :base is 90 days ago, :n the number of contacts.
@@ -262,8 +262,7 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             server.close()
             engine.dispose()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"reports-{result['run']}.json").write_text(json.dumps(result, indent=2))
+    save("reports", result)
     write_report(result)
     print(json.dumps(result, indent=2))
 
