@@ -17,6 +17,7 @@ is one:
   invited;
 - after a score, the next message is its comment unless NLU reads it as something for the bot
   (a question, an order, a request: `REQUESTS`) or as a few words of small talk ("gracias");
+  the comment on a score of 1 or 2 goes to a person as a new case (`follow_up`);
 - anything else goes to the bot as usual, and the survey counts as passed by (`csat_ignored`):
   a customer who asks "donde esta mi pedido" instead gets the bot's answer, and a later "2"
   (a quantity, say) is never taken for a score.
@@ -78,6 +79,10 @@ _STARS = re.compile(r"^\s*([⭐★🌟]\ufe0f?\s*){1,5}$")
 
 # NLU's reading of a text: its intent's name, or None when there is no model to ask.
 Classify = Callable[[str], Awaitable[str | None]]
+# Hands a low score's comment to a person (a new case): whether it did (handoff/plugin.py).
+FollowUp = Callable[[InboundMessage, Output], Awaitable[bool]]
+# A score this low asks what went wrong, and the answer goes to a person.
+LOW_SCORE = 2
 
 
 def payload(case_id: int, score: int) -> str:
@@ -141,12 +146,19 @@ class Survey:
         hub: ChannelHub,
         classify: Classify | None = None,
         clock: Callable[[], float] = time.time,
+        follow_up: FollowUp | None = None,
     ) -> None:
-        """`classify(text)`: NLU's intent for a possible comment (none: no comments kept)."""
+        """`classify(text)`: NLU's intent for a possible comment (none: no comments kept).
+
+        `follow_up`: hands the comment on a low score to a person. The question after such a
+        score promises "we'll look into it": without a person on it, that was a promise
+        nobody kept unless a supervisor happened to read the reports.
+        """
         self.store = store
         self.hub = hub
         self.classify = classify
         self.clock = clock
+        self.follow_up = follow_up
 
     async def ask(self, case: Case) -> bool:
         """Asks the case's customer, once, if the channel allows it now; whether it was sent.
@@ -217,7 +229,8 @@ class Survey:
                 await self._score(survey, score, output)
                 return True
         elif text and is_comment(text, await self._intent(text)):
-            if await asyncio.to_thread(self.store.csat_commented, survey.case_id, text):
+            kept = await asyncio.to_thread(self.store.csat_commented, survey.case_id, text)
+            if kept and not await self._followed_up(survey, message, output):
                 await output.say(message.conversation_id, csat_comment_thanks(survey.language))
             return True
         await asyncio.to_thread(self.store.csat_ignored, survey.case_id, waiting)
@@ -240,6 +253,18 @@ class Survey:
             return  # answered already (a double tap): thanked once
         logger.info("handoff.csat.answered case=%d score=%d", survey.case_id, score)
         await output.say(survey.conversation_id, csat_thanks(score, survey.language))
+
+    async def _followed_up(
+        self, survey: Satisfaction, message: InboundMessage, output: Output
+    ) -> bool:
+        """A low score's comment goes to a person; whether it went (the customer was told)."""
+        if self.follow_up is None or survey.score is None or survey.score > LOW_SCORE:
+            return False
+        try:
+            return await self.follow_up(message, output)
+        except Exception as error:  # the comment is on the case; thank them as usual
+            logger.warning("handoff.csat.follow_up_failed error=%s", type(error).__name__)
+            return False
 
     async def _intent(self, text: str) -> str | None:
         if self.classify is None:

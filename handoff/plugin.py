@@ -42,7 +42,7 @@ from handoff.case import Reason
 from handoff.csat import Survey
 from handoff.ownership import HandBack, hand_to_people, rasa_events
 from handoff.service import Handoff
-from handoff.texts import bot_error_notice
+from handoff.texts import bot_error_notice, csat_follow_up_notice
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +94,9 @@ class HandoffPlugin(InputChannel):
         """The satisfaction survey after a hand-back, on this server's channels."""
         if self._survey is None:
             hub = self._hub or default_hub()
-            self._survey = Survey(self.handoff.store, hub, classify=self.intent_of)
+            self._survey = Survey(
+                self.handoff.store, hub, classify=self.intent_of, follow_up=self.follow_up
+            )
         return self._survey
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -163,9 +165,45 @@ class HandoffPlugin(InputChannel):
 
     async def escalate(self, message: InboundMessage, output: Output, why: str) -> bool:
         """Parks the conversation after a bot failure and tells the customer when."""
+        parked = await self._park(message, output, Reason.BOT_ERROR, bot_error_notice)
+        if parked is not None:
+            logger.warning(
+                "handoff.failsafe.parked case=%d sender=%s why=%s",
+                parked,
+                sender_ref(message.conversation_id),
+                why,
+            )
+        return parked is not None
+
+    async def follow_up(self, message: InboundMessage, output: Output) -> bool:
+        """A low satisfaction score's comment: a new case (a complaint) and when to expect a person.
+
+        The customer's comment is in the thread the agent opens, the score on the last case.
+        """
+        parked = await self._park(message, output, Reason.COMPLAINT, csat_follow_up_notice)
+        if parked is not None:
+            logger.info(
+                "handoff.csat.followed_up case=%d sender=%s",
+                parked,
+                sender_ref(message.conversation_id),
+            )
+        return parked is not None
+
+    async def _park(
+        self,
+        message: InboundMessage,
+        output: Output,
+        reason: Reason,
+        notice: Callable[[str, str], str],
+    ) -> int | None:
+        """Hands the conversation to people from outside a bot turn; the new case's id.
+
+        The bot's tracker learns it as the handoff action would have told it (the same
+        events), under the conversation's lock; the customer gets `notice(when, language)`.
+        """
         agent = getattr(self._server, "agent", None)
         if agent is None:
-            return False
+            return None
         conversation = message.conversation_id
         tracker = await agent.tracker_store.retrieve(conversation)
         events = [event.as_dict() for event in tracker.events] if tracker else []
@@ -176,7 +214,7 @@ class HandoffPlugin(InputChannel):
                 self.handoff,
                 conversation_id=conversation,
                 channel=message.channel,
-                reason=Reason.BOT_ERROR,
+                reason=reason,
                 language=language,
                 events=events,
                 slots=slots,
@@ -187,13 +225,7 @@ class HandoffPlugin(InputChannel):
             for event in rasa_events(to_people):
                 tracker.update(event)
             await agent.tracker_store.save(tracker)
-        logger.warning(
-            "handoff.failsafe.parked case=%d sender=%s why=%s",
-            parked.case.id,
-            sender_ref(conversation),
-            why,
-        )
-        await output.say(conversation, bot_error_notice(parked.when, language))
+        await output.say(conversation, notice(parked.when, language))
         if parked.closed_notice:
             await output.say(conversation, parked.closed_notice)
-        return True
+        return parked.case.id

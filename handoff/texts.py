@@ -63,6 +63,16 @@ _CSAT_SORRY = {
         "look into it."
     ),
 }
+_CSAT_FOLLOW_UP = {
+    "es": (
+        "Gracias por contarnos, y perdón 🙏. Le pasé tu comentario a una persona de nuestro "
+        "equipo para que lo revise contigo: te responde {when}, por este mismo chat."
+    ),
+    "en": (
+        "Thank you for telling us, and sorry 🙏. I've passed your comment to a person from our "
+        "team to look into it with you: they'll reply {when}, in this same chat."
+    ),
+}
 _CSAT_COMMENT_THANKS = {
     "es": "¡Gracias por contarnos! Tu comentario ya está con nuestro equipo 👍",
     "en": "Thanks for telling us! Your comment is with our team now 👍",
@@ -83,6 +93,11 @@ def csat_choices(language: str) -> tuple[str, ...]:
 def csat_thanks(score: int, language: str) -> str:
     """The score is recorded; a comment is welcome (and asked for when it was low)."""
     return (_CSAT_SORRY if score <= 2 else _CSAT_THANKS)[_lang(language)]
+
+
+def csat_follow_up_notice(when: str, language: str) -> str:
+    """A low score's comment went to a person, who will follow it up."""
+    return _CSAT_FOLLOW_UP[_lang(language)].format(when=when)
 
 
 def csat_comment_thanks(language: str) -> str:

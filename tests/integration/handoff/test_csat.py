@@ -8,6 +8,7 @@ the bot, and the Rasa server's hand-back asks the survey:
 
 - Telegram gets an inline keyboard and the tap lands on the case (and in the desk);
 - WhatsApp through Twilio gets a numbered list; "4" and then a comment land on the case;
+- a score of 1 and then a comment opens a new case for a person, and the customer is told when;
 - a customer who ignores it and asks "donde esta mi pedido" gets the bot's answer;
 - a hand-back applied again (a retry after a crash, another replica) never asks again;
 - a WhatsApp window closed for 25 h skips it, with the reason on the case;
@@ -201,6 +202,34 @@ def test_twilio_whatsapp_gets_numbers_and_takes_a_4_then_a_comment(stack: Stack)
     assert [e["detail"] for e in view["audit"] if e["action"] == "csat_asked"] == [
         {"channel": "twilio", "buttons": False}
     ]
+
+
+def test_a_score_of_1_and_its_comment_go_to_a_person(stack: Stack) -> None:
+    phone = "+5215510000009"
+    conversation = f"twilio:whatsapp:{phone}"
+    stack.whatsapp.send(stack.hilo.url, phone, ASK_FOR_A_PERSON)
+    first = stack.case_of(conversation)
+    stack.resolve(first["id"])
+    stack.whatsapp_after(phone, SURVEY_ES)
+    stack.whatsapp.send(stack.hilo.url, phone, "1")
+    assert stack.whatsapp_after(phone, SURVEY_ES, 1)[1].startswith("Gracias, y perdón")
+    comment = "la persona que me atendio fue muy grosera y no me ayudo en nada"
+    stack.whatsapp.send(stack.hilo.url, phone, comment)
+    told = stack.whatsapp_after(phone, SURVEY_ES, 2)[2]
+    assert told.startswith("Gracias por contarnos, y perdón 🙏. Le pasé tu comentario")
+
+    def follow_up() -> dict[str, Any] | None:
+        cases = stack.desk.get("/api/cases").json()["cases"]
+        mine = [c for c in cases if c["conversation_id"] == conversation]
+        return next((c for c in mine if c["id"] != first["id"]), None)
+
+    second = eventually(follow_up, "a new case for the comment")
+    assert (second["status"], second["reason"]) == ("queued", "complaint")
+    view = stack.view(second["id"])
+    assert comment in [m.get("text") for m in view["history"]]  # the agent reads it
+    assert [c["id"] for c in view["earlier_cases"]] == [first["id"]]
+    csat = stack.view(first["id"])["csat"]
+    assert (csat["score"], csat["comment"]) == (1, comment)
 
 
 def test_a_customer_who_ignores_the_survey_gets_the_bots_answer(stack: Stack) -> None:

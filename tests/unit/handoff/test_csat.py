@@ -27,6 +27,7 @@ from handoff.auth import Accounts
 from handoff.case import Case
 from handoff.csat import (
     COMMENT_SECONDS,
+    FollowUp,
     Survey,
     is_comment,
     payload,
@@ -136,11 +137,32 @@ def message(conversation: str, text: str = "", **kw: Any) -> InboundMessage:
     return InboundMessage(**values)
 
 
-def survey_on(store: CaseStore, hub: ChannelHub, intent: str | None = "out_of_scope") -> Survey:
+def survey_on(
+    store: CaseStore,
+    hub: ChannelHub,
+    intent: str | None = "out_of_scope",
+    follow_up: FollowUp | None = None,
+) -> Survey:
     async def classify(_text: str) -> str | None:
         return intent
 
-    return Survey(store, hub, classify=classify)
+    return Survey(store, hub, classify=classify, follow_up=follow_up)
+
+
+class FollowUps:
+    """Where the survey hands a low score's comment (the handoff plugin's `follow_up` in the
+    Rasa server, tested with the trained bot in tests/integration/handoff/test_csat.py)."""
+
+    def __init__(self, works: bool = True) -> None:
+        self.works = works
+        self.handed: list[str] = []
+
+    async def __call__(self, message: InboundMessage, output: Any) -> bool:
+        if not self.works:
+            raise RuntimeError("no bot to hand it to")
+        self.handed.append(message.text or "")
+        await output.say(message.conversation_id, "una persona te responde hoy")
+        return True
 
 
 def test_scores_are_read_strictly() -> None:
@@ -276,6 +298,38 @@ def test_a_low_score_asks_what_went_wrong(
         "Thank you, and sorry we didn't do better 😓. What went wrong? Tell us here and we'll "
         "look into it."
     ]
+
+
+@pytest.mark.parametrize(
+    ("score", "works", "handed", "last_said"),
+    [
+        ("1", True, ["nadie me resolvio lo del reembolso"], "una persona te responde hoy"),
+        ("2", False, [], "¡Gracias por contarnos!"),  # it failed: the comment is still kept
+        ("3", True, [], "¡Gracias por contarnos!"),  # not low: thanked, nobody told
+    ],
+)
+def test_a_low_scores_comment_goes_to_a_person(
+    store: CaseStore,
+    accounts: Accounts,
+    hub: ChannelHub,
+    score: str,
+    works: bool,
+    handed: list[str],
+    last_said: str,
+) -> None:
+    """The low score's question promises "we'll look into it": its answer reaches a person."""
+    conversation = f"telegram:2{score}"
+    case = given_back(store, accounts, conversation, "telegram")
+    follow_ups = FollowUps(works)
+    survey = survey_on(store, hub, intent="complaint", follow_up=follow_ups)
+    asyncio.run(survey.ask(case))
+    said = Said()
+    assert asyncio.run(survey.read(message(conversation, score), said))
+    comment = "nadie me resolvio lo del reembolso"
+    assert asyncio.run(survey.read(message(conversation, comment), said))
+    assert follow_ups.handed == handed
+    assert said.texts[-1].startswith(last_said)
+    assert store.satisfaction(case.id).comment == comment
 
 
 def test_a_customer_who_carries_on_reaches_the_bot_and_the_survey_is_passed_by(
