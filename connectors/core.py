@@ -177,11 +177,25 @@ class ChannelHub:
         logger.info("connectors.hub.started channels=%s", ",".join(sorted(self._channels)))
 
     def stop(self) -> None:
-        """Finishes running turns; pending messages stay in the inbox for the next start."""
+        """Finishes running turns; pending messages stay in the inbox for the next start.
+
+        Also wakes every watcher (the sandbox page's stream), which ends once it sees the hub
+        stopped: the server otherwise waits out its graceful-shutdown time for open streams.
+        """
         if self._started:
             self._started = False
             if self.turns:
                 self.dispatcher.stop()
+        with self._listeners_lock:
+            watchers = [watcher for group in self._listeners.values() for watcher in group]
+        for loop, event in watchers:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(event.set)
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the hub is not (or no longer) running."""
+        return not self._started
 
     # --- inbound ----------------------------------------------------------------------
 

@@ -198,9 +198,16 @@ class SandboxInput(HiloInput):
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
             changed = self.hub.watch(conversation)
+            # Ends when the server stops (the hub wakes its watchers), as well as when the page
+            # goes: the page's EventSource reconnects to the next server.
+            started_here = not self.hub.stopped
+
+            def stopped() -> bool:
+                return started_here and self.hub.stopped
+
             try:
                 transport: Any = request.transport
-                while transport is not None and not transport.is_closing():
+                while transport is not None and not transport.is_closing() and not stopped():
                     records = await asyncio.to_thread(
                         self.hub.outbox.conversation, conversation, after
                     )

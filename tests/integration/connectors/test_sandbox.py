@@ -82,6 +82,25 @@ def test_the_page_streams_replies_as_server_sent_events(app: ChannelApp) -> None
     assert event["source"] == "bot"
 
 
+def test_a_stopping_hub_ends_the_pages_stream(app: ChannelApp, hub: ChannelHub) -> None:
+    """`make run` stopped with a sandbox tab open waited out Sanic's graceful shutdown (15 s):
+    the page's stream never ends on its own."""
+    chat = conversation()
+    app.post(
+        "/webhooks/sandbox/webhook", json={"conversation": chat, "message_id": "a", "text": "uno"}
+    )
+    with httpx.stream(
+        "GET", f"{app.url}/webhooks/sandbox/events", params={"conversation": chat}, timeout=10
+    ) as stream:
+        lines = stream.iter_lines()
+        assert any(line.startswith("data: ") for line in lines)  # the reply: streaming
+        hub.stop()
+        # Ends when the server ends the stream; one that goes on sends nothing for 15 s
+        # (KEEPALIVE_SECONDS), and the 10 s read timeout fails the test.
+        rest = list(lines)
+    assert not any(line.startswith("data: ") for line in rest)
+
+
 def test_the_page_is_served_and_escapes_nothing_itself(app: ChannelApp) -> None:
     page = app.get("/webhooks/sandbox/")
     assert page.status_code == 200
