@@ -68,7 +68,7 @@ from actions.orders.common import (
 )
 from actions.orders.flow import FlowValidation, dropped, flow_end, latest
 from actions.orders.proof import Proof, seal
-from actions.replies import is_small_talk
+from actions.replies import fold, is_small_talk
 
 MAX_VERIFICATION_FAILURES = 3
 LOOKUP_SLOTS = ("order_id", "order_verification", "order_code")
@@ -88,6 +88,15 @@ NOT_A_PROOF = frozenset(
 )
 _EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[a-z]{2,}", re.IGNORECASE)
 _LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+# The phone's last digits named as such, in a message that was not asked for them: "mi cel
+# termina en 5678", "my phone ends in 0004", "ultimos 4 digitos: 0123". Only so named: any
+# other four digits in an opening request (a year, a size, a quantity) are not a proof.
+_DIGITS_NAMED = re.compile(
+    r"(termina(?:n)?\s+(?:en|con)|terminacion|ultimos?\s+(?:4\s+|cuatro\s+)?(?:digitos|numeros)"
+    r"|ends?\s+(?:in|with)|ending\s+(?:in|with)|last\s+(?:4\s+|four\s+)?(?:digits|numbers))"
+    r"\D{0,12}?(?<!\d)(?P<digits>\d{4})(?!\d)",
+    re.IGNORECASE,
+)
 _PHONE = re.compile(r"\+?\d[\d\s().-]{7,18}\d")
 # Checked in place of an order that does not exist (see contacts_of): valid contacts, so the
 # comparisons run as they do for a real order; a match with them is discarded.
@@ -115,6 +124,12 @@ def email_given(tracker: Tracker) -> str | None:
         if email and normalize_email(email.group(0)):
             return email.group(0)
     return None
+
+
+def digits_named(text: str) -> str | None:
+    """The phone's last 4 digits when the message names them as such, else None."""
+    found = _DIGITS_NAMED.search(fold(text))
+    return found.group("digits") if found else None
 
 
 def proof_source(tracker: Tracker) -> str:
@@ -340,7 +355,11 @@ class OrderLookupValidation(FlowValidation, abc.ABC):
         if not (tracker.get_slot("order_id") or entity_value(tracker, "order_id")):
             return {}  # nothing to check it against yet
         email = email_given(tracker)
-        return {"order_verification": email} if email else {}
+        if email:
+            return {"order_verification": email}
+        # "mi pedido 10001 ya salio? mi cel termina en 5678": the proof came with the request.
+        digits = digits_named(text)
+        return {"order_verification": digits} if digits else {}
 
     async def required_slots(
         self,

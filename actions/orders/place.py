@@ -134,6 +134,7 @@ _A_PAIR = re.compile(r"\b(a|un|one)\s+(par|pair)\b")
 # Quantities said outright anywhere in the flow: "nada más uno", "just one", "2 pares", "x2".
 _EXPLICIT_QUANTITY = re.compile(
     r"\b(nada mas|solo|solamente|nomas|just|only)\s+(un[oa]?|one|a|\d+)\b"
+    r"|\b(un[oa]?|one|\d+)\s+(sol[oa]|nomas|nada mas|only)\b"  # "uno solo", "one only"
     r"|\b(\d+|un[oa]?|dos|tres|cuatro|cinco|a|one|two|three|four|five)\s+"
     r"(pares|par|pairs?|piezas?|pzas?|unidades|units?|pieces?|items?)\b"
     r"|\bx\s?(\d+)\b|\b(cantidad|quantity)\b"
@@ -165,15 +166,37 @@ _ADDRESS_WORDS = re.compile(
 )
 # "… me llamo Fernanda Ruiz", "… my name is Ana Lee": a name said anywhere in the answer.
 _NAME_SAID = re.compile(
-    r"\b(me llamo|mi nombre es|my name is|a nombre de)\s+(?P<name>[^\W\d_][^,.;!?\n\d]*)",
+    r"\b(me llamo|mi nombre es|el nombre es|my name is|(?:the )?name is|name's|a nombre de"
+    r"|under the name(?: of)?)\s+(?P<name>[^\W\d_][^,.;!?\n\d]*)",
     re.IGNORECASE,
 )
+# Where a name said in passing ends: "name is Daniel Kim and I'd like…", "a nombre de Jorge
+# y lo recojo…". A name said in passing is at most this many words.
+_NAME_ENDS = frozenset(
+    {
+        "y", "and", "pero", "but", "que", "quiero", "i", "want", "would", "like", "para",
+        "por", "for", "con", "with", "en", "in", "at", "mi", "my", "email", "mail", "correo",
+        "tel", "cel", "phone", "porfa", "pls", "please", "gracias", "thanks", "on", "of", "is",
+        "was", "es",
+    }
+)  # fmt: skip
+_NAME_WORDS = 4
 # "me llamo Ana", "my name is Ana", "a nombre de Ana": the name is what follows.
 _NAME_LEAD = re.compile(
     r"^\s*(me llamo|mi nombre es|soy|a nombre de|es para|para|my name is|i am|i'm|im|"
     r"it's|its|name:|nombre:|under|for)\s+",
     re.IGNORECASE,
 )
+
+
+def name_in_passing(said: str) -> str | None:
+    """The name in what follows "me llamo", "name is"…, up to a word that starts the rest."""
+    words: list[str] = []
+    for word in said.split():
+        if word.lower().strip("'") in _NAME_ENDS or len(words) == _NAME_WORDS:
+            break
+        words.append(word)
+    return " ".join(words) or None
 
 
 def product_name(product: ProductView, tracker: Tracker) -> str:
@@ -520,9 +543,14 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         """The answer to "a nombre de quién?" (a person entity, else the text)."""
         text = self._message(tracker)[0]
         said = _NAME_SAID.search(text)
-        if tracker.get_slot("requested_slot") != "customer_name" or not (
-            said or self._reading(tracker, "customer_name")
-        ):
+        if tracker.get_slot("requested_slot") != "customer_name":
+            # Said in passing, in the opening request or in another answer ("just one pair.
+            # name is Daniel Kim"): taken once, so the name question is not asked after it.
+            if said is None or tracker.get_slot("customer_name"):
+                return {}
+            name = name_in_passing(said.group("name"))
+            return {"customer_name": name} if name else {}
+        if not (said or self._reading(tracker, "customer_name")):
             return {}
         if read_confirmation(text) is Reply.YES:
             return {}  # "ya, sí va, confirmo" is no name
@@ -546,12 +574,16 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         """The answer to the contact question, validated in validate_contact.
 
         A phone or email inside the answer to the name or address question is taken too
-        ("Calle Amsterdam 210, Condesa. mi fono 55 3344 9988"); a choice answered to the
-        contact question ("estándar", "con tarjeta") is left to its own slot.
+        ("Calle Amsterdam 210, Condesa. mi fono 55 3344 9988"), and so is one in the opening
+        request or any other answer while none is known ("…name is Laura Chen, email
+        laura@…"); a choice answered to the contact question ("estándar", "con tarjeta") is
+        left to its own slot.
         """
         text, intent = self._message(tracker)
         requested = tracker.get_slot("requested_slot")
-        if requested in _ASKS_FREE_TEXT and requested != "contact":
+        if requested != "contact" and (
+            requested in _ASKS_FREE_TEXT or not tracker.get_slot("contact")
+        ):
             contact, _ = contact_anywhere(text)
             return {"contact": contact} if contact else {}
         if requested != "contact" or not self._reading(tracker, "contact"):

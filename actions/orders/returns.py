@@ -66,6 +66,9 @@ _DAMAGE = re.compile(
     r"|rayad|golpead|sucio|sucia|no funciona|(vino|llego|llegaron|vinieron) (mal|rot|danad)"
     r"|damag|broken|torn\b|tears?\b|stain|ripped|rip\b|holes?\b|scratch|dented|peel"
     r"|came apart|fell apart|came off|rasgu|roto\b|rota\b"
+    # the damage still happening: "the sole is coming off", "se esta despegando la suela"
+    r"|coming (off|apart|loose|undone)|falling off|unglued|unstitched"
+    r"|(romp|descos|desprend|deshac)iendo|(despeg|rasg|decolor)ando"
     r"|falling apart|faded|defective|faulty|doesn ?t work|dirty|cracked)"
 )
 

@@ -187,7 +187,11 @@ class Stack:
         else:
             text = str(turn.user)
             if CODE_MARK in text:  # the customer reads the code the bot mailed
-                text = text.replace(CODE_MARK, self.mail.latest_code())
+                try:
+                    code = self.mail.latest_code()
+                except AssertionError as error:  # the bot never sent one: this turn fails
+                    raise LookupError(str(error)) from error
+                text = text.replace(CODE_MARK, code)
             body = {"json": {"conversation": conversation, "message_id": message_id, "text": text}}
         before = self._last_outbound(conversation)
         answer = self.client.post("/webhooks/sandbox/webhook", **body)

@@ -415,3 +415,37 @@ def test_two_order_numbers_in_one_unsplit_request() -> None:
         ],
     )
     assert order_number_for(message, "cancel_order") == "10005"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "buenas, mi pedido 10003 ya salio? mi cel termina en 1234",
+        "hey can u check order 10003 pls, my phone ends in 1234",
+        "pedido 10003, ultimos 4 digitos 1234",
+    ],
+)
+async def test_phone_digits_named_in_the_request_are_the_proof(domain_dict, text: str) -> None:
+    """The customer gave the digits with the order number: asking for them again looped."""
+    opening = tracker(
+        candidates={"order_id": "10003"},
+        text=text,
+        intent="order_status",
+        entities=[{"entity": "order_id", "value": "10003"}],
+    )
+    slots, _ = await validate(opening, domain_dict)
+    assert slots["order_verification"] == "ok"
+    assert unseal(slots["verified_contact"], opening) == Proof("phone", "+5491155551234")
+
+
+@pytest.mark.parametrize("text", ["quiero saber del pedido 10003 del 2024", "10003 talla 1234"])
+async def test_four_digits_not_named_as_the_phones_are_no_proof(domain_dict, text: str) -> None:
+    opening = tracker(
+        candidates={"order_id": "10003"},
+        text=text,
+        intent="order_status",
+        entities=[{"entity": "order_id", "value": "10003"}],
+    )
+    slots, _ = await validate(opening, domain_dict)
+    assert slots["requested_slot"] == "order_verification"
+    assert slots.get("verification_failures") in (None, 0.0)

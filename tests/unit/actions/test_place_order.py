@@ -637,3 +637,44 @@ async def test_a_yes_is_no_name(domain_dict) -> None:
     )
     slots, _ = await validate(answer, domain_dict)
     assert slots.get("customer_name") is None
+
+
+async def test_a_name_and_email_in_the_opening_request_are_not_asked_for(domain_dict) -> None:
+    first = opening(
+        "quiero 1 zapatillas urbanas blancas talla 42. name is Laura Chen, "
+        "email laura.chen@outlook.com",
+        [
+            {"entity": "quantity", "value": "1"},
+            {"entity": "product", "value": "zapatillas urbanas"},
+        ],
+    )
+    slots, _ = await validate(first, domain_dict)
+    assert slots["customer_name"] == "Laura Chen"
+    assert slots["contact"] == "email:laura.chen@outlook.com"
+    assert slots["requested_slot"] not in ("customer_name", "contact")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("just one pair. name is Daniel Kim", "Daniel Kim"),
+        ("nomas un par, a nombre de Jorge Trevino", "Jorge Trevino"),
+        ("uno solo, me llamo Martin Sosa y lo pago con tarjeta", "Martin Sosa"),
+    ],
+)
+async def test_a_name_said_while_answering_another_question_is_kept(
+    domain_dict, text: str, name: str
+) -> None:
+    answer = tracker(
+        before("quantity", "customer_name"), text=text, requested="quantity", form=FORM
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert slots["customer_name"] == name
+    assert slots["quantity"] == 1.0
+
+
+@pytest.mark.parametrize("text", ["quiero un buzo gris talle L, uno solo", "una sola porfa"])
+async def test_one_said_after_the_product_is_the_quantity(domain_dict, text: str) -> None:
+    answer = tracker(before("quantity"), text=text, requested="quantity", form=FORM)
+    slots, _ = await validate(answer, domain_dict)
+    assert slots["quantity"] == 1.0

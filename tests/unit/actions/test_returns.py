@@ -57,6 +57,27 @@ async def test_the_reason_in_the_first_message_is_not_asked_again(domain_dict) -
     assert slots["return_reason"] == "me quedaron chicas"  # the reason, not the request
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the sneakers from 10002 came with the sole coming off, i want to return them",
+        "quiero devolver el 10002, la suela se esta despegando",
+        "devuelvo el 10002 xq se esta descosiendo",
+    ],
+)
+async def test_damage_still_happening_is_a_reason_and_asks_for_a_photo(
+    domain_dict, text: str
+) -> None:
+    first = tracker(
+        text=text,
+        intent="return_request",
+        entities=[{"entity": "order_id", "value": "10002"}],
+        form=FORM,
+    )
+    slots, _ = await validate(first, domain_dict)
+    assert is_damage(slots["return_reason"])
+
+
 async def test_an_aside_at_why_is_no_reason(domain_dict) -> None:
     aside = tracker(
         JOHN,
