@@ -198,11 +198,40 @@ def asks_for_person(text: str) -> bool:
     return bool(_PERSON.search(fold(text)))
 
 
+# A value corrected as it is typed: "negra... no, mejor gris", "red, no sorry, blue", "la L,
+# perdón, la XL". What follows the last of these words is what the customer meant.
+_SELF_CORRECTION = re.compile(
+    r"\b(mejor|mas bien|digo|quiero decir|perdon|better|rather|instead|i mean|sorry|wait"
+    r"|actually|make it|que sean?)\b"
+)
+# A no that opens a correction rather than a refusal: "no, mejor gris", "no wait, the M".
+_NO_THEN_VALUE = re.compile(
+    r"^(no+|nel|nah|nop+e?)\s+(no\s+)?(mejor|mas bien|espera|wait|better|rather|make it|que sean?"
+    r"|digo|i mean|actually|sorry|perdon)\s+"
+    r"(?!(no|nada|not|nothing|dejemos\w*|dejal\w*|deja|olvid\w*|luego|despues|asi|otro"
+    r"|forget|never|later|leave)\b)\w+"
+)
+
+
+def corrected_part(text: str) -> str:
+    """What follows a message's last self-correction, folded ("no, mejor gris" → "gris").
+
+    The whole message (folded) when it corrects nothing.
+    """
+    folded = fold(text)
+    found = list(_SELF_CORRECTION.finditer(folded))
+    if not found or not folded[found[-1].end() :].strip():
+        return folded
+    return folded[found[-1].end() :].strip()
+
+
 def is_drop(text: str, intent: str | None = None) -> bool:
     """Whether the customer drops what is being collected ("olvídalo", "forget it, maybe later")."""
     folded = fold(text)
     if _DROP.search(folded):
         return True
+    if _NO_THEN_VALUE.match(folded):
+        return False  # "no, mejor en azul": a new value, not a refusal
     # A short no ("no", "nel, gracias"); the intent alone is not enough ("normal" is no no).
     return intent in NO_INTENTS and len(folded.split()) <= 4 and bool(_STARTS_NO.match(folded))
 

@@ -88,6 +88,7 @@ from actions.orders.order_answers import (
 )
 from actions.replies import (
     Reply,
+    corrected_part,
     is_aside,
     is_drop,
     is_question,
@@ -489,7 +490,11 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         if product is None or not self._detail_named(tracker):
             return {}
         current = slot_text(tracker, "product_size")
-        size = named_size(product, self._message(tracker)[0], current)
+        text = self._message(tracker)[0]
+        # "la L, no, perdón, la XL": two sizes, the one after the correction is meant.
+        size = named_size(product, text, current) or named_size(
+            product, corrected_part(text), current
+        )
         return {"product_size": size} if size and size != current else {}
 
     async def extract_product_colour(
@@ -500,7 +505,11 @@ class ValidatePlaceOrderForm(AddressValidation, FlowValidation):
         if product is None or not self._detail_named(tracker):
             return {}
         current = slot_text(tracker, "product_colour")
-        colour = named_colour(product, self._message(tracker)[0], current)
+        text = self._message(tracker)[0]
+        # "negra... no, mejor gris": two colours, the one after the correction is meant.
+        colour = named_colour(product, text, current) or named_colour(
+            product, corrected_part(text), current
+        )
         return {"product_colour": colour} if colour and colour != current else {}
 
     async def extract_quantity(

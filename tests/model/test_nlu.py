@@ -70,6 +70,20 @@ async def test_unseen_messages_are_understood(agent) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "verde... no, mejor el negro",
+        "beige no, mejor cafe",
+        "no, better the navy one",
+        "no wait, XL",
+    ],
+)
+async def test_a_value_corrected_as_it_is_typed_is_an_answer_not_a_no(agent, text: str) -> None:
+    """Read as `deny`, "negra... no, mejor gris" dropped the whole order (blind5)."""
+    assert (await agent.parse_message(text))["intent"]["name"] != "deny"
+
+
+@pytest.mark.parametrize(
     ("text", "entity", "value"),
     [
         ("mi pedido es el 10234", "order_id", "10234"),

@@ -678,3 +678,20 @@ async def test_one_said_after_the_product_is_the_quantity(domain_dict, text: str
     answer = tracker(before("quantity"), text=text, requested="quantity", form=FORM)
     slots, _ = await validate(answer, domain_dict)
     assert slots["quantity"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "slot", "value"),
+    [
+        ("negro... no, mejor gris", "product_colour", "gris"),
+        ("la S, no, perdon, la M", "product_size", "M"),
+    ],
+)
+async def test_a_value_corrected_as_it_is_typed_takes_the_second(
+    domain_dict, text: str, slot: str, value: str
+) -> None:
+    answer = tracker(
+        {"product": "camiseta-basica"}, text=text, intent="inform", requested=slot, form=FORM
+    )
+    slots, _ = await validate(answer, domain_dict)
+    assert slots[slot] == value

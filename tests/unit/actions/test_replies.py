@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import pytest
 
-from actions.replies import Reply, is_aside, is_drop, is_small_talk, read_confirmation
+from actions.replies import (
+    Reply,
+    corrected_part,
+    is_aside,
+    is_drop,
+    is_small_talk,
+    read_confirmation,
+)
 
 CLEAR_YES = [
     # a yes relayed from whoever the customer checked with
@@ -138,3 +145,28 @@ def test_asides(text: str) -> None:
 )
 def test_answers_are_no_asides(text: str) -> None:
     assert not is_aside(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("negra... no, mejor gris", "gris"),
+        ("red, no sorry, blue", "blue"),
+        ("la L, perdon, la XL", "la xl"),
+        ("gris", "gris"),  # nothing corrected: the whole message
+    ],
+)
+def test_the_value_after_a_self_correction_is_the_one_meant(text: str, meant: str) -> None:
+    assert corrected_part(text) == meant
+
+
+@pytest.mark.parametrize("text", ["no mejor en azul", "no, better in black", "nel, mejor en gris"])
+def test_a_no_that_brings_a_new_value_is_no_drop(text: str) -> None:
+    assert not is_drop(text, "deny")
+
+
+@pytest.mark.parametrize(
+    "text", ["no, mejor no", "no, mejor dejemos asi", "no, mejor luego", "no wait, forget it"]
+)
+def test_a_no_then_giving_up_is_still_a_drop(text: str) -> None:
+    assert is_drop(text, "deny")
