@@ -354,7 +354,17 @@ class _SerialWriter:
         ]
         if batch:
             self._write(batch)
-        return items[-1] is not None  # a stop comes last: what came before is written
+        if items[-1] is not None:
+            return True
+        # Stopped: what came before is written. A write that raced close() past its check
+        # fails instead of waiting forever.
+        while True:
+            try:
+                late = self._jobs.get_nowait()
+            except queue.Empty:
+                return False
+            if late is not None and late.future.set_running_or_notify_cancel():
+                late.future.set_exception(RuntimeError("the database was closed"))
 
     def _take(self) -> list[_Job | None]:
         """The next job, waiting for it, and whatever else is already queued (one batch)."""

@@ -7,6 +7,7 @@ import gc
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ from connectors.messages import (
     StatusUpdate,
 )
 from connectors.outbox import Outbox
-from connectors.storage import Database, make_engine
+from connectors.storage import Database, _Job, make_engine
 from tests.support.databases import BACKENDS, database
 
 
@@ -289,3 +290,27 @@ def test_a_database_nobody_holds_leaves_no_thread_behind(tmp_path: Path) -> None
     for thread in left:
         thread.join(10)
     assert [t for t in left if t.is_alive()] == []
+
+
+def test_a_write_that_raced_the_close_fails_instead_of_waiting(tmp_path: Path) -> None:
+    """submit() checked "not closed", then close() queued its stop first: that write must fail
+    (its caller then knows), not wait forever behind a writer that has ended."""
+    database = Database(make_engine(f"sqlite:///{tmp_path / 'channels.db'}"))
+    serial = database._serial
+    assert serial is not None
+    busy, release = threading.Event(), threading.Event()
+
+    def slow(connection: Connection) -> None:
+        busy.set()
+        release.wait(10)
+
+    first = serial.submit(slow, durable=False)
+    assert busy.wait(10)  # the writer is inside `slow`: the next two wait in the queue
+    serial.stop()
+    late: Future[int] = Future()
+    serial._jobs.put(_Job(lambda connection: 1, late, False))  # past the check, after the stop
+    release.set()
+    first.result(10)
+    with pytest.raises(RuntimeError, match="closed"):
+        late.result(10)
+    database.engine.dispose()
