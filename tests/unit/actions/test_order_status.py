@@ -417,6 +417,16 @@ def test_two_order_numbers_in_one_unsplit_request() -> None:
     assert order_number_for(message, "cancel_order") == "10005"
 
 
+def asks_about_10003(text: str):
+    """The opening message of a status request for order 10003 (its phone ends in 1234)."""
+    return tracker(
+        candidates={"order_id": "10003"},
+        text=text,
+        intent="order_status",
+        entities=[{"entity": "order_id", "value": "10003"}],
+    )
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -427,12 +437,7 @@ def test_two_order_numbers_in_one_unsplit_request() -> None:
 )
 async def test_phone_digits_named_in_the_request_are_the_proof(domain_dict, text: str) -> None:
     """The customer gave the digits with the order number: asking for them again looped."""
-    opening = tracker(
-        candidates={"order_id": "10003"},
-        text=text,
-        intent="order_status",
-        entities=[{"entity": "order_id", "value": "10003"}],
-    )
+    opening = asks_about_10003(text)
     slots, _ = await validate(opening, domain_dict)
     assert slots["order_verification"] == "ok"
     assert unseal(slots["verified_contact"], opening) == Proof("phone", "+5491155551234")
@@ -440,12 +445,7 @@ async def test_phone_digits_named_in_the_request_are_the_proof(domain_dict, text
 
 @pytest.mark.parametrize("text", ["quiero saber del pedido 10003 del 2024", "10003 talla 1234"])
 async def test_four_digits_not_named_as_the_phones_are_no_proof(domain_dict, text: str) -> None:
-    opening = tracker(
-        candidates={"order_id": "10003"},
-        text=text,
-        intent="order_status",
-        entities=[{"entity": "order_id", "value": "10003"}],
-    )
+    opening = asks_about_10003(text)
     slots, _ = await validate(opening, domain_dict)
     assert slots["requested_slot"] == "order_verification"
     assert slots.get("verification_failures") in (None, 0.0)
