@@ -7,6 +7,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -66,7 +67,9 @@ def test_message_ids_are_the_pages_own_so_they_only_dedupe_within_a_conversation
     assert len(app.bot.wait_for(2)) == 2
 
 
-def test_the_page_streams_replies_as_server_sent_events(app: ChannelApp) -> None:
+@contextmanager
+def page_stream_after_uno(app: ChannelApp) -> Iterator[httpx.Response]:
+    """A new conversation says "uno"; the page's event stream for it (10 s read timeout)."""
     chat = conversation()
     app.post(
         "/webhooks/sandbox/webhook", json={"conversation": chat, "message_id": "a", "text": "uno"}
@@ -74,6 +77,11 @@ def test_the_page_streams_replies_as_server_sent_events(app: ChannelApp) -> None
     with httpx.stream(
         "GET", f"{app.url}/webhooks/sandbox/events", params={"conversation": chat}, timeout=10
     ) as stream:
+        yield stream
+
+
+def test_the_page_streams_replies_as_server_sent_events(app: ChannelApp) -> None:
+    with page_stream_after_uno(app) as stream:
         for line in stream.iter_lines():
             if line.startswith("data: "):
                 event = json.loads(line[6:])
@@ -85,13 +93,7 @@ def test_the_page_streams_replies_as_server_sent_events(app: ChannelApp) -> None
 def test_a_stopping_hub_ends_the_pages_stream(app: ChannelApp, hub: ChannelHub) -> None:
     """`make run` stopped with a sandbox tab open waited out Sanic's graceful shutdown (15 s):
     the page's stream never ends on its own."""
-    chat = conversation()
-    app.post(
-        "/webhooks/sandbox/webhook", json={"conversation": chat, "message_id": "a", "text": "uno"}
-    )
-    with httpx.stream(
-        "GET", f"{app.url}/webhooks/sandbox/events", params={"conversation": chat}, timeout=10
-    ) as stream:
+    with page_stream_after_uno(app) as stream:
         lines = stream.iter_lines()
         assert any(line.startswith("data: ") for line in lines)  # the reply: streaming
         hub.stop()
